@@ -1,0 +1,21 @@
+// camrelay core: what a camera id and a secret id may look like.
+//
+// Camera ids are DNS labels in lower case, so the same id works as a path
+// prefix (/cam1/), a Host label (cam1.relay.example.com), a query value, a
+// key field and part of a file or account name: 1 to 63 characters of
+// [a-z0-9-], neither starting nor ending with '-'.
+//
+// Secret ids: 1 to 32 characters of [A-Za-z0-9_-].
+#pragma once
+
+#include <string_view>
+
+namespace camrelay {
+
+inline constexpr std::size_t kMaxCameraIdLength = 63;
+inline constexpr std::size_t kMaxSecretIdLength = 32;
+
+bool valid_camera_id(std::string_view id);
+bool valid_secret_id(std::string_view id);
+
+}  // namespace camrelay

@@ -1,0 +1,121 @@
+// camrelay core: viewer keys.
+//
+// Key format (version 1), five dot-separated fields after the "v1" tag:
+//
+//     v1.<camera>.<secret-id>.<issued>.<expires>.<mac>
+//
+//   camera     the camera id the key opens (see ids.hpp)
+//   secret-id  which signing secret made the key (see ids.hpp)
+//   issued     issue time, decimal Unix seconds, no sign, no leading zero
+//   expires    expiry time, decimal Unix seconds; the key is refused from
+//              that second on (now >= expires)
+//   mac        base64url (RFC 4648 section 5, no padding, 43 characters) of
+//              HMAC-SHA256(secret, "camrelay-v1\n" camera "\n" secret-id "\n"
+//                                  issued "\n" expires)
+//
+// Every field uses only [A-Za-z0-9_-] so a key never needs percent-encoding.
+// A key longer than kMaxKeyLength is malformed.
+//
+// Legacy keys: a camera may instead (or also) carry the SHA-256 of a fixed
+// key (the article's "k=your_key"); any k= value that does not start with
+// "v1." is then hashed and compared in constant time with that digest.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto.hpp"
+
+namespace camrelay {
+
+inline constexpr std::size_t kMaxKeyLength = 256;
+inline constexpr std::size_t kSecretBytes = 32;
+
+// Why a key was accepted or refused. The names (to_string) are stable: VCL,
+// logs, counters and the CLI use them.
+enum class KeyVerdict {
+    allowed,
+    missing,         // no k= in the request
+    malformed,       // not a v1 key and not a usable legacy key; bad syntax; duplicated k=
+    unknown_secret,  // names a signing secret the relay does not have
+    bad_signature,   // MAC (or legacy hash) does not match
+    expired,         // now >= expires
+    wrong_camera,    // a valid key, but for another camera
+    revoked,         // issued before the camera's revoke-before time
+};
+std::string_view to_string(KeyVerdict v);
+
+struct Secret {
+    std::string id;
+    std::vector<std::uint8_t> bytes;  // kSecretBytes long
+    bool primary = false;             // the one used for new keys
+};
+
+// The signing secrets in force. Several may be valid at once (rotation);
+// at most one is primary. Holds a precomputed HmacKey for each.
+class SecretSet {
+public:
+    SecretSet();
+    ~SecretSet();
+    SecretSet(SecretSet&&) noexcept;
+    SecretSet& operator=(SecretSet&&) noexcept;
+
+    // Throws std::invalid_argument on a bad id, wrong length, duplicate id or
+    // second primary.
+    void add(Secret secret);
+    const Secret* find(std::string_view id) const;
+    const Secret* primary() const;  // nullptr when there is none
+    const std::vector<Secret>& all() const;
+    bool empty() const;
+
+    // MAC of a message with the named secret; nullopt if unknown.
+    std::optional<Digest> mac(std::string_view secret_id, std::string_view message) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// The syntactic content of a v1 key. parse_key checks syntax only.
+struct KeyFields {
+    std::string camera;
+    std::string secret_id;
+    std::int64_t issued = 0;
+    std::int64_t expires = 0;
+    Digest mac{};
+};
+std::optional<KeyFields> parse_key(std::string_view key);
+
+// The exact bytes that are MACed for these fields.
+std::string key_message(std::string_view camera, std::string_view secret_id,
+                        std::int64_t issued, std::int64_t expires);
+
+// Mint a key. Throws std::invalid_argument on a bad camera id, bad secret or
+// expires <= issued.
+std::string issue_key(const Secret& secret, std::string_view camera,
+                      std::int64_t issued, std::int64_t expires);
+
+// What a camera's registry entry says about keys.
+struct KeyPolicy {
+    std::int64_t revoke_before = 0;       // keys issued before this are revoked (0: none)
+    std::optional<Digest> legacy_sha256;  // fixed legacy key, stored as its SHA-256
+};
+
+// The whole check, in this order: missing, length/syntax (malformed),
+// legacy path, unknown secret, MAC (bad_signature, constant-time), expiry,
+// camera, revocation. Secret-derived bytes are compared with
+// constant_time_equal only.
+KeyVerdict check_key(const SecretSet& secrets, std::string_view key,
+                     std::string_view camera, const KeyPolicy& policy,
+                     std::int64_t now);
+
+// A form of the key safe to log: the public fields of a v1 key with the MAC
+// replaced by "*" (never the MAC, never a legacy key's text), e.g.
+// "v1.cam1.s1.1700000000.1700003600.*", "legacy(len=12)", "malformed(len=900)".
+std::string loggable_key(std::string_view key);
+
+}  // namespace camrelay

@@ -1,0 +1,84 @@
+// camrelay core: the whole per-request decision, so the VMOD only converts
+// types. Route the request, check its key, and say what to answer.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "key.hpp"
+#include "registry.hpp"
+#include "routing.hpp"
+
+namespace camrelay {
+
+// Every outcome has a stable name (to_string), used as the VCL-visible
+// reason code, in logs and as the VSC counter name.
+enum class Outcome {
+    allowed,
+    bad_request,       // 400: bad URL, Host or camera id
+    unknown_camera,    // 404
+    key_missing,       // 403
+    key_malformed,     // 400
+    key_unknown_secret,// 403
+    key_bad_signature, // 403
+    key_expired,       // 403
+    key_wrong_camera,  // 403
+    key_revoked,       // 403
+    too_many_viewers,  // 429 (decided by ViewerCounter, not by decide())
+    offline,           // 503 (decided by the tunnel status, not by decide())
+};
+inline constexpr int kOutcomeCount = 12;
+std::string_view to_string(Outcome o);  // "allowed", "bad_request", ..., "key_missing", ...
+int http_status(Outcome o);             // 200 for allowed
+Outcome from_key_verdict(KeyVerdict v);
+
+struct Decision {
+    Outcome outcome = Outcome::bad_request;
+    std::string reason;              // short human text, safe to show the viewer and log
+    const Camera* camera = nullptr;  // set when routing succeeded (even if the key failed)
+    std::string url;                 // URL for the camera (k= removed, prefix stripped)
+    std::string key_for_log;         // loggable_key() of the presented key
+    bool allowed() const { return outcome == Outcome::allowed; }
+};
+
+// An immutable, loaded configuration: one per VCL (re)load.
+class Relay {
+public:
+    // Reads <dir>/cameras.conf and <dir>/secrets.conf. Throws ConfigError.
+    static std::unique_ptr<Relay> load(const std::string& dir, RouteConfig route);
+    Relay(Registry registry, SecretSet secrets, RouteConfig route);
+
+    // require_key=false routes only (plain HTTP page loads when the VCL
+    // allows them without a key): outcome is allowed or a routing refusal.
+    Decision decide(std::string_view url, std::string_view host, std::int64_t now,
+                    bool require_key = true) const;
+
+    const Registry& registry() const { return registry_; }
+    const SecretSet& secrets() const { return secrets_; }
+    const RouteConfig& route() const { return route_; }
+
+private:
+    Registry registry_;
+    SecretSet secrets_;
+    RouteConfig route_;
+};
+
+// Live viewers per camera id, shared by every loaded configuration of the
+// process so that a VCL reload does not reset the count of open pipes.
+class ViewerCounter {
+public:
+    // True and counted if fewer than `max` viewers are live for `camera`.
+    bool try_acquire(const std::string& camera, unsigned max);
+    void release(const std::string& camera);
+    unsigned live(const std::string& camera) const;
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, unsigned, std::less<>> live_;
+};
+
+}  // namespace camrelay

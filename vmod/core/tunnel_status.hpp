@@ -1,0 +1,46 @@
+// camrelay core: is a camera's tunnel up?
+//
+// A tunnel is up when something listens where its `ssh -R` lands: a TCP
+// socket in LISTEN state on the loopback port (read from /proc/net/tcp and
+// /proc/net/tcp6), or a listening Unix socket at the path (/proc/net/unix).
+// Nothing is connected to, so no connection ever reaches the camera. Upstream
+// tunnels are another relay's business: reported as up.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "registry.hpp"
+
+namespace camrelay {
+
+struct ListenTable {
+    std::set<std::uint16_t> loopback_ports;  // LISTEN on 127.0.0.0/8, ::1, 0.0.0.0 or ::
+    std::set<std::string> unix_paths;        // listening Unix sockets
+};
+
+// Read /proc (proc_root is for tests: a directory with net/tcp, net/tcp6, net/unix).
+ListenTable read_listen_table(const std::string& proc_root = "/proc");
+bool tunnel_up(const Tunnel& tunnel, const ListenTable& table);
+
+// A ListenTable re-read at most once per `max_age`, shared by threads: cheap
+// enough to ask on every request.
+class ListenCache {
+public:
+    explicit ListenCache(std::chrono::milliseconds max_age = std::chrono::milliseconds(500),
+                         std::string proc_root = "/proc");
+    bool up(const Tunnel& tunnel);
+
+private:
+    std::mutex mutex_;
+    std::chrono::milliseconds max_age_;
+    std::string proc_root_;
+    std::chrono::steady_clock::time_point read_at_{};
+    bool have_ = false;
+    ListenTable table_;
+};
+
+}  // namespace camrelay
