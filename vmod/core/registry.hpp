@@ -73,6 +73,10 @@ struct Camera {
     Tunnel tunnel;
     unsigned max_viewers = kDefaultMaxViewers;
     KeyPolicy keys;
+    // The `ssh-key=` option: an OpenSSH public key line for the tunnel
+    // tooling, kept verbatim (rest of the line, trailing blanks trimmed);
+    // empty when absent. The VMOD ignores it.
+    std::string ssh_key;
     int line = 0;  // where it was defined
 };
 
