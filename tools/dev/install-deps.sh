@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything camrelay needs to build and to run every test, on a
+# fresh Debian bookworm / Ubuntu machine. Safe to run again: it only installs
+# what is missing. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config libvarnishapi-dev libssl-dev python3-docutils
+  libgtest-dev libbenchmark-dev
+  # run and test: the data plane, the camera transport, load and browser tests
+  varnish varnish-modules openssh-server openssh-client wrk hitch openssl
+  chromium iproute2 procps psmisc curl ca-certificates
+  # packaging
+  debhelper dpkg-dev fakeroot lintian
+)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "camrelay: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Packages install services that may start on their default ports; camrelay's
+# tests start their own instances on loopback high ports instead.
+for svc in varnish varnishncsa hitch; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    $SUDO systemctl stop "$svc" || true
+  fi
+done
+
+# Node packages for the interop and browser tests (lock files are committed).
+top=$(cd "$(dirname "$0")/../.." && pwd)
+for dir in "$top"/tests/*/; do
+  if [ -f "$dir/package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
+echo "camrelay: dependencies ready"
