@@ -8,6 +8,7 @@
 // Secret ids: 1 to 32 characters of [A-Za-z0-9_-].
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace camrelay {

@@ -1,13 +1,159 @@
+// camrelay core: the per-request decision (see relay.hpp).
 #include "relay.hpp"
+
+#include <stdexcept>
+
 namespace camrelay {
-std::string_view to_string(Outcome) { return "bad_request"; }
-int http_status(Outcome) { return 400; }
-Outcome from_key_verdict(KeyVerdict) { return Outcome::key_malformed; }
-std::unique_ptr<Relay> Relay::load(const std::string&, RouteConfig route) { return std::make_unique<Relay>(Registry{}, SecretSet{}, std::move(route)); }
+
+std::string_view to_string(Outcome o) {
+    switch (o) {
+        case Outcome::allowed: return "allowed";
+        case Outcome::bad_request: return "bad_request";
+        case Outcome::unknown_camera: return "unknown_camera";
+        case Outcome::key_missing: return "key_missing";
+        case Outcome::key_malformed: return "key_malformed";
+        case Outcome::key_unknown_secret: return "key_unknown_secret";
+        case Outcome::key_bad_signature: return "key_bad_signature";
+        case Outcome::key_expired: return "key_expired";
+        case Outcome::key_wrong_camera: return "key_wrong_camera";
+        case Outcome::key_revoked: return "key_revoked";
+        case Outcome::too_many_viewers: return "too_many_viewers";
+        case Outcome::offline: return "offline";
+    }
+    return "bad_request";
+}
+
+int http_status(Outcome o) {
+    switch (o) {
+        case Outcome::allowed: return 200;
+        case Outcome::bad_request: return 400;
+        case Outcome::unknown_camera: return 404;
+        case Outcome::key_missing: return 403;
+        case Outcome::key_malformed: return 400;
+        case Outcome::key_unknown_secret: return 403;
+        case Outcome::key_bad_signature: return 403;
+        case Outcome::key_expired: return 403;
+        case Outcome::key_wrong_camera: return 403;
+        case Outcome::key_revoked: return 403;
+        case Outcome::too_many_viewers: return 429;
+        case Outcome::offline: return 503;
+    }
+    return 400;
+}
+
+Outcome from_key_verdict(KeyVerdict v) {
+    switch (v) {
+        case KeyVerdict::allowed: return Outcome::allowed;
+        case KeyVerdict::missing: return Outcome::key_missing;
+        case KeyVerdict::malformed: return Outcome::key_malformed;
+        case KeyVerdict::unknown_secret: return Outcome::key_unknown_secret;
+        case KeyVerdict::bad_signature: return Outcome::key_bad_signature;
+        case KeyVerdict::expired: return Outcome::key_expired;
+        case KeyVerdict::wrong_camera: return Outcome::key_wrong_camera;
+        case KeyVerdict::revoked: return Outcome::key_revoked;
+    }
+    return Outcome::key_malformed;
+}
+
+namespace {
+
+// Short texts a viewer may see: never the key, never a secret.
+const char* key_reason(KeyVerdict v) {
+    switch (v) {
+        case KeyVerdict::allowed: return "ok";
+        case KeyVerdict::missing: return "key missing";
+        case KeyVerdict::malformed: return "key malformed";
+        case KeyVerdict::unknown_secret: return "key signed with an unknown secret";
+        case KeyVerdict::bad_signature: return "key signature invalid";
+        case KeyVerdict::expired: return "key expired";
+        case KeyVerdict::wrong_camera: return "key is for another camera";
+        case KeyVerdict::revoked: return "key revoked";
+    }
+    return "key malformed";
+}
+
+}  // namespace
+
+std::unique_ptr<Relay> Relay::load(const std::string& dir, RouteConfig route) {
+    std::string base = dir.empty() ? std::string(".") : dir;
+    if (base.back() != '/') base.push_back('/');
+    Registry registry = load_registry(base + kCamerasFile);
+    SecretSet secrets = load_secrets(base + kSecretsFile);
+    return std::make_unique<Relay>(std::move(registry), std::move(secrets), std::move(route));
+}
+
 Relay::Relay(Registry registry, SecretSet secrets, RouteConfig route)
-    : registry_(std::move(registry)), secrets_(std::move(secrets)), route_(std::move(route)) {}
-Decision Relay::decide(std::string_view, std::string_view, std::int64_t, bool) const { return {}; }
-bool ViewerCounter::try_acquire(const std::string&, unsigned) { return false; }
-void ViewerCounter::release(const std::string&) {}
-unsigned ViewerCounter::live(const std::string&) const { return 0; }
+    : registry_(std::move(registry)), secrets_(std::move(secrets)), route_(std::move(route)) {
+    // The query source must not read (or strip) the key parameter.
+    if (route_.query_param.empty()) throw std::invalid_argument("the camera query parameter name is empty");
+    if (route_.query_param == "k") throw std::invalid_argument("the camera query parameter cannot be \"k\"");
+}
+
+Decision Relay::decide(std::string_view url, std::string_view host, std::int64_t now, bool require_key) const {
+    Decision d;
+    Route r = route_request(route_, registry_, url, host);
+    d.key_for_log = loggable_key(r.key);
+    d.url = std::move(r.url);
+    if (r.status == Route::Status::bad_request) {
+        d.outcome = Outcome::bad_request;
+        d.reason = std::move(r.reason);
+        return d;
+    }
+    if (r.status == Route::Status::unknown_camera) {
+        d.outcome = Outcome::unknown_camera;
+        d.reason = std::move(r.reason);
+        return d;
+    }
+    d.camera = r.camera;
+    if (!require_key) {
+        d.outcome = Outcome::allowed;
+        d.reason = "ok";
+        return d;
+    }
+    if (r.key_count > 1) {
+        d.outcome = Outcome::key_malformed;
+        d.reason = "more than one key";
+        return d;
+    }
+    if (r.key_count == 0) {
+        d.outcome = Outcome::key_missing;
+        d.reason = "key missing";
+        return d;
+    }
+    if (r.key.empty()) {  // "k=" with nothing after it
+        d.outcome = Outcome::key_malformed;
+        d.reason = "empty key";
+        return d;
+    }
+    KeyVerdict v = check_key(secrets_, r.key, r.camera->id, r.camera->keys, now);
+    d.outcome = from_key_verdict(v);
+    d.reason = key_reason(v);
+    return d;
+}
+
+bool ViewerCounter::try_acquire(const std::string& camera, unsigned max) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = live_.find(camera);
+    unsigned n = it == live_.end() ? 0 : it->second;
+    if (n >= max) return false;
+    if (it == live_.end())
+        live_.emplace(camera, 1);
+    else
+        ++it->second;
+    return true;
+}
+
+void ViewerCounter::release(const std::string& camera) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = live_.find(camera);
+    if (it == live_.end()) return;  // unbalanced release: never go below zero
+    if (--it->second == 0) live_.erase(it);
+}
+
+unsigned ViewerCounter::live(const std::string& camera) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = live_.find(camera);
+    return it == live_.end() ? 0 : it->second;
+}
+
 }  // namespace camrelay

@@ -1,8 +1,153 @@
+// camrelay core: tunnel liveness from /proc/net (see tunnel_status.hpp).
 #include "tunnel_status.hpp"
+
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <string_view>
+#include <vector>
+
 namespace camrelay {
-ListenTable read_listen_table(const std::string&) { return {}; }
-bool tunnel_up(const Tunnel&, const ListenTable&) { return false; }
+
+namespace {
+
+constexpr std::string_view kTcpListen = "0A";
+constexpr unsigned long kSoAcceptCon = 0x10000;  // __SO_ACCEPTCON: a listening socket
+
+struct Field {
+    std::string_view text;
+    std::size_t pos;
+};
+
+std::vector<Field> split_fields(std::string_view line) {
+    std::vector<Field> out;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        if (i >= line.size()) break;
+        std::size_t start = i;
+        while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+        out.push_back({line.substr(start, i - start), start});
+    }
+    return out;
+}
+
+std::optional<unsigned long> parse_hex(std::string_view s, std::size_t max_digits) {
+    if (s.empty() || s.size() > max_digits) return std::nullopt;
+    unsigned long v = 0;
+    for (char c : s) {
+        int d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else
+            return std::nullopt;
+        v = v << 4 | static_cast<unsigned long>(d);
+    }
+    return v;
+}
+
+// The kernel prints each 32-bit word of the address as the host-order value
+// of network-order bytes ("%08X"), so copying the value back into memory
+// restores the address bytes on the machine that wrote the file.
+bool decode_address(std::string_view hex, std::uint8_t* bytes, std::size_t len) {
+    if (hex.size() != len * 2) return false;
+    for (std::size_t w = 0; w < len / 4; ++w) {
+        auto v = parse_hex(hex.substr(w * 8, 8), 8);
+        if (!v) return false;
+        auto word = static_cast<std::uint32_t>(*v);
+        std::memcpy(bytes + w * 4, &word, 4);
+    }
+    return true;
+}
+
+bool loopback_or_any_v4(const std::uint8_t* a) {
+    return a[0] == 127 || (a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0);
+}
+
+bool loopback_or_any_v6(const std::uint8_t* a) {
+    static constexpr std::uint8_t zero[16] = {};
+    if (std::memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1)) return true;  // :: and ::1
+    // IPv4-mapped ::ffff:a.b.c.d
+    if (std::memcmp(a, zero, 10) == 0 && a[10] == 0xff && a[11] == 0xff) return loopback_or_any_v4(a + 12);
+    return false;
+}
+
+void read_tcp(const std::string& file, bool v6, std::set<std::uint16_t>& ports) {
+    std::ifstream in(file);
+    if (!in) return;  // e.g. no IPv6 on this host
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+        auto f = split_fields(line);
+        if (f.size() < 4 || f[3].text != kTcpListen) continue;
+        std::string_view local = f[1].text;
+        std::size_t colon = local.find(':');
+        if (colon == std::string_view::npos) continue;
+        auto port = parse_hex(local.substr(colon + 1), 4);
+        if (!port || *port == 0) continue;
+        std::array<std::uint8_t, 16> addr{};
+        std::size_t len = v6 ? 16 : 4;
+        if (!decode_address(local.substr(0, colon), addr.data(), len)) continue;
+        if (v6 ? loopback_or_any_v6(addr.data()) : loopback_or_any_v4(addr.data()))
+            ports.insert(static_cast<std::uint16_t>(*port));
+    }
+}
+
+void read_unix(const std::string& file, std::set<std::string>& paths) {
+    std::ifstream in(file);
+    if (!in) return;
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+        // Num RefCount Protocol Flags Type St Inode [Path]
+        auto f = split_fields(line);
+        if (f.size() < 8) continue;  // no path: unbound or abstract-less
+        auto flags = parse_hex(f[3].text, 8);
+        if (!flags || (*flags & kSoAcceptCon) == 0) continue;
+        // The path is everything after the inode column, spaces included.
+        std::string_view path = std::string_view(line).substr(f[7].pos);
+        if (path.empty() || path.front() != '/') continue;  // '@' is the abstract namespace
+        paths.emplace(path);
+    }
+}
+
+}  // namespace
+
+ListenTable read_listen_table(const std::string& proc_root) {
+    ListenTable t;
+    read_tcp(proc_root + "/net/tcp", false, t.loopback_ports);
+    read_tcp(proc_root + "/net/tcp6", true, t.loopback_ports);
+    read_unix(proc_root + "/net/unix", t.unix_paths);
+    return t;
+}
+
+bool tunnel_up(const Tunnel& tunnel, const ListenTable& table) {
+    switch (tunnel.kind) {
+        case Tunnel::Kind::port: return table.loopback_ports.count(tunnel.port) != 0;
+        case Tunnel::Kind::socket: return table.unix_paths.count(tunnel.path) != 0;
+        case Tunnel::Kind::upstream: return true;
+    }
+    return false;
+}
+
 ListenCache::ListenCache(std::chrono::milliseconds max_age, std::string proc_root)
     : max_age_(max_age), proc_root_(std::move(proc_root)) {}
-bool ListenCache::up(const Tunnel&) { return false; }
+
+bool ListenCache::up(const Tunnel& tunnel) {
+    if (tunnel.kind == Tunnel::Kind::upstream) return true;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    if (!have_ || now - read_at_ >= max_age_) {
+        table_ = read_listen_table(proc_root_);
+        read_at_ = now;
+        have_ = true;
+    }
+    return tunnel_up(tunnel, table_);
+}
+
 }  // namespace camrelay
