@@ -1,0 +1,324 @@
+// camrelay command: `camrelay camera ...`, the camera registry (cameras.conf).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "crypto.hpp"
+#include "tunnel_status.hpp"
+
+namespace camrelay::cli {
+namespace {
+
+constexpr mode_t kCamerasMode = 0644;  // world-readable: varnishd reads it, it holds no secret
+
+// Refuse text that would split or end a cameras.conf line if it ever reached
+// one: whitespace, control bytes and the comment character.
+void require_single_token(std::string_view text, std::string_view what) {
+    if (text.empty()) fail_usage(std::string(what) + " is empty");
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte <= 0x20 || byte == 0x7f || c == '#') {
+            fail_usage(std::string(what) + " '" + std::string(text) + "' may not contain spaces, control characters or '#'");
+        }
+    }
+}
+
+// A legacy fixed key, read from a file or stdin: one line, whose trailing
+// newline is not part of the key.
+std::string read_legacy_key(const std::string& source) {
+    std::string key = read_file_or_stdin(source);
+    if (key.ends_with("\n")) key.pop_back();
+    if (key.ends_with("\r")) key.pop_back();
+    const std::string from = source == "-" ? "standard input" : source;
+    if (key.empty()) fail_usage("legacy key from " + from + " is empty");
+    for (char c : key) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) fail_usage("legacy key from " + from + " must be one line of printable characters");
+    }
+    if (key.starts_with("v1.")) fail_usage("legacy key from " + from + " starts with 'v1.', which the relay reads as a signed key");
+    if (key.size() > kMaxKeyLength) {
+        fail_usage("legacy key from " + from + " is longer than " + std::to_string(kMaxKeyLength) + " characters");
+    }
+    return key;
+}
+
+// The camera that `camera add` describes. The core's parser is the one
+// authority on what a tunnel may look like, so the options become the tokens
+// of one registry line and that line is parsed; the result is then written
+// back in canonical form by registry_add_camera.
+Camera camera_from_options(const std::string& id, const Args& args) {
+    const int tunnels = int{args.has("--port")} + int{args.has("--socket")} + int{args.has("--upstream")};
+    if (tunnels == 0) fail_usage("camera add: give the tunnel with --port PORT, --socket PATH or --upstream HOST:PORT");
+    if (tunnels > 1) fail_usage("camera add: give only one of --port, --socket and --upstream");
+
+    std::string line = "camera " + id;
+    if (auto port = args.value("--port")) {
+        line += " port=" + std::to_string(parse_port(*port, "--port"));
+    } else if (auto socket = args.value("--socket")) {
+        require_single_token(*socket, "--socket");
+        if (!socket->starts_with("/")) fail_usage("--socket '" + *socket + "' must be an absolute path");
+        line += " socket=" + *socket;
+    } else if (auto upstream = args.value("--upstream")) {
+        require_single_token(*upstream, "--upstream");
+        line += " upstream=" + *upstream;
+    }
+    if (auto max_viewers = args.value("--max-viewers")) {
+        const std::uint64_t count = parse_decimal(*max_viewers, kMaxMaxViewers, "--max-viewers");
+        if (count == 0) fail_usage("--max-viewers must be from 1 to " + std::to_string(kMaxMaxViewers));
+        line += " max-viewers=" + std::to_string(count);
+    }
+    if (auto legacy_source = args.value("--legacy-key-file")) {
+        line += " legacy-sha256=" + hex_encode(sha256(read_legacy_key(*legacy_source)));
+    }
+
+    try {
+        Registry parsed = parse_registry(line + "\n", "command line");
+        if (parsed.cameras.size() != 1) fail_usage("camera add: the options do not describe one camera");
+        return parsed.cameras.front();
+    } catch (const ConfigError& error) {
+        fail_usage("camera add: " + error.reason());
+    }
+}
+
+std::string where(const CamerasFile& file, const Camera& camera) {
+    return file.path + ":" + std::to_string(camera.line);
+}
+
+void refuse_conflicts(const CamerasFile& file, const Camera& added) {
+    for (const Camera& existing : file.registry.cameras) {
+        if (existing.id == added.id) {
+            fail_refused("camera '" + added.id + "' already exists (" + where(file, existing) + ")");
+        }
+        const Tunnel& theirs = existing.tunnel;
+        const Tunnel& ours = added.tunnel;
+        if (ours.kind == Tunnel::Kind::port && theirs.kind == Tunnel::Kind::port && ours.port == theirs.port) {
+            fail_refused("port " + std::to_string(ours.port) + " is already used by camera '" + existing.id + "' (" +
+                         where(file, existing) + ")");
+        }
+        if (ours.kind == Tunnel::Kind::socket && theirs.kind == Tunnel::Kind::socket && ours.path == theirs.path) {
+            fail_refused("socket " + ours.path + " is already used by camera '" + existing.id + "' (" +
+                         where(file, existing) + ")");
+        }
+    }
+}
+
+// Apply an edit of cameras.conf: the core edits the text (keeping comments),
+// the result must parse again, then it replaces the file atomically.
+template <typename Edit>
+void edit_cameras(const CamerasFile& file, Edit&& edit) {
+    const std::string text = checked_edit([&] {
+        std::string edited = edit();
+        parse_registry(edited, file.path);
+        return edited;
+    });
+    write_config_file(file.path, text, kCamerasMode);
+}
+
+int run_add(const Context& context, const Args& args) {
+    const std::string& id = args.positionals()[0];
+    require_camera_id(id, "camera id");
+    const Camera camera = camera_from_options(id, args);
+
+    DirectoryLock lock(context.config_dir);
+    const CamerasFile file = load_cameras(context);
+    refuse_conflicts(file, camera);
+    edit_cameras(file, [&] { return registry_add_camera(file.text, camera, file.path); });
+
+    std::cout << "added camera " << id << " (" << camera.tunnel.describe() << ", at most " << camera.max_viewers
+              << " viewer" << (camera.max_viewers == 1 ? "" : "s") << (camera.keys.legacy_sha256 ? ", legacy key" : "")
+              << ")\n";
+    return kExitOk;
+}
+
+int run_remove(const Context& context, const Args& args) {
+    const std::string& id = args.positionals()[0];
+    require_camera_id(id, "camera id");
+
+    DirectoryLock lock(context.config_dir);
+    const CamerasFile file = load_cameras(context);
+    find_camera(file, id);
+    const bool was_default = file.registry.default_camera == id;
+    edit_cameras(file, [&] { return registry_remove_camera(file.text, id, file.path); });
+
+    std::cout << "removed camera " << id << (was_default ? " (it was the default camera: there is no default now)" : "")
+              << "\n";
+    return kExitOk;
+}
+
+int run_default(const Context& context, const Args& args) {
+    const std::string& id = args.positionals()[0];
+    require_camera_id(id, "camera id");
+
+    DirectoryLock lock(context.config_dir);
+    const CamerasFile file = load_cameras(context);
+    find_camera(file, id);
+    edit_cameras(file, [&] { return registry_set_default(file.text, id, file.path); });
+
+    std::cout << "default camera is now " << id << "\n";
+    return kExitOk;
+}
+
+int run_revoke(const Context& context, const Args& args) {
+    const std::string& id = args.positionals()[0];
+    require_camera_id(id, "camera id");
+    const std::int64_t now = now_unix();
+    const std::int64_t before = args.has("--before") ? parse_unix_time(*args.value("--before"), "--before", true) : now;
+
+    DirectoryLock lock(context.config_dir);
+    const CamerasFile file = load_cameras(context);
+    find_camera(file, id);
+    edit_cameras(file, [&] { return registry_set_option(file.text, id, "revoke-before", std::to_string(before), file.path); });
+
+    if (before == 0) {
+        std::cout << "camera " << id << ": revocation lifted\n";
+    } else {
+        std::cout << "camera " << id << ": keys issued before " << format_utc(before) << " are refused\n";
+    }
+    return kExitOk;
+}
+
+enum class TunnelState { up, down, remote };
+
+std::string_view to_string(TunnelState state) {
+    switch (state) {
+        case TunnelState::up: return "up";
+        case TunnelState::down: return "down";
+        case TunnelState::remote: return "remote";
+    }
+    return "?";
+}
+
+int run_list(const Context& context, const Args& args) {
+    const CamerasFile file = load_cameras(context);
+    const ListenTable listening = read_listen_table();
+
+    auto state_of = [&](const Camera& camera) {
+        // An upstream is another relay's business: nothing here to look at.
+        if (camera.tunnel.kind == Tunnel::Kind::upstream) return TunnelState::remote;
+        return tunnel_up(camera.tunnel, listening) ? TunnelState::up : TunnelState::down;
+    };
+
+    bool any_down = false;
+    if (args.has("--json")) {
+        std::string out = "[";
+        for (std::size_t i = 0; i < file.registry.cameras.size(); ++i) {
+            const Camera& camera = file.registry.cameras[i];
+            const TunnelState state = state_of(camera);
+            any_down = any_down || state == TunnelState::down;
+            out += i == 0 ? "\n" : ",\n";
+            out += "  {\"id\": " + json_string(camera.id) + ", \"tunnel\": " + json_string(camera.tunnel.describe()) +
+                   ", \"max_viewers\": " + std::to_string(camera.max_viewers) +
+                   ", \"default\": " + (file.registry.default_camera == camera.id ? "true" : "false") +
+                   ", \"status\": " + json_string(to_string(state)) +
+                   ", \"revoke_before\": " + std::to_string(camera.keys.revoke_before) +
+                   ", \"legacy_key\": " + (camera.keys.legacy_sha256 ? "true" : "false") + "}";
+        }
+        out += file.registry.cameras.empty() ? "]\n" : "\n]\n";
+        std::cout << out;
+    } else if (file.registry.cameras.empty()) {
+        std::cerr << "camrelay: no cameras in " << file.path << (file.exists ? "" : " (the file does not exist yet)")
+                  << "\n";
+    } else {
+        std::vector<std::vector<std::string>> rows{{"ID", "TUNNEL", "MAX-VIEWERS", "DEFAULT", "STATUS"}};
+        for (const Camera& camera : file.registry.cameras) {
+            const TunnelState state = state_of(camera);
+            any_down = any_down || state == TunnelState::down;
+            rows.push_back({camera.id, camera.tunnel.describe(), std::to_string(camera.max_viewers),
+                            file.registry.default_camera == camera.id ? "*" : "", std::string(to_string(state))});
+        }
+        std::cout << format_table(rows);
+    }
+    return args.has("--check") && any_down ? kExitNo : kExitOk;
+}
+
+}  // namespace
+
+CommandGroup camera_commands() {
+    return CommandGroup{
+        "camera",
+        "Manage the camera registry, cameras.conf in the configuration directory.",
+        {
+            Command{
+                "add",
+                "ID (--port PORT | --socket PATH | --upstream HOST:PORT) [--max-viewers N] [--legacy-key-file FILE]",
+                "register a camera and where its tunnel lands",
+                "Adds a camera line to cameras.conf (created if missing), keeping every\n"
+                "other line and comment. Refused, with the file left untouched, if the id,\n"
+                "the port or the socket is already used.\n"
+                "\n"
+                "ID is 1 to 63 characters of a-z, 0-9 and '-', not starting or ending\n"
+                "with '-'. It becomes the URL prefix: ws://RELAY/ID/...\n"
+                "\n"
+                "Options:\n"
+                "  --port PORT             the camera runs 'ssh -R 127.0.0.1:PORT:...' to this relay\n"
+                "  --socket PATH           the camera runs 'ssh -R PATH:...' (absolute Unix socket path)\n"
+                "  --upstream HOST:PORT    another relay or a directly reachable camera\n"
+                "  --max-viewers N         viewers at once, 1 to 1000 (default 2)\n"
+                "  --legacy-key-file FILE  also accept this fixed key (one line; '-' reads standard\n"
+                "                          input); only its SHA-256 is stored\n",
+                {{"--port", "PORT"}, {"--socket", "PATH"}, {"--upstream", "HOST:PORT"}, {"--max-viewers", "N"},
+                 {"--legacy-key-file", "FILE"}},
+                1,
+                1,
+                run_add,
+            },
+            Command{
+                "remove",
+                "ID",
+                "remove a camera from the registry",
+                "Removes the camera's line from cameras.conf; if it was the default camera,\n"
+                "the default line goes too.\n",
+                {},
+                1,
+                1,
+                run_remove,
+            },
+            Command{
+                "list",
+                "[--json] [--check]",
+                "list the cameras and whether their tunnels are up",
+                "Prints each camera's id, tunnel, viewer limit, a '*' for the default camera\n"
+                "and the tunnel's status: 'up' when something listens on its port or socket\n"
+                "on this machine, 'down' otherwise, 'remote' for an upstream (not checked).\n"
+                "\n"
+                "Options:\n"
+                "  --json   print a JSON array of objects with the fields id, tunnel,\n"
+                "           max_viewers, default, status, revoke_before and legacy_key\n"
+                "  --check  exit with status 1 if any tunnel is down\n",
+                {{"--json", ""}, {"--check", ""}},
+                0,
+                0,
+                run_list,
+            },
+            Command{
+                "default",
+                "ID",
+                "make a camera the default",
+                "The default camera serves requests whose URL, Host and query name no camera.\n",
+                {},
+                1,
+                1,
+                run_default,
+            },
+            Command{
+                "revoke",
+                "ID [--before UNIX|now]",
+                "refuse every key of a camera issued before a time",
+                "Sets the camera's revoke-before time: keys issued before it are refused\n"
+                "(reason 'revoked'), keys issued from then on work. Use it when a link has\n"
+                "leaked; then hand out new keys with 'camrelay key issue'.\n"
+                "\n"
+                "Options:\n"
+                "  --before UNIX|now  the time, in Unix seconds, or now (default now);\n"
+                "                     0 lifts the revocation\n",
+                {{"--before", "UNIX|now"}},
+                1,
+                1,
+                run_revoke,
+            },
+        },
+    };
+}
+
+}  // namespace camrelay::cli

@@ -1,0 +1,203 @@
+// camrelay command: global options, help and dispatch to the command groups.
+#include <iostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+
+#ifndef CAMRELAY_VERSION
+#define CAMRELAY_VERSION "unknown"
+#endif
+
+namespace camrelay::cli {
+namespace {
+
+constexpr std::string_view kExitStatusHelp =
+    "Exit status:\n"
+    "  0  success\n"
+    "  1  a check said no: 'key check' refused the key, or 'camera list --check'\n"
+    "     found a camera whose tunnel is down\n"
+    "  2  usage error: unknown command or option, missing or malformed argument\n"
+    "  3  configuration error: a file in the configuration directory does not\n"
+    "     parse (the message says FILE:LINE: reason), or has no signing secret\n"
+    "  4  refused: the request conflicts with the configuration (duplicate id,\n"
+    "     unknown camera or secret, port or socket already used, retiring the\n"
+    "     primary secret); the files are left untouched\n"
+    "  5  I/O or permission error\n";
+
+std::vector<CommandGroup> all_groups() { return {camera_commands(), secret_commands(), key_commands()}; }
+
+std::string main_help(const std::vector<CommandGroup>& groups) {
+    std::string text =
+        "Usage: camrelay [--config DIR] COMMAND [ARGS...]\n"
+        "\n"
+        "Manage a camrelay relay: the cameras it serves, the secrets that sign\n"
+        "viewer keys, and the keys themselves.\n"
+        "\n"
+        "Commands:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const CommandGroup& group : groups) {
+        for (const Command& command : group.commands) {
+            rows.push_back({"  " + std::string(group.name) + " " + std::string(command.name), std::string(command.summary)});
+        }
+    }
+    text += format_table(rows);
+    text +=
+        "\n"
+        "Global options:\n"
+        "  --config DIR  configuration directory holding cameras.conf and secrets.conf\n"
+        "                (default: $CAMRELAY_CONFIG if set, else /etc/camrelay)\n"
+        "  --help, -h    show help; also after any command: camrelay camera add --help\n"
+        "  --version     print the version\n"
+        "\n";
+    text += kExitStatusHelp;
+    text += "\nSee camrelay(1) for more.\n";
+    return text;
+}
+
+std::string group_help(const CommandGroup& group) {
+    std::string text = "Usage: camrelay [--config DIR] " + std::string(group.name) + " COMMAND [ARGS...]\n\n" +
+                       std::string(group.summary) + "\n\nCommands:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const Command& command : group.commands) {
+        rows.push_back({"  " + std::string(command.name), std::string(command.summary)});
+    }
+    text += format_table(rows);
+    text += "\nRun 'camrelay " + std::string(group.name) + " COMMAND --help' for a command's options.\n";
+    return text;
+}
+
+std::string command_help(const CommandGroup& group, const Command& command) {
+    std::string text = "Usage: camrelay [--config DIR] " + std::string(group.name) + " " + std::string(command.name);
+    if (!command.synopsis.empty()) text += " " + std::string(command.synopsis);
+    text += "\n\n" + std::string(command.summary) + ".\n";
+    if (!command.details.empty()) text += "\n" + std::string(command.details);
+    text += "\n" + std::string(kExitStatusHelp);
+    return text;
+}
+
+const CommandGroup* find_group(const std::vector<CommandGroup>& groups, std::string_view name) {
+    for (const CommandGroup& group : groups) {
+        if (group.name == name) return &group;
+    }
+    return nullptr;
+}
+
+const Command* find_command(const CommandGroup& group, std::string_view name) {
+    for (const Command& command : group.commands) {
+        if (command.name == name) return &command;
+    }
+    return nullptr;
+}
+
+// Where a usage error sends the user for help.
+struct HelpHint {
+    std::string command_path;  // "", "camera" or "camera add"
+};
+
+int run(std::span<const std::string> args, HelpHint& hint) {
+    const std::vector<CommandGroup> groups = all_groups();
+
+    std::optional<std::string> explicit_config;
+    std::size_t next = 0;
+    for (; next < args.size(); ++next) {
+        const std::string& arg = args[next];
+        if (arg == "--help" || arg == "-h") {
+            std::cout << main_help(groups);
+            return kExitOk;
+        }
+        if (arg == "--version") {
+            std::cout << "camrelay " << CAMRELAY_VERSION << "\n";
+            return kExitOk;
+        }
+        if (arg == "--config" || arg.starts_with("--config=")) {
+            if (explicit_config) fail_usage("option --config given twice");
+            if (arg == "--config") {
+                if (next + 1 >= args.size()) fail_usage("option --config needs a value (DIR)");
+                explicit_config = args[++next];
+            } else {
+                explicit_config = arg.substr(std::string_view("--config=").size());
+            }
+            if (explicit_config->empty()) fail_usage("option --config needs a directory");
+            continue;
+        }
+        if (arg.starts_with("-")) fail_usage("unknown option '" + arg + "'");
+        break;
+    }
+    if (next >= args.size()) fail_usage("no command given");
+
+    // "camrelay help [GROUP [COMMAND]]" is another spelling of --help.
+    if (args[next] == "help") {
+        std::span<const std::string> topic = args.subspan(next + 1);
+        if (topic.empty()) {
+            std::cout << main_help(groups);
+            return kExitOk;
+        }
+        const CommandGroup* group = find_group(groups, topic[0]);
+        if (group == nullptr) fail_usage("no help on '" + topic[0] + "': unknown command");
+        if (topic.size() == 1) {
+            std::cout << group_help(*group);
+            return kExitOk;
+        }
+        const Command* command = find_command(*group, topic[1]);
+        if (command == nullptr) fail_usage("no help on '" + topic[0] + " " + topic[1] + "': unknown command");
+        std::cout << command_help(*group, *command);
+        return kExitOk;
+    }
+
+    const CommandGroup* group = find_group(groups, args[next]);
+    if (group == nullptr) fail_usage("unknown command '" + args[next] + "'");
+    hint.command_path = std::string(group->name);
+    ++next;
+    if (next >= args.size() || args[next] == "--help" || args[next] == "-h") {
+        if (next < args.size()) {
+            std::cout << group_help(*group);
+            return kExitOk;
+        }
+        fail_usage(std::string(group->name) + ": no command given");
+    }
+    const Command* command = find_command(*group, args[next]);
+    if (command == nullptr) fail_usage(std::string(group->name) + ": unknown command '" + args[next] + "'");
+    hint.command_path += " " + std::string(command->name);
+    std::span<const std::string> command_args = args.subspan(next + 1);
+    if (asks_for_help(command_args)) {
+        std::cout << command_help(*group, *command);
+        return kExitOk;
+    }
+    const Args parsed = parse_args(*command, hint.command_path, command_args);
+    const Context context{config_dir(explicit_config.value_or(""))};
+    return command->run(context, parsed);
+}
+
+}  // namespace
+}  // namespace camrelay::cli
+
+int main(int argc, char** argv) {
+    using namespace camrelay::cli;
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    HelpHint hint;
+    try {
+        const int status = run(args, hint);
+        std::cout.flush();
+        if (!std::cout) {
+            std::cerr << "camrelay: cannot write to standard output\n";
+            return kExitIo;
+        }
+        return status;
+    } catch (const Failure& failure) {
+        std::cout.flush();
+        std::cerr << "camrelay: " << failure.what() << "\n";
+        if (failure.exit_code() == kExitUsage) {
+            const std::string help = hint.command_path.empty() ? "" : hint.command_path + " ";
+            std::cerr << "Try 'camrelay " << help << "--help'.\n";
+        }
+        return failure.exit_code();
+    } catch (const camrelay::ConfigError& error) {
+        std::cerr << "camrelay: " << error.what() << "\n";
+        return kExitConfig;
+    } catch (const std::exception& error) {
+        std::cerr << "camrelay: " << error.what() << "\n";
+        return kExitIo;
+    }
+}
