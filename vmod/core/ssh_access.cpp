@@ -1,0 +1,463 @@
+#include "ssh_access.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "ids.hpp"
+
+namespace camrelay {
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Every key type OpenSSH writes into .pub or authorized_keys files; only some
+// are accepted for cameras, the others get a precise refusal.
+constexpr std::array<std::string_view, 6> kAcceptedTypes = {
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "ssh-rsa",
+    "sk-ssh-ed25519@openssh.com",
+};
+constexpr std::string_view kSkEcdsa = "sk-ecdsa-sha2-nistp256@openssh.com";
+
+bool accepted_type(std::string_view t) {
+    if (t == kSkEcdsa) return true;
+    for (auto a : kAcceptedTypes)
+        if (a == t) return true;
+    return false;
+}
+
+bool looks_like_key_type(std::string_view t) {
+    if (accepted_type(t)) return true;
+    if (t == "ssh-dss" || t == "ssh-xmss@openssh.com") return true;
+    constexpr std::string_view cert = "-cert-v01@openssh.com";
+    return t.size() > cert.size() && t.substr(t.size() - cert.size()) == cert &&
+           (t.rfind("ssh-", 0) == 0 || t.rfind("ecdsa-", 0) == 0 || t.rfind("sk-", 0) == 0);
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+int base64_value(char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+// RFC 4648 base64 with padding, canonical only (unused bits zero).
+std::optional<Bytes> base64_decode_strict(std::string_view s) {
+    if (s.empty() || s.size() % 4 != 0) return std::nullopt;
+    std::size_t pad = 0;
+    if (s.back() == '=') pad = (s[s.size() - 2] == '=') ? 2 : 1;
+    Bytes out;
+    out.reserve(s.size() / 4 * 3);
+    for (std::size_t i = 0; i < s.size(); i += 4) {
+        bool last = i + 4 == s.size();
+        std::uint32_t acc = 0;
+        for (std::size_t j = 0; j < 4; ++j) {
+            char c = s[i + j];
+            int v;
+            if (c == '=') {
+                if (!last || j < 4 - pad) return std::nullopt;
+                v = 0;
+            } else {
+                v = base64_value(c);
+                if (v < 0) return std::nullopt;
+            }
+            acc = (acc << 6) | static_cast<std::uint32_t>(v);
+        }
+        std::uint8_t b[3] = {static_cast<std::uint8_t>(acc >> 16), static_cast<std::uint8_t>(acc >> 8),
+                             static_cast<std::uint8_t>(acc)};
+        std::size_t n = last ? 3 - pad : 3;
+        if (last && pad == 1 && b[2] != 0) return std::nullopt;
+        if (last && pad == 2 && (b[1] != 0 || b[2] != 0)) return std::nullopt;
+        out.insert(out.end(), b, b + n);
+    }
+    return out;
+}
+
+std::string base64_encode_nopad(const std::uint8_t* d, std::size_t n) {
+    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < n; i += 3) {
+        std::uint32_t acc = static_cast<std::uint32_t>(d[i]) << 16;
+        if (i + 1 < n) acc |= static_cast<std::uint32_t>(d[i + 1]) << 8;
+        if (i + 2 < n) acc |= d[i + 2];
+        out += alphabet[(acc >> 18) & 63];
+        out += alphabet[(acc >> 12) & 63];
+        if (i + 1 < n) out += alphabet[(acc >> 6) & 63];
+        if (i + 2 < n) out += alphabet[acc & 63];
+    }
+    return out;
+}
+
+// Reader for the SSH wire encoding (RFC 4251 section 5).
+class Wire {
+public:
+    explicit Wire(const Bytes& b) : b_(b) {}
+    std::optional<std::string_view> string() {
+        if (b_.size() - pos_ < 4) return std::nullopt;
+        std::uint32_t len = (std::uint32_t{b_[pos_]} << 24) | (std::uint32_t{b_[pos_ + 1]} << 16) |
+                            (std::uint32_t{b_[pos_ + 2]} << 8) | std::uint32_t{b_[pos_ + 3]};
+        pos_ += 4;
+        if (b_.size() - pos_ < len) return std::nullopt;
+        std::string_view s(reinterpret_cast<const char*>(b_.data()) + pos_, len);
+        pos_ += len;
+        return s;
+    }
+    bool at_end() const { return pos_ == b_.size(); }
+
+private:
+    const Bytes& b_;
+    std::size_t pos_ = 0;
+};
+
+[[noreturn]] void fail(const std::string& why) { throw SshAccessError(why); }
+
+// Bits of a positive mpint; 0 if it is not a canonical positive mpint.
+unsigned mpint_bits(std::string_view m) {
+    if (m.empty()) return 0;
+    auto b0 = static_cast<unsigned char>(m[0]);
+    if (b0 & 0x80) return 0;  // negative
+    std::size_t i = 0;
+    if (b0 == 0) {
+        // a leading zero is only allowed to keep the next byte's high bit from
+        // reading as a sign
+        if (m.size() < 2 || !(static_cast<unsigned char>(m[1]) & 0x80)) return 0;
+        i = 1;
+    }
+    unsigned bits = static_cast<unsigned>((m.size() - i) * 8);
+    for (auto top = static_cast<unsigned char>(m[i]); !(top & 0x80); top <<= 1) --bits;
+    return bits;
+}
+
+void check_ec_point(std::string_view q, std::size_t coord, const std::string& type) {
+    if (q.size() != 2 * coord + 1 || static_cast<unsigned char>(q[0]) != 0x04)
+        fail("the " + type + " key data holds a malformed curve point");
+}
+
+// Check the decoded blob against the type on the line; returns the key size.
+unsigned check_blob(const std::string& type, const Bytes& blob) {
+    Wire w(blob);
+    auto embedded = w.string();
+    if (!embedded) fail("the key data is truncated");
+    if (*embedded != type)
+        fail("the key data is a '" + std::string(*embedded) + "' key but the line says '" + type + "'");
+    unsigned bits = 0;
+    if (type == "ssh-ed25519" || type == "sk-ssh-ed25519@openssh.com") {
+        auto pk = w.string();
+        if (!pk || pk->size() != 32) fail("the Ed25519 key data is malformed");
+        bits = 256;
+    } else if (type.rfind("ecdsa-sha2-nistp", 0) == 0 || type == kSkEcdsa) {
+        std::string curve = type == kSkEcdsa ? "nistp256" : type.substr(std::strlen("ecdsa-sha2-"));
+        auto c = w.string();
+        if (!c || *c != curve) fail("the ECDSA key data names another curve than " + curve);
+        bits = curve == "nistp256" ? 256 : curve == "nistp384" ? 384 : 521;
+        auto q = w.string();
+        if (!q) fail("the ECDSA key data is truncated");
+        check_ec_point(*q, (bits + 7) / 8, type);
+    } else if (type == "ssh-rsa") {
+        auto e = w.string();
+        auto n = w.string();
+        if (!e || !n) fail("the RSA key data is truncated");
+        unsigned ebits = mpint_bits(*e);
+        bits = mpint_bits(*n);
+        if (ebits == 0 || ebits > 64 || !(static_cast<unsigned char>(e->back()) & 1))
+            fail("the RSA key data has a malformed public exponent");
+        if (bits == 0 || !(static_cast<unsigned char>(n->back()) & 1))
+            fail("the RSA key data has a malformed modulus");
+        if (bits > 16384) fail("the RSA key is over 16384 bits");
+        if (bits < kMinRsaBits)
+            fail("the RSA key has " + std::to_string(bits) + " bits; at least " + std::to_string(kMinRsaBits) +
+                 " are needed (or use ssh-keygen -t ed25519)");
+    } else {
+        fail("unsupported key type '" + type + "'");
+    }
+    if (type.rfind("sk-", 0) == 0) {
+        auto app = w.string();
+        if (!app || app->empty()) fail("the security key data has no application string");
+    }
+    if (!w.at_end()) fail("the key data has trailing bytes after the key");
+    return bits;
+}
+
+// Split "TOKEN rest" at the first blank; rest has leading blanks removed.
+std::pair<std::string_view, std::string_view> first_token(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size() && !is_blank(s[i])) ++i;
+    std::string_view tok = s.substr(0, i);
+    while (i < s.size() && is_blank(s[i])) ++i;
+    return {tok, s.substr(i)};
+}
+
+// The options field of an authorized_keys line: up to the first blank that
+// is not inside double quotes (a backslash escapes a quote inside quotes).
+std::pair<std::string_view, std::string_view> options_token(std::string_view s) {
+    bool quoted = false;
+    std::size_t i = 0;
+    for (; i < s.size(); ++i) {
+        char c = s[i];
+        if (quoted && c == '\\' && i + 1 < s.size() && s[i + 1] == '"') {
+            ++i;
+        } else if (c == '"') {
+            quoted = !quoted;
+        } else if (!quoted && is_blank(c)) {
+            break;
+        }
+    }
+    std::string_view tok = s.substr(0, i);
+    while (i < s.size() && is_blank(s[i])) ++i;
+    return {tok, s.substr(i)};
+}
+
+std::string_view trim_blanks(std::string_view s) {
+    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && (is_blank(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+std::string camera_of_comment(std::string_view comment) {
+    std::string_view prefix = kCameraCommentPrefix;
+    if (comment.substr(0, prefix.size()) != prefix) return {};
+    auto id = first_token(comment.substr(prefix.size())).first;
+    return valid_camera_id(id) ? std::string(id) : std::string();
+}
+
+// A line of a text with its extent, line end included.
+struct RawLine {
+    std::string_view body;  // without the '\n'
+    std::size_t begin, end;
+};
+
+std::vector<RawLine> split_lines(std::string_view text) {
+    std::vector<RawLine> lines;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto nl = text.find('\n', pos);
+        std::size_t stop = nl == std::string_view::npos ? text.size() : nl;
+        std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+        lines.push_back({text.substr(pos, stop - pos), pos, end});
+        pos = end;
+    }
+    return lines;
+}
+
+std::optional<AuthorizedKey> parse_authorized_line(std::string_view body) {
+    body = trim_blanks(body);
+    if (body.empty() || body.front() == '#') return std::nullopt;
+    AuthorizedKey k;
+    auto [tok, rest] = first_token(body);
+    if (!looks_like_key_type(tok)) {
+        auto [opts, after] = options_token(body);
+        k.options = std::string(opts);
+        std::tie(tok, rest) = first_token(after);
+        if (!looks_like_key_type(tok)) return std::nullopt;
+    }
+    auto [b64, comment] = first_token(rest);
+    if (b64.empty()) return std::nullopt;
+    k.key.type = std::string(tok);
+    k.key.base64 = std::string(b64);
+    k.key.comment = std::string(comment);
+    k.camera_id = camera_of_comment(comment);
+    return k;
+}
+
+bool safe_program_path(std::string_view p) {
+    if (p.size() < 2 || p.front() != '/' || p.size() > 1024) return false;
+    for (char c : p) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+                  c == '.' || c == '_' || c == '-' || c == '+';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool safe_value(std::string_view v) {
+    if (v.empty()) return false;
+    for (char c : v)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    return true;
+}
+
+}  // namespace
+
+std::string SshPublicKey::fingerprint() const {
+    auto blob = base64_decode_strict(base64);
+    if (!blob) return {};
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(blob->data(), blob->size(), md, &len, EVP_sha256(), nullptr) != 1) return {};
+    return "SHA256:" + base64_encode_nopad(md, len);
+}
+
+SshPublicKey parse_ssh_public_key(std::string_view text) {
+    if (text.size() > kMaxPublicKeyLine)
+        fail("the public key is over " + std::to_string(kMaxPublicKeyLine) + " bytes; is this really a .pub file?");
+    while (!text.empty() && (is_blank(text.back()) || text.back() == '\n' || text.back() == '\r'))
+        text.remove_suffix(1);
+    while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
+    if (text.empty()) fail("the public key is empty");
+    if (text.rfind("-----BEGIN", 0) == 0) {
+        if (text.find("PRIVATE KEY") != std::string_view::npos)
+            fail("this is a private key; give the public key (the .pub file) and keep the private key on the camera");
+        fail("this is a PEM file, not an OpenSSH public key line");
+    }
+    if (text.rfind("---- BEGIN SSH2 PUBLIC KEY", 0) == 0)
+        fail("this is an RFC 4716 public key; convert it with ssh-keygen -i -f FILE");
+    if (text.find('\n') != std::string_view::npos || text.find('\r') != std::string_view::npos)
+        fail("the public key has several lines; give exactly one key");
+    for (char c : text)
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+            fail("the public key contains control characters");
+
+    auto [type, rest] = first_token(text);
+    if (!accepted_type(type)) {
+        if (type == "ssh-dss") fail("DSA keys are refused (OpenSSH disabled them); use ssh-keygen -t ed25519");
+        if (looks_like_key_type(type)) fail("'" + std::string(type) + "' keys are not supported for cameras");
+        if (type.find_first_of("=\",") != std::string_view::npos || type == "restrict" || type == "cert-authority" ||
+            type.rfind("no-", 0) == 0)
+            fail("authorized_keys options are not accepted; give the bare public key line (the .pub file)");
+        fail("unknown key type '" + std::string(type.substr(0, 64)) + "'");
+    }
+    auto [b64, comment] = first_token(rest);
+    if (b64.empty()) fail("the key data is missing after '" + std::string(type) + "'");
+    auto blob = base64_decode_strict(b64);
+    if (!blob) fail("the key data is not valid base64");
+
+    SshPublicKey key;
+    key.type = std::string(type);
+    key.base64 = std::string(b64);
+    key.comment = std::string(comment);
+    key.bits = check_blob(key.type, *blob);
+    return key;
+}
+
+std::string format_authorized_key(const SshPublicKey& key, const CameraAccess& access) {
+    if (!valid_camera_id(access.camera_id)) fail("invalid camera id '" + access.camera_id + "'");
+    if (access.port < 1024) fail("the tunnel port must be 1024..65535");
+    if (!safe_program_path(access.session_program))
+        fail("the session program must be an absolute path of [A-Za-z0-9/._+-]: '" + access.session_program + "'");
+    if (!accepted_type(key.type) || key.base64.empty() || key.base64.find_first_of(" \t\r\n\"") != std::string::npos)
+        fail("not a valid public key");
+    std::string port = std::to_string(access.port);
+    return "restrict,port-forwarding,permitlisten=\"127.0.0.1:" + port + "\",command=\"" +
+           access.session_program + " " + access.camera_id + " " + port + "\" " + key.text() + " " +
+           kCameraCommentPrefix + access.camera_id;
+}
+
+std::vector<AuthorizedKey> parse_authorized_keys(std::string_view text) {
+    std::vector<AuthorizedKey> out;
+    int n = 0;
+    for (const auto& l : split_lines(text)) {
+        ++n;
+        if (auto k = parse_authorized_line(l.body)) {
+            k->line = n;
+            out.push_back(std::move(*k));
+        }
+    }
+    return out;
+}
+
+std::string authorized_keys_add(std::string_view text, const SshPublicKey& key, const CameraAccess& access) {
+    std::string line = format_authorized_key(key, access);
+    for (const auto& e : parse_authorized_keys(text)) {
+        if (e.camera_id == access.camera_id)
+            fail("camera " + access.camera_id + " already has a key in authorized_keys (line " +
+                 std::to_string(e.line) + ")");
+        if (e.key.same_key(key))
+            fail("this public key is already in authorized_keys (line " + std::to_string(e.line) +
+                 (e.camera_id.empty() ? std::string() : ", camera " + e.camera_id) +
+                 "); every camera needs its own key");
+    }
+    std::string out(text);
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    out += line;
+    out += '\n';
+    return out;
+}
+
+std::string authorized_keys_remove(std::string_view text, std::string_view camera_id, int* removed) {
+    std::string out;
+    int count = 0;
+    for (const auto& l : split_lines(text)) {
+        auto k = parse_authorized_line(l.body);
+        if (k && !camera_id.empty() && k->camera_id == camera_id) {
+            ++count;
+            continue;
+        }
+        out.append(text.substr(l.begin, l.end - l.begin));
+    }
+    if (removed) *removed = count;
+    return out;
+}
+
+std::optional<std::string> camera_with_ssh_key(const Registry& registry, const SshPublicKey& key,
+                                               std::string_view except_id) {
+    for (const auto& c : registry.cameras) {
+        if (c.id == except_id || c.ssh_key.empty()) continue;
+        auto [type, rest] = first_token(trim_blanks(c.ssh_key));
+        auto b64 = first_token(rest).first;
+        if (type == key.type && b64 == key.base64) return c.id;
+    }
+    return std::nullopt;
+}
+
+bool loopback_port_in_use(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return true;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::close(fd);
+    return rc != 0;
+}
+
+std::string authorized_keys_path(const std::string& config_dir) {
+    return config_dir + "/" + kSshSubdir + "/" + kAuthorizedKeysName;
+}
+
+std::string session_program_path(std::string_view installed) {
+    const char* env = std::getenv(kSessionProgramEnv);
+    if (env && *env) return env;
+    return std::string(installed);
+}
+
+std::string format_known_hosts_line(std::string_view host, std::uint16_t port, const SshPublicKey& host_key) {
+    if (host.empty() || host.find_first_of(" \t\r\n,#[]") != std::string_view::npos || !safe_value(host))
+        fail("invalid relay host name '" + std::string(host) + "'");
+    std::string h(host);
+    if (port != 22) h = "[" + h + "]:" + std::to_string(port);
+    return h + " " + host_key.text();
+}
+
+std::string format_tunnel_config(const TunnelSettings& s) {
+    for (const auto* v : {&s.relay, &s.identity, &s.known_hosts, &s.target})
+        if (!safe_value(*v)) fail("invalid tunnel setting '" + *v + "'");
+    if (s.listen == 0) fail("the tunnel port is missing");
+    return "# camrelay-tunnel settings (KEY=VALUE, no quotes): see camrelay-tunnel --help\n"
+           "RELAY=" + s.relay + "\n"
+           "IDENTITY=" + s.identity + "\n"
+           "KNOWN_HOSTS=" + s.known_hosts + "\n"
+           "LISTEN=" + std::to_string(s.listen) + "\n"
+           "TARGET=" + s.target + "\n";
+}
+
+}  // namespace camrelay
