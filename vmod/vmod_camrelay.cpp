@@ -1,0 +1,687 @@
+// camrelay VMOD: the thin layer between varnishd and the C++ core.
+//
+// It converts types (VCL strings <-> std::string, the core's Camera/Tunnel
+// <-> Varnish backends) and errors (C++ exceptions -> VRT_fail), and keeps the
+// per-request decision in a PRIV_TASK. Every decision itself is made by
+// camrelay::Relay (vmod/core). The manual is vmod_camrelay.vcc.
+//
+// Rules kept here: no exception ever leaves an entry point; no VCL_STRING is
+// NULL (we return "" instead); strings handed to VCL live in the workspace or
+// in the relay object, which outlives every request of its VCL.
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern "C" {
+#include "config.h"
+#include "cache/cache.h"
+#include "vsa.h"
+#include "vcc_camrelay_if.h"
+#include "VSC_camrelay.h"
+}
+
+#include "registry.hpp"
+#include "relay.hpp"
+#include "routing.hpp"
+#include "tunnel_status.hpp"
+
+using camrelay::Outcome;
+
+// ---------------------------------------------------------------------------
+// The relay object
+
+struct vmod_camrelay_relay {
+    unsigned magic;
+    static constexpr unsigned kMagic = 0x43524c59;  // "CRLY"
+
+    std::string vcl_name;    // "relay"
+    std::string config_dir;  // as resolved by camrelay::config_dir()
+    std::unique_ptr<camrelay::Relay> relay;
+    std::unique_ptr<camrelay::ListenCache> listen;
+    bool check_tunnel = true;
+    // One backend per camera, same order as relay->registry().cameras. The
+    // VCL owns them: it deletes them itself when it is discarded.
+    std::vector<VCL_BACKEND> backends;
+    std::vector<std::string> backend_names;  // "relay.cam1", same order
+    struct VSC_camrelay* vsc = nullptr;
+    struct vsc_seg* vsc_seg = nullptr;
+    // Linked list of the relay objects of one VCL (for the WARM/COLD events).
+    vmod_camrelay_relay* next_in_vcl = nullptr;
+};
+
+namespace {
+
+constexpr const char* kPrefix = "camrelay";
+
+// Viewers are counted per camera id for the whole varnishd process, so that
+// a VCL reload keeps counting the pipes opened under the previous VCL.
+camrelay::ViewerCounter& viewer_counter() {
+    static camrelay::ViewerCounter counter;
+    return counter;
+}
+
+const char* ws_copy(VRT_CTX, std::string_view s) {
+    // "" is a valid static string: never hand NULL to VCL.
+    if (s.empty())
+        return "";
+    char* p = static_cast<char*>(WS_Alloc(ctx->ws, static_cast<unsigned>(s.size() + 1)));
+    if (p == nullptr) {
+        VRT_fail(ctx, "%s: out of workspace", kPrefix);
+        return "";
+    }
+    std::memcpy(p, s.data(), s.size());
+    p[s.size()] = '\0';
+    return p;
+}
+
+bool check_obj(VRT_CTX, const vmod_camrelay_relay* obj) {
+    CHECK_OBJ_NOTNULL(ctx, VRT_CTX_MAGIC);
+    if (obj == nullptr || obj->magic != vmod_camrelay_relay::kMagic || !obj->relay) {
+        VRT_fail(ctx, "%s: relay object not initialised", kPrefix);
+        return false;
+    }
+    return true;
+}
+
+// Every entry point body runs through guard(): C++ exceptions become
+// VRT_fail() and a neutral value.
+template <class T, class F>
+T guard(VRT_CTX, const char* what, T neutral, F&& body) noexcept {
+    try {
+        return body();
+    } catch (const std::bad_alloc&) {
+        VRT_fail(ctx, "%s: %s: out of memory", kPrefix, what);
+    } catch (const std::exception& e) {
+        VRT_fail(ctx, "%s: %s: %s", kPrefix, what, e.what());
+    } catch (...) {
+        VRT_fail(ctx, "%s: %s: unexpected error", kPrefix, what);
+    }
+    return neutral;
+}
+
+void count(vmod_camrelay_relay* obj, Outcome o) {
+    if (obj->vsc == nullptr)
+        return;
+    uint64_t* c = nullptr;
+    switch (o) {
+    case Outcome::allowed: c = &obj->vsc->allowed; break;
+    case Outcome::bad_request: c = &obj->vsc->bad_request; break;
+    case Outcome::unknown_camera: c = &obj->vsc->unknown_camera; break;
+    case Outcome::key_missing: c = &obj->vsc->key_missing; break;
+    case Outcome::key_malformed: c = &obj->vsc->key_malformed; break;
+    case Outcome::key_unknown_secret: c = &obj->vsc->key_unknown_secret; break;
+    case Outcome::key_bad_signature: c = &obj->vsc->key_bad_signature; break;
+    case Outcome::key_expired: c = &obj->vsc->key_expired; break;
+    case Outcome::key_wrong_camera: c = &obj->vsc->key_wrong_camera; break;
+    case Outcome::key_revoked: c = &obj->vsc->key_revoked; break;
+    case Outcome::too_many_viewers: c = &obj->vsc->too_many_viewers; break;
+    case Outcome::offline: c = &obj->vsc->offline; break;
+    }
+    if (c != nullptr)
+        __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+// ---------------------------------------------------------------------------
+// Per-request state: the last decision of one relay object in one task.
+// Plain data in the request workspace; strings point into the workspace,
+// the camera into the relay object.
+
+struct task_state {
+    unsigned magic;
+    static constexpr unsigned kMagic = 0x43525453;  // "CRTS"
+    vmod_camrelay_relay* obj;
+    bool decided;
+    Outcome outcome;
+    int status;
+    const char* outcome_name;
+    const char* reason;
+    const char* url;
+    const char* key_for_log;
+    const camrelay::Camera* camera;  // routed camera, or null
+    std::size_t index;               // its index in the registry
+    bool holds_viewer;               // counted in viewer_counter()
+};
+
+void release_viewer(task_state* st) noexcept {
+    if (!st->holds_viewer || st->camera == nullptr)
+        return;
+    st->holds_viewer = false;
+    try {
+        viewer_counter().release(st->camera->id);
+    } catch (...) {
+        // release() only erases from a map; nothing to report from a fini.
+    }
+    if (st->obj != nullptr && st->obj->vsc != nullptr)
+        __atomic_sub_fetch(&st->obj->vsc->viewers, 1, __ATOMIC_RELAXED);
+}
+
+// Called by varnishd when the task ends: for a piped request that is when
+// the pipe has closed, which frees the viewer slot.
+void task_fini(VRT_CTX, void* p) {
+    (void)ctx;
+    auto* st = static_cast<task_state*>(p);
+    if (st == nullptr || st->magic != task_state::kMagic)
+        return;
+    release_viewer(st);
+    st->magic = 0;
+}
+
+const struct vmod_priv_methods task_methods[1] = {{
+    VMOD_PRIV_METHODS_MAGIC,
+    "camrelay task",
+    task_fini,
+}};
+
+// The task state of `obj`, created if `create`; null if none (or no
+// workspace, after VRT_fail).
+task_state* get_task(VRT_CTX, vmod_camrelay_relay* obj, bool create) {
+    if (ctx->req == nullptr && ctx->bo == nullptr)
+        return nullptr;  // vcl_init/vcl_fini: no task
+    struct vmod_priv* priv = create ? VRT_priv_task(ctx, obj) : VRT_priv_task_get(ctx, obj);
+    if (priv == nullptr) {
+        if (create)
+            VRT_fail(ctx, "%s: out of workspace", kPrefix);
+        return nullptr;
+    }
+    if (priv->priv != nullptr) {
+        auto* st = static_cast<task_state*>(priv->priv);
+        return st->magic == task_state::kMagic ? st : nullptr;
+    }
+    if (!create)
+        return nullptr;
+    void* mem = WS_Alloc(ctx->ws, sizeof(task_state));
+    if (mem == nullptr) {
+        VRT_fail(ctx, "%s: out of workspace", kPrefix);
+        return nullptr;
+    }
+    auto* st = new (mem) task_state{};
+    st->magic = task_state::kMagic;
+    st->obj = obj;
+    st->decided = false;
+    st->outcome = Outcome::bad_request;
+    st->status = 0;
+    st->outcome_name = "";
+    st->reason = "";
+    st->url = "";
+    st->key_for_log = "";
+    st->camera = nullptr;
+    st->index = 0;
+    st->holds_viewer = false;
+    priv->priv = st;
+    priv->len = sizeof(task_state);
+    priv->methods = task_methods;
+    return st;
+}
+
+const task_state* decided_task(VRT_CTX, vmod_camrelay_relay* obj) {
+    const task_state* st = get_task(ctx, obj, false);
+    return (st != nullptr && st->decided) ? st : nullptr;
+}
+
+std::size_t camera_index(const vmod_camrelay_relay* obj, const camrelay::Camera* cam) {
+    const auto& cams = obj->relay->registry().cameras;
+    for (std::size_t i = 0; i < cams.size(); i++)
+        if (&cams[i] == cam)
+            return i;
+    return cams.size();
+}
+
+const camrelay::Camera* find_camera(VRT_CTX, vmod_camrelay_relay* obj, VCL_STRING id,
+                                    std::size_t* index) {
+    const camrelay::Camera* cam = nullptr;
+    if (id != nullptr && *id != '\0') {
+        cam = obj->relay->registry().find(id);
+    } else if (const task_state* st = decided_task(ctx, obj)) {
+        cam = st->camera;
+    }
+    if (cam != nullptr && index != nullptr)
+        *index = camera_index(obj, cam);
+    return cam;
+}
+
+// ---------------------------------------------------------------------------
+// Backends
+
+struct addr_pair {
+    struct suckaddr* ipv4 = nullptr;
+    struct suckaddr* ipv6 = nullptr;
+    ~addr_pair() {
+        free(ipv4);
+        free(ipv6);
+    }
+};
+
+// Resolve a tunnel's TCP address (numeric for port=, possibly a DNS name for
+// upstream=) into at most one IPv4 and one IPv6 address.
+std::string resolve(const camrelay::Tunnel& t, addr_pair& out) {
+    std::string host = t.host;
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    struct addrinfo hints;
+    std::memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    struct addrinfo* res = nullptr;
+    const std::string port = std::to_string(t.port);
+    int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
+    if (rc != 0)
+        return std::string("cannot resolve ") + t.host + ": " + gai_strerror(rc);
+    for (struct addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET && out.ipv4 == nullptr)
+            out.ipv4 = VSA_Malloc(ai->ai_addr, ai->ai_addrlen);
+        else if (ai->ai_family == AF_INET6 && out.ipv6 == nullptr)
+            out.ipv6 = VSA_Malloc(ai->ai_addr, ai->ai_addrlen);
+    }
+    freeaddrinfo(res);
+    if (out.ipv4 == nullptr && out.ipv6 == nullptr)
+        return std::string("no address for ") + t.host;
+    return {};
+}
+
+struct backend_timeouts {
+    double connect, first_byte, between_bytes;
+};
+
+// Create the backend of one camera; on failure VRT_fail() and null.
+VCL_BACKEND make_backend(VRT_CTX, const camrelay::Camera& cam, const std::string& name,
+                         const backend_timeouts& tmo) {
+    struct vrt_endpoint ep;
+    std::memset(&ep, 0, sizeof ep);
+    ep.magic = VRT_ENDPOINT_MAGIC;
+    addr_pair addrs;
+    std::string hosthdr = "localhost";
+    if (cam.tunnel.kind == camrelay::Tunnel::Kind::socket) {
+        ep.uds_path = cam.tunnel.path.c_str();
+    } else {
+        std::string err = resolve(cam.tunnel, addrs);
+        if (!err.empty()) {
+            VRT_fail(ctx, "%s: camera %s (line %d): %s", kPrefix, cam.id.c_str(), cam.line,
+                     err.c_str());
+            return nullptr;
+        }
+        ep.ipv4 = addrs.ipv4;
+        ep.ipv6 = addrs.ipv6;
+        if (cam.tunnel.kind == camrelay::Tunnel::Kind::upstream)
+            hosthdr = cam.tunnel.host;
+    }
+    struct vrt_backend be;
+    std::memset(&be, 0, sizeof be);
+    be.magic = VRT_BACKEND_MAGIC;
+    be.endpoint = &ep;
+    be.vcl_name = const_cast<char*>(name.c_str());
+    be.hosthdr = const_cast<char*>(hosthdr.c_str());
+    be.connect_timeout = tmo.connect;
+    be.first_byte_timeout = tmo.first_byte;
+    be.between_bytes_timeout = tmo.between_bytes;
+    be.max_connections = 0;  // viewers are limited by .decide(), not here
+    be.probe = nullptr;
+    VCL_BACKEND dir = VRT_new_backend(ctx, &be);  // copies what we pass
+    if (dir == nullptr)
+        VRT_fail(ctx, "%s: camera %s: cannot create its backend", kPrefix, cam.id.c_str());
+    return dir;
+}
+
+// ---------------------------------------------------------------------------
+// Relay objects of one VCL, kept in the vmod's PRIV_VCL for the events.
+
+struct vcl_objects {
+    vmod_camrelay_relay* head = nullptr;
+    bool warm = false;
+};
+
+void vcl_objects_free(VRT_CTX, void* p) {
+    (void)ctx;
+    delete static_cast<vcl_objects*>(p);
+}
+
+const struct vmod_priv_methods vcl_objects_methods[1] = {{
+    VMOD_PRIV_METHODS_MAGIC,
+    "camrelay vcl objects",
+    vcl_objects_free,
+}};
+
+vcl_objects* get_vcl_objects(struct vmod_priv* priv) {
+    if (priv == nullptr)
+        return nullptr;
+    if (priv->priv == nullptr) {
+        priv->priv = new (std::nothrow) vcl_objects;
+        priv->methods = vcl_objects_methods;
+    }
+    return static_cast<vcl_objects*>(priv->priv);
+}
+
+void free_relay(vmod_camrelay_relay* obj) {
+    if (obj == nullptr)
+        return;
+    if (obj->vsc_seg != nullptr)
+        VSC_camrelay_Destroy(&obj->vsc_seg);
+    obj->magic = 0;
+    delete obj;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// VCL entry points
+
+extern "C" {
+
+int vmod_event(VRT_CTX, struct vmod_priv* priv, enum vcl_event_e ev) {
+    CHECK_OBJ_NOTNULL(ctx, VRT_CTX_MAGIC);
+    vcl_objects* objs = static_cast<vcl_objects*>(priv->priv);
+    switch (ev) {
+    case VCL_EVENT_WARM:
+    case VCL_EVENT_COLD:
+        if (objs == nullptr)
+            break;
+        objs->warm = (ev == VCL_EVENT_WARM);
+        // Like the backends' VBE counters: a cold VCL's counters are hidden.
+        for (vmod_camrelay_relay* o = objs->head; o != nullptr; o = o->next_in_vcl) {
+            if (o->vsc_seg == nullptr)
+                continue;
+            if (objs->warm)
+                VRT_VSC_Reveal(o->vsc_seg);
+            else
+                VRT_VSC_Hide(o->vsc_seg);
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char* vcl_name,
+                          struct vmod_priv* priv_vcl, VCL_STRING config_dir, VCL_STRING route,
+                          VCL_STRING query_param, VCL_STRING host_suffix, VCL_BOOL check_tunnel,
+                          VCL_DURATION tunnel_cache, VCL_DURATION connect_timeout,
+                          VCL_DURATION first_byte_timeout, VCL_DURATION between_bytes_timeout) {
+    CHECK_OBJ_NOTNULL(ctx, VRT_CTX_MAGIC);
+    AN(objp);
+    AZ(*objp);
+    AN(vcl_name);
+    vmod_camrelay_relay* obj = nullptr;
+    bool ok = guard(ctx, "relay()", false, [&]() -> bool {
+        vcl_objects* objs = get_vcl_objects(priv_vcl);
+        if (objs == nullptr)
+            throw std::bad_alloc();
+        obj = new vmod_camrelay_relay{};
+        obj->magic = vmod_camrelay_relay::kMagic;
+        obj->vcl_name = vcl_name;
+
+        camrelay::RouteConfig rc;
+        try {
+            rc.order = camrelay::parse_route_order(route != nullptr ? route : "");
+        } catch (const std::exception& e) {
+            VRT_fail(ctx, "%s: %s: route=\"%s\": %s", kPrefix, vcl_name, route ? route : "",
+                     e.what());
+            return false;
+        }
+        rc.query_param = query_param != nullptr ? query_param : "";
+        if (rc.query_param.empty()) {
+            VRT_fail(ctx, "%s: %s: query_param must not be empty", kPrefix, vcl_name);
+            return false;
+        }
+        rc.host_suffix = host_suffix != nullptr ? host_suffix : "";
+        if (!(tunnel_cache >= 0.0 && tunnel_cache <= 60.0)) {
+            VRT_fail(ctx, "%s: %s: tunnel_cache must be between 0s and 60s", kPrefix, vcl_name);
+            return false;
+        }
+        if (!(connect_timeout > 0.0 && first_byte_timeout > 0.0 && between_bytes_timeout > 0.0)) {
+            VRT_fail(ctx, "%s: %s: backend timeouts must be positive", kPrefix, vcl_name);
+            return false;
+        }
+
+        obj->config_dir = camrelay::config_dir(config_dir != nullptr ? config_dir : "");
+        try {
+            obj->relay = camrelay::Relay::load(obj->config_dir, rc);
+        } catch (const camrelay::ConfigError& e) {
+            // "camrelay: /etc/camrelay/cameras.conf:7: reason": the VCL load
+            // fails with this message; the active VCL keeps serving.
+            VRT_fail(ctx, "%s: %s", kPrefix, e.what());
+            return false;
+        }
+        if (!obj->relay) {
+            VRT_fail(ctx, "%s: %s: cannot load %s", kPrefix, vcl_name, obj->config_dir.c_str());
+            return false;
+        }
+        obj->check_tunnel = check_tunnel != 0;
+        obj->listen = std::make_unique<camrelay::ListenCache>(
+            std::chrono::milliseconds(static_cast<long>(tunnel_cache * 1000.0)));
+
+        const backend_timeouts tmo{connect_timeout, first_byte_timeout, between_bytes_timeout};
+        const auto& cams = obj->relay->registry().cameras;
+        obj->backends.reserve(cams.size());
+        obj->backend_names.reserve(cams.size());
+        for (const auto& cam : cams) {
+            obj->backend_names.push_back(obj->vcl_name + "." + cam.id);
+            VCL_BACKEND be = make_backend(ctx, cam, obj->backend_names.back(), tmo);
+            if (be == nullptr)
+                return false;  // already VRT_fail()ed; the VCL discards what we made
+            obj->backends.push_back(be);
+        }
+
+        obj->vsc = VSC_camrelay_New(nullptr, &obj->vsc_seg, "%s.%s", VCL_Name(ctx->vcl), vcl_name);
+        if (obj->vsc == nullptr) {
+            VRT_fail(ctx, "%s: %s: cannot allocate counters", kPrefix, vcl_name);
+            return false;
+        }
+        if (!objs->warm)
+            VRT_VSC_Hide(obj->vsc_seg);  // revealed by the WARM event
+        obj->next_in_vcl = objs->head;
+        objs->head = obj;
+        return true;
+    });
+    if (!ok) {
+        // vcl_fini will not run for an object whose constructor failed.
+        free_relay(obj);
+        return;
+    }
+    *objp = obj;
+}
+
+VCL_VOID vmod_relay__fini(struct vmod_camrelay_relay** objp) {
+    AN(objp);
+    vmod_camrelay_relay* obj = *objp;
+    *objp = nullptr;
+    if (obj == nullptr)
+        return;
+    // The backends are not ours to delete: the VCL discards them after
+    // vcl_fini. The object list in PRIV_VCL is freed after the objects and
+    // never walked again after the DISCARD event.
+    try {
+        free_relay(obj);
+    } catch (...) {
+    }
+}
+
+VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL key,
+                             VCL_BOOL viewer) {
+    if (!check_obj(ctx, obj))
+        return "";
+    return guard(ctx, "decide()", static_cast<VCL_STRING>(""), [&]() -> VCL_STRING {
+        if (ctx->http_req == nullptr || ctx->req == nullptr) {
+            VRT_fail(ctx, "%s: %s.decide() is only available on the client side (vcl_recv)",
+                     kPrefix, obj->vcl_name.c_str());
+            return "";
+        }
+        task_state* st = get_task(ctx, obj, true);
+        if (st == nullptr)
+            return "";
+        release_viewer(st);  // decided again (restart): start from scratch
+
+        const char* url = ctx->http_req->hd[HTTP_HDR_URL].b;
+        const char* host = nullptr;
+        if (!http_GetHdr(ctx->http_req, H_Host, &host))
+            host = nullptr;
+        const auto now = static_cast<std::int64_t>(ctx->now);
+        camrelay::Decision d = obj->relay->decide(url != nullptr ? url : "",
+                                                  host != nullptr ? host : "", now, key != 0);
+        std::size_t index = 0;
+        if (d.camera != nullptr) {
+            index = camera_index(obj, d.camera);
+            if (index >= obj->backends.size())
+                throw std::logic_error("routed camera not in the registry");
+        }
+        bool holds = false;
+        if (d.allowed() && d.camera != nullptr) {
+            if (obj->check_tunnel && !obj->listen->up(d.camera->tunnel)) {
+                d.outcome = Outcome::offline;
+                d.reason = "camera " + d.camera->id + " is offline (its tunnel is not connected)";
+            } else if (viewer) {
+                if (viewer_counter().try_acquire(d.camera->id, d.camera->max_viewers)) {
+                    holds = true;
+                } else {
+                    d.outcome = Outcome::too_many_viewers;
+                    d.reason = "camera " + d.camera->id + " already has " +
+                               std::to_string(d.camera->max_viewers) +
+                               (d.camera->max_viewers == 1 ? " viewer" : " viewers") +
+                               ", its maximum";
+                }
+            }
+        }
+
+        st->decided = true;
+        st->outcome = d.outcome;
+        st->status = camrelay::http_status(d.outcome);
+        st->camera = d.camera;
+        st->index = index;
+        st->outcome_name = ws_copy(ctx, camrelay::to_string(d.outcome));
+        st->reason = ws_copy(ctx, d.reason);
+        st->url = ws_copy(ctx, d.url);
+        st->key_for_log = ws_copy(ctx, d.key_for_log);
+        if (holds) {
+            st->holds_viewer = true;
+            if (obj->vsc != nullptr)
+                __atomic_add_fetch(&obj->vsc->viewers, 1, __ATOMIC_RELAXED);
+        }
+        count(obj, d.outcome);
+
+        // The decision, for varnishlog. Never the key itself: key_for_log is
+        // loggable_key(), with the MAC replaced by '*'.
+        VSLb(ctx->vsl, SLT_VCL_Log, "%s %s: %s %d camera=%s viewers=%u key=%s reason=\"%s\"",
+             kPrefix, obj->vcl_name.c_str(), st->outcome_name, st->status,
+             d.camera != nullptr ? d.camera->id.c_str() : "-",
+             d.camera != nullptr ? viewer_counter().live(d.camera->id) : 0u,
+             *st->key_for_log != '\0' ? st->key_for_log : "-", st->reason);
+        return st->outcome_name;
+    });
+}
+
+VCL_BOOL vmod_relay_allowed(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    if (!check_obj(ctx, obj))
+        return 0;
+    const task_state* st = decided_task(ctx, obj);
+    return st != nullptr && st->outcome == Outcome::allowed;
+}
+
+VCL_STRING vmod_relay_outcome(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    if (!check_obj(ctx, obj))
+        return "";
+    const task_state* st = decided_task(ctx, obj);
+    return st != nullptr ? st->outcome_name : "";
+}
+
+VCL_INT vmod_relay_status(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    if (!check_obj(ctx, obj))
+        return 0;
+    const task_state* st = decided_task(ctx, obj);
+    return st != nullptr ? st->status : 0;
+}
+
+VCL_STRING vmod_relay_reason(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    if (!check_obj(ctx, obj))
+        return "";
+    const task_state* st = decided_task(ctx, obj);
+    return st != nullptr ? st->reason : "";
+}
+
+VCL_STRING vmod_relay_camera(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    if (!check_obj(ctx, obj))
+        return "";
+    const task_state* st = decided_task(ctx, obj);
+    return (st != nullptr && st->camera != nullptr) ? st->camera->id.c_str() : "";
+}
+
+VCL_STRING vmod_relay_url(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    if (!check_obj(ctx, obj))
+        return "";
+    const task_state* st = decided_task(ctx, obj);
+    return st != nullptr ? st->url : "";
+}
+
+VCL_STRING vmod_relay_key_for_log(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    if (!check_obj(ctx, obj))
+        return "";
+    const task_state* st = decided_task(ctx, obj);
+    return st != nullptr ? st->key_for_log : "";
+}
+
+VCL_BACKEND vmod_relay_backend(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING camera) {
+    if (!check_obj(ctx, obj))
+        return nullptr;
+    return guard(ctx, "backend()", static_cast<VCL_BACKEND>(nullptr), [&]() -> VCL_BACKEND {
+        std::size_t index = 0;
+        const camrelay::Camera* cam = find_camera(ctx, obj, camera, &index);
+        if (cam == nullptr || index >= obj->backends.size())
+            return nullptr;
+        return obj->backends[index];
+    });
+}
+
+VCL_STRING vmod_relay_camera_of(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BACKEND be) {
+    if (!check_obj(ctx, obj))
+        return "";
+    if (be == nullptr)
+        return "";
+    const auto& cams = obj->relay->registry().cameras;
+    for (std::size_t i = 0; i < obj->backends.size() && i < cams.size(); i++)
+        if (obj->backends[i] == be)
+            return cams[i].id.c_str();
+    return "";
+}
+
+VCL_INT vmod_relay_viewers(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING camera) {
+    if (!check_obj(ctx, obj))
+        return 0;
+    return guard(ctx, "viewers()", static_cast<VCL_INT>(0), [&]() -> VCL_INT {
+        const camrelay::Camera* cam = find_camera(ctx, obj, camera, nullptr);
+        if (cam == nullptr)
+            return 0;
+        return static_cast<VCL_INT>(viewer_counter().live(cam->id));
+    });
+}
+
+VCL_BOOL vmod_relay_online(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING camera) {
+    if (!check_obj(ctx, obj))
+        return 0;
+    return guard(ctx, "online()", static_cast<VCL_BOOL>(0), [&]() -> VCL_BOOL {
+        const camrelay::Camera* cam = find_camera(ctx, obj, camera, nullptr);
+        if (cam == nullptr)
+            return 0;
+        return obj->listen->up(cam->tunnel) ? 1 : 0;
+    });
+}
+
+VCL_STRING vmod_relay_config_dir(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    if (!check_obj(ctx, obj))
+        return "";
+    return obj->config_dir.c_str();
+}
+
+}  // extern "C"
