@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# camrelay camera add / remove / list / default / revoke.
+source "$(dirname "$0")/lib.sh"
+
+conf=$(new_config)
+cameras="$conf/cameras.conf"
+
+# --- add: creates cameras.conf, one line per camera, mode 0644.
+run --config "$conf" camera add cam1 --port 18080
+require_ok "first camera"
+expect_out "added camera cam1 (port=18080, at most 2 viewers)"
+expect_true "cameras.conf created" test -f "$cameras"
+expect_mode 644 "$cameras"
+expect_true "cam1 line written" grep -qx "camera cam1 port=18080" "$cameras"
+
+run --config "$conf" camera add cam2 --socket /run/camrelay/cam2.sock --max-viewers 5
+require_ok "socket camera"
+run --config "$conf" camera add relay-b --upstream relay-b.example.com:8080
+require_ok "upstream camera, DNS name"
+run --config "$conf" camera add v6 --upstream '[2001:db8::1]:80' --max-viewers=1
+require_ok "upstream camera, IPv6, --opt=value form"
+expect_out "added camera v6 (upstream=[2001:db8::1]:80, at most 1 viewer)"
+# Options may come before the id.
+run --config "$conf" camera add --port 18081 cam3
+require_ok "options before the id"
+
+# Comments and blank lines survive every edit.
+printf '# cameras of the north site\n\n' >"$WORK/header"
+cat "$WORK/header" "$cameras" >"$WORK/with-comments"
+cp "$WORK/with-comments" "$cameras"
+run --config "$conf" camera add cam4 --port 18082 # trailing comment on the command line is bash's
+require_ok
+expect_true "comment kept after add" grep -qx "# cameras of the north site" "$cameras"
+
+# --- refused edits: exit 4, the files unchanged byte for byte.
+touch "$conf/secrets.conf"
+chmod 0640 "$conf/secrets.conf"
+cp "$cameras" "$WORK/cameras.before"
+cp "$conf/secrets.conf" "$WORK/secrets.before"
+run --config "$conf" camera add cam1 --port 19000
+expect_rc 4 "duplicate id"
+expect_err_prefixed
+expect_err_has "camera 'cam1' already exists ($cameras:3)"
+expect_same_file "$cameras" "$WORK/cameras.before"
+expect_same_file "$conf/secrets.conf" "$WORK/secrets.before"
+run --config "$conf" camera add cam9 --port 18080
+expect_rc 4 "port in use"
+expect_err_has "port 18080 is already used by camera 'cam1'"
+expect_same_file "$cameras" "$WORK/cameras.before"
+run --config "$conf" camera add cam9 --socket /run/camrelay/cam2.sock
+expect_rc 4 "socket in use"
+expect_err_has "socket /run/camrelay/cam2.sock is already used by camera 'cam2'"
+expect_same_file "$cameras" "$WORK/cameras.before"
+# No temporary file left behind by a refused edit.
+expect_true "no stray files" test "$(ls -A "$conf" | sort | tr '\n' ' ')" = "cameras.conf secrets.conf "
+
+# --- bad ids and values: usage errors (2), file unchanged.
+for bad_id in '../x' 'Cam1' 'a b' "$(printf 'a%.0s' {1..64})" '-cam' 'cam-' '' 'cam_1' 'cam.1'; do
+    run --config "$conf" camera add --port 19001 -- "$bad_id"
+    expect_rc 2 "bad id '$bad_id'"
+    expect_err_has "invalid camera id"
+done
+run --config "$conf" camera add "$(printf 'a%.0s' {1..63})" --port 19002
+expect_rc 0 "63-character id is fine"
+cp "$cameras" "$WORK/cameras.before"
+for bad_port in 0 65536 -1 abc 80x '' 99999999999999999999999 0080 ' 80'; do
+    run --config "$conf" camera add cam9 --port "$bad_port"
+    expect_rc 2 "bad port '$bad_port'"
+done
+for bad_viewers in 0 1001 x -3; do
+    run --config "$conf" camera add cam9 --port 19003 --max-viewers "$bad_viewers"
+    expect_rc 2 "bad --max-viewers '$bad_viewers'"
+done
+run --config "$conf" camera add cam9
+expect_rc 2 "no tunnel"
+expect_err_has "--port PORT, --socket PATH or --upstream HOST:PORT"
+run --config "$conf" camera add cam9 --port 19004 --socket /run/x.sock
+expect_rc 2 "two tunnels"
+expect_err_has "only one of"
+run --config "$conf" camera add cam9 --socket relative/path.sock
+expect_rc 2 "relative socket path"
+run --config "$conf" camera add cam9 --socket '/run/x.sock max-viewers=9'
+expect_rc 2 "socket path with a space"
+run --config "$conf" camera add cam9 --socket "/run/$(printf 'x%.0s' {1..120}).sock"
+expect_rc 2 "socket path too long for sun_path"
+for bad_upstream in 'example.com' 'example.com:0' '::1:80' 'host name:80' 'exa#mple.com:80' '256.1.1.1:80'; do
+    run --config "$conf" camera add cam9 --upstream "$bad_upstream"
+    expect_rc 2 "bad upstream '$bad_upstream'"
+done
+expect_same_file "$cameras" "$WORK/cameras.before"
+
+# --- legacy key: only its SHA-256 is stored.
+printf 'my-old-fixed-key\n' >"$WORK/legacy"
+run --config "$conf" camera add legacy1 --port 19010 --legacy-key-file "$WORK/legacy"
+require_ok "legacy key from a file"
+expect_out_has "legacy key"
+digest=$(printf 'my-old-fixed-key' | sha256sum | cut -d' ' -f1)
+expect_true "legacy-sha256 stored" grep -q "^camera legacy1 port=19010 legacy-sha256=$digest\$" "$cameras"
+expect_true "the legacy key itself is not stored" bash -c "! grep -q my-old-fixed-key '$cameras'"
+run_with_stdin 'from-stdin' --config "$conf" camera add legacy2 --port 19011 --legacy-key-file -
+require_ok "legacy key from stdin"
+digest=$(printf 'from-stdin' | sha256sum | cut -d' ' -f1)
+expect_true "legacy-sha256 from stdin" grep -q "legacy2 port=19011 legacy-sha256=$digest" "$cameras"
+run_with_stdin '' --config "$conf" camera add legacy3 --port 19012 --legacy-key-file -
+expect_rc 2 "empty legacy key"
+run_with_stdin 'v1.looks.like.a.signed.key' --config "$conf" camera add legacy3 --port 19012 --legacy-key-file -
+expect_rc 2 "legacy key that looks like a v1 key"
+run --config "$conf" camera add legacy3 --port 19012 --legacy-key-file "$WORK/no-such-file"
+expect_rc 5 "unreadable legacy key file"
+
+# --- list
+run --config "$conf" camera list
+require_ok
+expect_out_matches $'^ID +TUNNEL +MAX-VIEWERS +DEFAULT +STATUS\n'
+expect_out_matches $'\ncam1 +port=18080 +2 +down'
+expect_out_matches $'\ncam2 +socket=/run/camrelay/cam2.sock +5 +down'
+expect_out_matches $'\nrelay-b +upstream=relay-b.example.com:8080 +2 +remote'
+run --config "$conf" camera list --check
+expect_rc 1 "list --check with tunnels down"
+run --config "$conf" camera list --json
+require_ok
+expect_out_has '{"id": "cam1", "tunnel": "port=18080", "max_viewers": 2, "default": false, "status": "down", "revoke_before": 0, "legacy_key": false}'
+expect_out_has '"id": "legacy1", "tunnel": "port=19010", "max_viewers": 2, "default": false, "status": "down", "revoke_before": 0, "legacy_key": true}'
+if command -v python3 >/dev/null; then
+    CHECKS=$((CHECKS + 1))
+    printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert isinstance(d, list) and len(d) == 9, d' ||
+        fail "camera list --json is not a JSON array of 9 cameras"
+fi
+
+# A tunnel is up when something listens on its port or socket.
+if command -v python3 >/dev/null; then
+    live=$(new_config)
+    python3 - "$WORK/port" "$WORK/live.sock" <<'PY' &
+import os, socket, sys, time
+tcp = socket.socket()
+tcp.bind(("127.0.0.1", 0))
+tcp.listen()
+unix = socket.socket(socket.AF_UNIX)
+unix.bind(sys.argv[2])
+unix.listen()
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(tcp.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(60)
+PY
+    BACKGROUND_PIDS+=($!)
+    for _ in $(seq 100); do [[ -s $WORK/port ]] && break; sleep 0.1; done
+    port=$(cat "$WORK/port")
+    run --config "$live" camera add up-tcp --port "$port"
+    require_ok
+    run --config "$live" camera add up-unix --socket "$WORK/live.sock"
+    require_ok
+    run --config "$live" camera list --check
+    expect_rc 0 "list --check with every tunnel up"
+    expect_out_matches $'\nup-tcp +port='"$port"' +2 +up'
+    expect_out_matches $'\nup-unix +socket=[^ ]+live.sock +2 +up'
+    kill "${BACKGROUND_PIDS[-1]}"
+fi
+
+# An empty registry lists nothing and says so on stderr.
+empty=$(new_config)
+run --config "$empty" camera list
+expect_rc 0 "list without cameras.conf"
+expect_out ""
+expect_err_has "no cameras in $empty/cameras.conf"
+run --config "$empty" camera list --json
+expect_rc 0
+expect_out "[]"
+
+# --- default
+run --config "$conf" camera default cam2
+require_ok
+expect_out "default camera is now cam2"
+expect_true "default line" grep -qx "default cam2" "$cameras"
+run --config "$conf" camera default cam1
+require_ok
+expect_true "default replaced, not added" test "$(grep -c '^default' "$cameras")" = 1
+run --config "$conf" camera list
+expect_out_matches $'\ncam1 +port=18080 +2 +\\* +down'
+run --config "$conf" camera list --json
+expect_out_has '"id": "cam1", "tunnel": "port=18080", "max_viewers": 2, "default": true'
+cp "$cameras" "$WORK/cameras.before"
+run --config "$conf" camera default nosuch
+expect_rc 4 "default to an unknown camera"
+expect_err_has "unknown camera 'nosuch'"
+expect_same_file "$cameras" "$WORK/cameras.before"
+
+# --- revoke
+run --config "$conf" camera revoke cam2 --before 1700000000
+require_ok
+expect_out "camera cam2: keys issued before 2023-11-14 22:13:20 UTC are refused"
+expect_true "revoke-before written" grep -q "^camera cam2 socket=/run/camrelay/cam2.sock max-viewers=5 revoke-before=1700000000" "$cameras"
+run --config "$conf" camera revoke cam2
+require_ok
+now=$(date +%s)
+revoke_before=$(sed -n 's/^camera cam2 .*revoke-before=\([0-9]*\).*/\1/p' "$cameras")
+expect_true "revoke defaults to now" test $((now - revoke_before)) -le 5 -a $((now - revoke_before)) -ge 0
+run --config "$conf" camera revoke cam2 --before now
+require_ok
+run --config "$conf" camera revoke cam2 --before yesterday
+expect_rc 2 "bad --before"
+run --config "$conf" camera revoke nosuch
+expect_rc 4 "revoke an unknown camera"
+
+# --- remove
+run --config "$conf" camera remove cam1
+require_ok
+expect_out "removed camera cam1 (it was the default camera: there is no default now)"
+expect_true "cam1 gone" bash -c "! grep -q '^camera cam1 ' '$cameras'"
+expect_true "default gone with it" bash -c "! grep -q '^default' '$cameras'"
+expect_true "comment still there" grep -qx "# cameras of the north site" "$cameras"
+cp "$cameras" "$WORK/cameras.before"
+run --config "$conf" camera remove cam1
+expect_rc 4 "remove twice"
+expect_err_has "unknown camera 'cam1'"
+expect_same_file "$cameras" "$WORK/cameras.before"
+run --config "$conf" camera remove ../x
+expect_rc 2 "remove a bad id"
+expect_mode 644 "$cameras"
+
+finish

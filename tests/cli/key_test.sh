@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# camrelay key issue / key check, with secret rotation, retirement and camera
+# revocation.
+source "$(dirname "$0")/lib.sh"
+
+conf=$(new_config)
+run --config "$conf" camera add cam1 --port 18080
+require_ok
+run --config "$conf" camera add cam2 --port 18081
+require_ok
+
+# No secret yet: a configuration error.
+run --config "$conf" key issue --camera cam1 --ttl 1h
+expect_rc 3 "issue without a secret"
+expect_err_has "no primary signing secret"
+expect_err_has "camrelay secret new"
+
+run --config "$conf" secret new --id first
+require_ok
+
+# --- issue: the key alone on stdout, in the v1 format.
+now=$(date +%s)
+run --config "$conf" key issue --camera cam1 --ttl 12h
+require_ok
+expect_out_matches '^v1\.cam1\.first\.[1-9][0-9]*\.[1-9][0-9]*\.[A-Za-z0-9_-]{43}$'
+key=$OUT
+IFS=. read -r _ _ _ issued expires _ <<<"$key"
+expect_true "issued is now" test $((issued - now)) -ge 0 -a $((issued - now)) -le 5
+expect_true "expires is issued + 12h" test $((expires - issued)) -eq 43200
+expect_err_lacks "v1."
+
+run --config "$conf" key check "$key" --camera cam1
+expect_rc 0 "a fresh key is allowed"
+expect_out "allowed"
+
+# --- durations: strict.
+for ttl in 30s 15m 12h 7d 2w 521w 3653d; do
+    run --config "$conf" key issue --camera cam1 --ttl "$ttl" --now 1700000000
+    expect_rc 0 "--ttl $ttl"
+done
+run --config "$conf" key issue --camera cam1 --ttl 2w --now 1700000000
+IFS=. read -r _ _ _ issued_2w expires_2w _ <<<"$OUT"
+expect_true "2w is 14 days" test $((expires_2w - issued_2w)) -eq 1209600
+expect_true "--now sets the issue time" test "$issued_2w" -eq 1700000000
+for ttl in 0s 0 0m 5 1.5h 5M 5 m -5m 1h30m 3654d 522w 99999999999999999999s h '' 05m 1y; do
+    run --config "$conf" key issue --camera cam1 --ttl "$ttl"
+    expect_rc 2 "--ttl '$ttl' refused"
+    expect_out ""
+done
+
+# --- refusals of issue.
+run --config "$conf" key issue --camera nosuch --ttl 1h
+expect_rc 4 "issue for an unknown camera"
+expect_err_has "unknown camera 'nosuch'"
+expect_out ""
+run --config "$conf" key issue --camera Cam1 --ttl 1h
+expect_rc 2 "issue for an invalid camera id"
+run --config "$conf" key issue --ttl 1h
+expect_rc 2 "issue without --camera"
+expect_err_has "option --camera is required"
+run --config "$conf" key issue --camera cam1
+expect_rc 2 "issue without --ttl"
+run --config "$conf" key issue --camera cam1 --ttl 1h --secret nosuch
+expect_rc 4 "issue with an unknown secret"
+
+# --- check: expired, wrong camera, tampered, malformed, missing.
+run --config "$conf" key check "$key" --camera cam1 --now "$expires"
+expect_rc 1 "expired at the expiry second"
+expect_out_matches '^refused: expired \(expired [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC, now\)$'
+run --config "$conf" key check "$key" --camera cam1 --now $((expires + 3 * 3600))
+expect_rc 1
+expect_out_matches '^refused: expired \(expired .* UTC, 3 hours ago\)$'
+run --config "$conf" key check "$key" --camera cam1 --now $((expires - 1))
+expect_rc 0 "valid one second before expiry"
+run --config "$conf" key check "$key" --camera cam2
+expect_rc 1 "wrong camera"
+expect_out "refused: wrong_camera (the key is for camera cam1, not cam2)"
+mac=${key##*.}
+expect_out_lacks "$mac"
+tampered="${key%.*}.${mac:0:42}$( [[ ${mac:42:1} == A ]] && echo Q || echo A)"
+run --config "$conf" key check "$tampered" --camera cam1
+expect_rc 1 "tampered MAC"
+expect_out_has "refused: bad_signature"
+expect_out_lacks "${mac:0:20}"
+longer=$(printf '%s' "$key" | sed 's/^\(v1\.cam1\.first\.[0-9]*\)\.[0-9]*/\1.9999999999/')
+run --config "$conf" key check "$longer" --camera cam1
+expect_rc 1 "extended expiry"
+expect_out_has "refused: bad_signature"
+run --config "$conf" key check not-a-key --camera cam1
+expect_rc 1 "malformed"
+expect_out "refused: malformed (not a v1 key, and camera cam1 has no legacy key)"
+run --config "$conf" key check "" --camera cam1
+expect_rc 1 "empty key"
+expect_out_has "refused: missing"
+run --config "$conf" key check "$key" --camera nosuch
+expect_rc 4 "check against an unknown camera"
+run --config "$conf" key check "$key"
+expect_rc 2 "check without --camera"
+expect_err_lacks "$mac"
+run --config "$conf" key check "$key" --camera cam1 --now soon
+expect_rc 2 "bad --now"
+# From standard input.
+run_with_stdin "$key"$'\n' --config "$conf" key check - --camera cam1
+expect_rc 0 "key from stdin"
+expect_out "allowed"
+
+# --- rotation: old and new keys both pass.
+run --config "$conf" secret rotate --id second
+require_ok
+run --config "$conf" key issue --camera cam1 --ttl 1h
+require_ok
+new_key=$OUT
+expect_out_matches '^v1\.cam1\.second\.'
+run --config "$conf" key check "$key" --camera cam1
+expect_rc 0 "old key after rotate"
+run --config "$conf" key check "$new_key" --camera cam1
+expect_rc 0 "new key after rotate"
+# --secret signs with a non-primary secret.
+run --config "$conf" key issue --camera cam1 --ttl 1h --secret first
+expect_out_matches '^v1\.cam1\.first\.'
+
+# --- retirement: the old key now names an unknown secret.
+run --config "$conf" secret retire first
+require_ok
+run --config "$conf" key check "$key" --camera cam1
+expect_rc 1 "old key after retire"
+expect_out "refused: unknown_secret (signed with secret 'first', which is not in secrets.conf (retired?))"
+run --config "$conf" key check "$new_key" --camera cam1
+expect_rc 0 "new key after retire"
+
+# --- revocation: keys issued before revoke-before are refused.
+run --config "$conf" key issue --camera cam2 --ttl 1d --now $((now - 100))
+require_ok
+old_cam2=$OUT
+run --config "$conf" key issue --camera cam1 --ttl 1d --now $((now - 100))
+require_ok
+old_cam1=$OUT
+run --config "$conf" camera revoke cam2 --before "$((now - 10))"
+require_ok
+run --config "$conf" key check "$old_cam2" --camera cam2
+expect_rc 1 "revoked"
+expect_out_matches '^refused: revoked \(issued .* UTC, before camera cam2.s revoke-before .* UTC\)$'
+run --config "$conf" key check "$old_cam1" --camera cam1
+expect_rc 0 "revoking cam2 leaves cam1's keys alone"
+run --config "$conf" key issue --camera cam2 --ttl 1h
+require_ok
+run --config "$conf" key check "$OUT" --camera cam2
+expect_rc 0 "a key issued after the revocation works"
+# Issuing a key that would be born revoked is refused.
+run --config "$conf" key issue --camera cam2 --ttl 1h --now $((now - 100))
+expect_rc 4 "key issued before revoke-before"
+
+# --- --url: a ready link with k= appended correctly.
+link_of() {
+    run --config "$conf" key issue --camera cam1 --ttl 1h --now 1700000000 --url "$1"
+}
+run --config "$conf" key issue --camera cam1 --ttl 1h --now 1700000000
+plain=$OUT
+link_of "ws://relay.example.com/cam1/"
+expect_rc 0
+expect_out "ws://relay.example.com/cam1/?k=$plain"
+link_of "wss://relay.example.com/cam1/?quality=high"
+expect_out "wss://relay.example.com/cam1/?quality=high&k=$plain"
+link_of "ws://relay.example.com/cam1/?"
+expect_out "ws://relay.example.com/cam1/?k=$plain"
+link_of "ws://relay.example.com/cam1/?a=1&"
+expect_out "ws://relay.example.com/cam1/?a=1&k=$plain"
+link_of "https://relay.example.com/view.html#cam1"
+expect_out "https://relay.example.com/view.html?k=$plain#cam1"
+link_of "ws://relay.example.com/cam1/?k=old"
+expect_rc 2 "--url with a k= already"
+expect_err_has "already has a k= parameter"
+link_of "ws://relay.example.com/cam1/?a=1&%6B=old"
+expect_rc 2 "--url with a percent-encoded k="
+link_of "ws://relay.example.com/cam1/?kk=1&ok=2"
+expect_out "ws://relay.example.com/cam1/?kk=1&ok=2&k=$plain"
+link_of "ws://relay.example.com/cam 1/"
+expect_rc 2 "--url with a space"
+
+# --- legacy keys: a camera with a fixed key accepts it.
+run_with_stdin 'fixed-key-123' --config "$conf" camera add old-cam --port 18090 --legacy-key-file -
+require_ok
+run --config "$conf" key check fixed-key-123 --camera old-cam
+expect_rc 0 "legacy key"
+expect_out "allowed"
+run --config "$conf" key check fixed-key-124 --camera old-cam
+expect_rc 1 "wrong legacy key"
+expect_out "refused: bad_signature (does not match camera old-cam's legacy key)"
+expect_out_lacks "fixed-key-124"
+
+# A secrets.conf others can read is refused, as the relay refuses it.
+chmod 0644 "$conf/secrets.conf"
+run --config "$conf" key issue --camera cam1 --ttl 1h
+expect_rc 3 "world-readable secrets.conf"
+expect_err_has "world-readable"
+chmod 0640 "$conf/secrets.conf"
+
+finish
