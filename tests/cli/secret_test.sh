@@ -71,6 +71,15 @@ while read -r _ hex _; do expect_out_lacks "${hex:0:16}"; done <"$secrets"
 run --config "$conf" secret show "s${today}a"
 require_ok
 expect_out "$first_hex"
+# A full disk on stdout is an I/O error, not a silent success.
+if [[ -w /dev/full ]]; then
+    CHECKS=$((CHECKS + 1))
+    set +e
+    "$CAMRELAY" --config "$conf" secret show "s${today}a" >/dev/full 2>"$WORK/stderr"
+    RC=$?
+    set -e
+    [[ $RC -eq 5 ]] || fail "secret show into /dev/full exited $RC, expected 5"
+fi
 run --config "$conf" secret show nosuch
 expect_rc 4 "show an unknown secret"
 expect_err_has "unknown secret 'nosuch'"

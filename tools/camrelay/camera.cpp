@@ -115,6 +115,10 @@ void edit_cameras(const CamerasFile& file, Edit&& edit) {
     write_config_file(file.path, text, kCamerasMode);
 }
 
+// Options that set up more than the registry line (an SSH account for the
+// camera's tunnel, say) go into the option list of "add" below, are read here
+// into `camera` (its ssh_key field is written verbatim by the core), and act
+// after the registry is written, while the lock is still held.
 int run_add(const Context& context, const Args& args) {
     const std::string& id = args.positionals()[0];
     require_camera_id(id, "camera id");

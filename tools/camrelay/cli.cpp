@@ -172,7 +172,10 @@ std::string format_relative(std::int64_t then, std::int64_t now) {
     // "90 minutes" is not rounded down to "1 hour".
     std::int64_t amount = distance;
     std::string unit = "second";
-    if (distance >= 2 * 86400) {
+    if (distance >= 2 * 365 * 86400) {
+        amount = distance / (365 * 86400);
+        unit = "year";
+    } else if (distance >= 2 * 86400) {
         amount = distance / 86400;
         unit = "day";
     } else if (distance >= 2 * 3600) {
