@@ -108,6 +108,18 @@ expect_rc 2 "legacy key that looks like a v1 key"
 run --config "$conf" camera add legacy3 --port 19012 --legacy-key-file "$WORK/no-such-file"
 expect_rc 5 "unreadable legacy key file"
 
+# --- concurrent edits all land: camrelay runs take turns on the directory.
+parallel=$(new_config)
+pids=()
+for n in $(seq 1 12); do
+    "$CAMRELAY" --config "$parallel" camera add "par$n" --port $((20000 + n)) >/dev/null 2>"$WORK/par$n.err" &
+    pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || fail "a concurrent camera add failed: $(cat "$WORK"/par*.err)"; done
+CHECKS=$((CHECKS + 1))
+[[ $(grep -c '^camera par' "$parallel/cameras.conf") -eq 12 ]] ||
+    fail "12 concurrent camera adds left $(grep -c '^camera par' "$parallel/cameras.conf") cameras"
+
 # --- list
 run --config "$conf" camera list
 require_ok

@@ -5,6 +5,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -276,6 +278,8 @@ CamerasFile load_cameras(const Context& context) {
     }
     return file;
 }
+
+SecretsFile::~SecretsFile() { OPENSSL_cleanse(text.data(), text.size()); }
 
 SecretsFile load_secrets_file(const Context& context, SecretsPurpose purpose) {
     SecretsFile file;

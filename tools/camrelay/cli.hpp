@@ -156,9 +156,14 @@ CamerasFile load_cameras(const Context& context);
 
 struct SecretsFile {
     std::string path;
-    std::string text;
+    std::string text;  // holds the secrets in hex: wiped on destruction
     bool exists = false;
     SecretSet secrets;
+
+    SecretsFile() = default;
+    SecretsFile(SecretsFile&&) = default;
+    SecretsFile& operator=(SecretsFile&&) = default;
+    ~SecretsFile();
 };
 // To mint or check keys, the file must also pass the relay's own checks
 // (load_secrets: not accessible to others), so the answer is the relay's. To
