@@ -241,7 +241,8 @@ int run_list(const Context& context, const Args& args) {
 CommandGroup camera_commands() {
     return CommandGroup{
         "camera",
-        "Manage the camera registry, cameras.conf in the configuration directory.",
+        "Manage the camera registry, cameras.conf in the configuration directory.\n"
+        "Changes take effect when varnishd reloads its VCL (varnishreload).",
         {
             Command{
                 "add",

@@ -71,7 +71,9 @@ std::string group_help(const CommandGroup& group) {
 std::string command_help(const CommandGroup& group, const Command& command) {
     std::string text = "Usage: camrelay [--config DIR] " + std::string(group.name) + " " + std::string(command.name);
     if (!command.synopsis.empty()) text += " " + std::string(command.synopsis);
-    text += "\n\n" + std::string(command.summary) + ".\n";
+    std::string sentence(command.summary);
+    if (!sentence.empty() && sentence[0] >= 'a' && sentence[0] <= 'z') sentence[0] = static_cast<char>(sentence[0] - 'a' + 'A');
+    text += "\n\n" + sentence + ".\n";
     if (!command.details.empty()) text += "\n" + std::string(command.details);
     text += "\n" + std::string(kExitStatusHelp);
     return text;
