@@ -28,7 +28,7 @@ require_ok "options before the id"
 printf '# cameras of the north site\n\n' >"$WORK/header"
 cat "$WORK/header" "$cameras" >"$WORK/with-comments"
 cp "$WORK/with-comments" "$cameras"
-run --config "$conf" camera add cam4 --port 18082 # trailing comment on the command line is bash's
+run --config "$conf" camera add cam4 --port 18082
 require_ok
 expect_true "comment kept after add" grep -qx "# cameras of the north site" "$cameras"
 

@@ -42,7 +42,7 @@ run --config "$conf" key issue --camera cam1 --ttl 2w --now 1700000000
 IFS=. read -r _ _ _ issued_2w expires_2w _ <<<"$OUT"
 expect_true "2w is 14 days" test $((expires_2w - issued_2w)) -eq 1209600
 expect_true "--now sets the issue time" test "$issued_2w" -eq 1700000000
-for ttl in 0s 0 0m 5 1.5h 5M 5 m -5m 1h30m 3654d 522w 99999999999999999999s h '' 05m 1y; do
+for ttl in 0s 0 0m 5 1.5h 5M '5 m' ' 5m' -5m 1h30m 3654d 522w 99999999999999999999s h '' 05m 1y; do
     run --config "$conf" key issue --camera cam1 --ttl "$ttl"
     expect_rc 2 "--ttl '$ttl' refused"
     expect_out ""
