@@ -672,7 +672,9 @@ std::string registry_set_option(std::string_view text, std::string_view id, std:
         const Token& tok = t.list[found];
         if (value.empty()) {
             std::size_t from = t.list[found - 1].end();  // drop the blanks before it too
-            edited = std::string(body.substr(0, from)) + std::string(body.substr(tok.end()));
+            bool last = found + 1 == t.list.size() && t.comment_pos == std::string_view::npos;
+            // Nothing but blanks can follow the last word: drop them with it.
+            edited = std::string(body.substr(0, from)) + (last ? std::string() : std::string(body.substr(tok.end())));
         } else {
             edited = std::string(body.substr(0, tok.pos)) + word + std::string(body.substr(tok.end()));
         }
