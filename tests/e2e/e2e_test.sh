@@ -11,6 +11,7 @@ cli="$build/tools/camrelay/camrelay"
 vmoddir=$(pkg-config --variable=vmoddir varnishapi)
 
 tmp=$(mktemp -d /tmp/camrelay-e2e.XXXXXX)
+chmod 755 "$tmp"  # varnishd's worker user reads the config below
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
