@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "camera_ssh.hpp"
 #include "cli.hpp"
 #include "crypto.hpp"
 #include "tunnel_status.hpp"
@@ -47,14 +48,16 @@ std::string read_legacy_key(const std::string& source) {
 // authority on what a tunnel may look like, so the options become the tokens
 // of one registry line and that line is parsed; the result is then written
 // back in canonical form by registry_add_camera.
-Camera camera_from_options(const std::string& id, const Args& args) {
+Camera camera_from_options(const std::string& id, const Args& args, std::optional<std::uint16_t> default_port = {}) {
     const int tunnels = int{args.has("--port")} + int{args.has("--socket")} + int{args.has("--upstream")};
-    if (tunnels == 0) fail_usage("camera add: give the tunnel with --port PORT, --socket PATH or --upstream HOST:PORT");
+    if (tunnels == 0 && !default_port) fail_usage("camera add: give the tunnel with --port PORT, --socket PATH or --upstream HOST:PORT");
     if (tunnels > 1) fail_usage("camera add: give only one of --port, --socket and --upstream");
 
     std::string line = "camera " + id;
     if (auto port = args.value("--port")) {
         line += " port=" + std::to_string(parse_port(*port, "--port"));
+    } else if (default_port) {
+        line += " port=" + std::to_string(*default_port);
     } else if (auto socket = args.value("--socket")) {
         require_single_token(*socket, "--socket");
         if (!socket->starts_with("/")) fail_usage("--socket '" + *socket + "' must be an absolute path");
@@ -122,16 +125,19 @@ void edit_cameras(const CamerasFile& file, Edit&& edit) {
 int run_add(const Context& context, const Args& args) {
     const std::string& id = args.positionals()[0];
     require_camera_id(id, "camera id");
-    const Camera camera = camera_from_options(id, args);
 
     DirectoryLock lock(context.config_dir);
     const CamerasFile file = load_cameras(context);
+    Camera camera = camera_from_options(id, args, ssh_default_port(args, file));
     refuse_conflicts(file, camera);
+    const std::optional<SshAdd> ssh = ssh_prepare_add(context, args, file, camera);  // checks only
     edit_cameras(file, [&] { return registry_add_camera(file.text, camera, file.path); });
+    if (ssh) ssh_commit_add(*ssh, file);
 
     std::cout << "added camera " << id << " (" << camera.tunnel.describe() << ", at most " << camera.max_viewers
               << " viewer" << (camera.max_viewers == 1 ? "" : "s") << (camera.keys.legacy_sha256 ? ", legacy key" : "")
               << ")\n";
+    if (ssh) ssh_print_add(*ssh, std::cout);
     return kExitOk;
 }
 
@@ -141,12 +147,15 @@ int run_remove(const Context& context, const Args& args) {
 
     DirectoryLock lock(context.config_dir);
     const CamerasFile file = load_cameras(context);
-    find_camera(file, id);
+    const std::optional<SshRemove> ssh = ssh_prepare_remove(context, find_camera(file, id));
     const bool was_default = file.registry.default_camera == id;
+    checked_edit([&] { return registry_remove_camera(file.text, id, file.path); });  // refused: nothing written
+    if (ssh) ssh_commit_remove(*ssh);
     edit_cameras(file, [&] { return registry_remove_camera(file.text, id, file.path); });
 
     std::cout << "removed camera " << id << (was_default ? " (it was the default camera: there is no default now)" : "")
               << "\n";
+    if (ssh) ssh_after_remove(*ssh, std::cout);
     return kExitOk;
 }
 
@@ -246,7 +255,8 @@ CommandGroup camera_commands() {
         {
             Command{
                 "add",
-                "ID (--port PORT | --socket PATH | --upstream HOST:PORT) [--max-viewers N] [--legacy-key-file FILE]",
+                "ID (--port PORT | --socket PATH | --upstream HOST:PORT) [--max-viewers N] [--legacy-key-file FILE]\n"
+                "       [--ssh-key FILE.pub [--ssh-user USER] [--relay HOST[:PORT]] [--relay-host-key FILE]]",
                 "register a camera and where its tunnel lands",
                 "Adds a camera line to cameras.conf (created if missing), keeping every\n"
                 "other line and comment. Refused, with the file left untouched, if the id,\n"
@@ -261,9 +271,21 @@ CommandGroup camera_commands() {
                 "  --upstream HOST:PORT    another relay or a directly reachable camera\n"
                 "  --max-viewers N         viewers at once, 1 to 1000 (default 2)\n"
                 "  --legacy-key-file FILE  also accept this fixed key (one line; '-' reads standard\n"
-                "                          input); only its SHA-256 is stored\n",
+                "                          input); only its SHA-256 is stored\n"
+                "  --ssh-key FILE.pub      let this SSH public key open the camera's tunnel: adds its\n"
+                "                          line to ssh/authorized_keys in the configuration directory\n"
+                "                          (-R 127.0.0.1:PORT only, no shell), stores it as ssh-key=,\n"
+                "                          prints what to install on the camera; without --port a\n"
+                "                          free port of 20000-29999 is picked. Refused if the key is\n"
+                "                          malformed or already used, or the port is listened on\n"
+                "  --ssh-user USER         the relay's forwarding account (default camrelay-cam)\n"
+                "  --relay HOST[:PORT]     how cameras reach this relay's sshd, for the printed\n"
+                "                          settings (default: this host name, port 22)\n"
+                "  --relay-host-key FILE   the relay's public host key for the camera to pin\n"
+                "                          (default /etc/ssh/ssh_host_ed25519_key.pub)\n",
                 {{"--port", "PORT"}, {"--socket", "PATH"}, {"--upstream", "HOST:PORT"}, {"--max-viewers", "N"},
-                 {"--legacy-key-file", "FILE"}},
+                 {"--legacy-key-file", "FILE"}, {"--ssh-key", "FILE"}, {"--ssh-user", "USER"},
+                 {"--relay", "HOST[:PORT]"}, {"--relay-host-key", "FILE"}},
                 1,
                 1,
                 run_add,
@@ -273,7 +295,8 @@ CommandGroup camera_commands() {
                 "ID",
                 "remove a camera from the registry",
                 "Removes the camera's line from cameras.conf; if it was the default camera,\n"
-                "the default line goes too.\n",
+                "the default line goes too. A camera added with --ssh-key also loses its\n"
+                "authorized_keys line, and its live tunnel connection is closed.\n",
                 {},
                 1,
                 1,

@@ -1,6 +1,10 @@
 #include "ssh_access.hpp"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +15,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "ids.hpp"
 
@@ -428,6 +434,90 @@ bool loopback_port_in_use(std::uint16_t port) {
     int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
     ::close(fd);
     return rc != 0;
+}
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+struct ProcInfo {
+    pid_t ppid = 0;
+    uid_t uid = static_cast<uid_t>(-1);
+    std::string comm;
+};
+
+std::optional<ProcInfo> proc_info(pid_t pid) {
+    std::string base = "/proc/" + std::to_string(pid);
+    std::string stat = slurp(base + "/stat");
+    auto open = stat.find('(');
+    auto close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
+    ProcInfo info;
+    info.comm = stat.substr(open + 1, close - open - 1);
+    if (close + 4 >= stat.size()) return std::nullopt;
+    info.ppid = static_cast<pid_t>(std::strtol(stat.c_str() + close + 4, nullptr, 10));  // ") S PPID"
+    struct stat st {};
+    if (::stat(base.c_str(), &st) != 0) return std::nullopt;
+    info.uid = st.st_uid;
+    return info;
+}
+
+}  // namespace
+
+int close_camera_sessions(const std::string& session_program, std::string_view camera_id) {
+    if (!valid_camera_id(camera_id)) return 0;
+    char resolved[PATH_MAX];
+    if (!::realpath(session_program.c_str(), resolved)) return 0;
+    const std::string program = resolved;
+    int count = 0;
+    DIR* d = ::opendir("/proc");
+    if (!d) return 0;
+    while (dirent* e = ::readdir(d)) {
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (pid <= 1 || *end != '\0') continue;
+        std::string base = std::string("/proc/") + e->d_name;
+        char exe[PATH_MAX];
+        ssize_t n = ::readlink((base + "/exe").c_str(), exe, sizeof exe - 1);
+        if (n <= 0) continue;
+        exe[n] = '\0';
+        if (program != exe) continue;
+        // argv: [name, ID, PORT] or [name, "-c", "PATH ID PORT"]
+        std::string cmdline = slurp(base + "/cmdline");
+        std::vector<std::string> argv;
+        for (std::size_t i = 0; i < cmdline.size();) {
+            auto z = cmdline.find('\0', i);
+            if (z == std::string::npos) z = cmdline.size();
+            argv.push_back(cmdline.substr(i, z - i));
+            i = z + 1;
+        }
+        std::vector<std::string> words;
+        if (argv.size() == 3 && argv[1] == "-c") {
+            std::string_view rest = argv[2];
+            while (!rest.empty()) {
+                auto [tok, after] = first_token(trim_blanks(rest));
+                if (tok.empty()) break;
+                words.emplace_back(tok);
+                rest = after;
+            }
+            if (!words.empty()) words.erase(words.begin());
+        } else {
+            words.assign(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+        }
+        if (words.size() != 2 || words[0] != camera_id) continue;
+        auto self = proc_info(static_cast<pid_t>(pid));
+        if (!self || self->uid == 0 || self->ppid <= 1) continue;
+        auto parent = proc_info(self->ppid);
+        // the account's own sshd process for this connection ("sshd" or, from
+        // OpenSSH 9.8, "sshd-session")
+        if (!parent || parent->uid != self->uid || parent->comm.rfind("sshd", 0) != 0) continue;
+        if (::kill(self->ppid, SIGTERM) == 0) ++count;
+    }
+    ::closedir(d);
+    return count;
 }
 
 std::string authorized_keys_path(const std::string& config_dir) {

@@ -134,6 +134,15 @@ std::optional<std::uint16_t> pick_tunnel_port(const Registry& registry, InUse in
     return std::nullopt;
 }
 
+// End the live SSH connections of a camera (after its key was removed:
+// sshd checks keys only when a connection starts). Finds the camera's
+// camrelay-session processes (executable `session_program`, arguments naming
+// `camera_id`, not root's) and sends SIGTERM to the sshd process that started
+// each, which closes that connection and frees the camera's port. Linux
+// (/proc); needs the right to signal the account's processes (root). Returns
+// how many connections were signalled.
+int close_camera_sessions(const std::string& session_program, std::string_view camera_id);
+
 // <config dir>/ssh/authorized_keys
 std::string authorized_keys_path(const std::string& config_dir);
 

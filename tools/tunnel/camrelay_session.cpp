@@ -1,0 +1,237 @@
+// camrelay-session: what a camera's SSH session runs on the relay.
+//
+//   camrelay-session CAMERA-ID PORT
+//   camrelay-session -c "/path/to/camrelay-session CAMERA-ID PORT"
+//
+// Each camera's authorized_keys line forces `command="camrelay-session ID
+// PORT"` (vmod/core/ssh_access.hpp). sshd runs a forced command through the
+// account's login shell as `SHELL -c COMMAND`, and the forwarding account's
+// login shell is this program itself, so the second form is how it is
+// normally started: nothing on the way is a real shell, and no path through
+// sshd (a key line without command=, a subsystem, an exec request) ever
+// reaches one. The command text is split on blanks, never interpreted.
+//
+// What it does:
+//   - a client that asked to run a command (ssh ... id, scp, sftp: sshd puts
+//     it in SSH_ORIGINAL_COMMAND) gets one refusal line and exit status 1;
+//   - otherwise it checks that the camera's tunnel port on the relay's
+//     loopback is held by this very connection (the camera's -R forward is
+//     set up before its session starts; the listening socket belongs to the
+//     sshd process that started us). If an earlier, dead connection of the
+//     camera still holds the port, it says so and exits 1: the camera's
+//     ExitOnForwardFailure retry loop gets the port once sshd's ClientAlive
+//     check has dropped the dead connection.
+//   - it prints one status line and holds the session open until the
+//     connection ends. It reads and discards whatever the client sends.
+//
+// Why a session at all, when `ssh -N` needs none: sshd (OpenSSH before 10.1)
+// turns Nagle's algorithm off (TCP_NODELAY) on its connection only when it
+// starts a session. With -N there is none, and 16 KiB WebSocket messages from
+// viewers to the camera stall ~40 ms in Nagle + delayed ACK.
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "ids.hpp"
+#include "ssh_access.hpp"
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+
+void on_signal(int) { g_stop = 1; }
+
+std::vector<std::string> split_blanks(std::string_view s) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+        std::size_t j = i;
+        while (j < s.size() && s[j] != ' ' && s[j] != '\t') ++j;
+        if (j > i) out.emplace_back(s.substr(i, j - i));
+        i = j;
+    }
+    return out;
+}
+
+bool parse_port(const std::string& s, std::uint16_t& port) {
+    if (s.empty() || s.size() > 5) return false;
+    unsigned long v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (v < 1024 || v > 65535) return false;
+    port = static_cast<std::uint16_t>(v);
+    return true;
+}
+
+void say(FILE* f, const std::string& line) {
+    std::fputs(line.c_str(), f);
+    std::fputc('\n', f);
+    std::fflush(f);
+}
+
+// Socket inodes listening on 127.0.0.1:port (/proc/net/tcp); empty if none
+// or unreadable.
+std::set<std::string> listening_inodes(std::uint16_t port) {
+    std::set<std::string> out;
+    std::ifstream in("/proc/net/tcp");
+    char want[16];
+    std::snprintf(want, sizeof want, "0100007F:%04X", port);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string sl, local, remote, st, queues, timer, retr, uid, timeout, inode;
+        if (!(f >> sl >> local >> remote >> st >> queues >> timer >> retr >> uid >> timeout >> inode)) continue;
+        if (local == want && st == "0A") out.insert("socket:[" + inode + "]");
+    }
+    return out;
+}
+
+// Does process `pid` hold one of `inodes`? nullopt if its fds are unreadable.
+std::optional<bool> holds_socket(pid_t pid, const std::set<std::string>& inodes) {
+    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return std::nullopt;
+    bool found = false;
+    while (dirent* e = ::readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        char target[128];
+        ssize_t n = ::readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
+        if (n <= 0) continue;
+        target[n] = '\0';
+        if (inodes.count(target)) {
+            found = true;
+            break;
+        }
+    }
+    ::closedir(d);
+    return found;
+}
+
+pid_t parent_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = all.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream f(all.substr(close + 1));
+    std::string state;
+    long ppid = 0;
+    f >> state >> ppid;
+    return static_cast<pid_t>(ppid);
+}
+
+enum class PortState { ours, other, none };
+
+// Who holds the camera's port: this connection (our sshd ancestor), another
+// process, or nobody. When /proc cannot tell, a taken port counts as ours.
+PortState port_state(std::uint16_t port) {
+    if (!camrelay::loopback_port_in_use(port)) return PortState::none;
+    auto inodes = listening_inodes(port);
+    if (inodes.empty()) return PortState::ours;
+    bool readable = false;
+    pid_t p = ::getppid();
+    for (int depth = 0; depth < 3 && p > 1; ++depth, p = parent_of(p)) {
+        auto held = holds_socket(p, inodes);
+        if (!held) continue;
+        readable = true;
+        if (*held) return PortState::ours;
+    }
+    return readable ? PortState::other : PortState::ours;
+}
+
+constexpr const char* kOnlyTunnels =
+    "camrelay: this account only carries camera tunnels: no shell, commands or file transfers";
+
+// Hold the session until the connection goes: sshd closes our stdout (a
+// socketpair or pipe) when the channel or the connection ends.
+void hold() {
+    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {STDOUT_FILENO, 0, 0}};
+    char buf[4096];
+    while (!g_stop) {
+        int n = ::poll(fds, 2, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        if (fds[1].revents & (POLLERR | POLLHUP | POLLNVAL)) return;
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
+            ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
+            if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) fds[0].fd = -1;  // EOF: stop reading
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> words;
+    if (argc >= 2 && std::string_view(argv[1]) == "-c") {
+        if (argc != 3) {
+            say(stderr, kOnlyTunnels);
+            return 1;
+        }
+        words = split_blanks(argv[2]);
+        // The first word is this program's own path.
+        if (!words.empty()) words.erase(words.begin());
+    } else {
+        for (int i = 1; i < argc; ++i) words.emplace_back(argv[i]);
+    }
+
+    const char* original = std::getenv("SSH_ORIGINAL_COMMAND");
+    if (original != nullptr) {
+        say(stderr, kOnlyTunnels);
+        return 1;
+    }
+    std::uint16_t port = 0;
+    if (words.size() != 2 || !camrelay::valid_camera_id(words[0]) || !parse_port(words[1], port)) {
+        say(stderr, "camrelay: no camera is configured for this key");
+        return 1;
+    }
+    const std::string& id = words[0];
+    const std::string where = "127.0.0.1:" + words[1];
+
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGTERM, SIGHUP, SIGINT}) sigaction(sig, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    // The forward request precedes the session on the connection, so the port
+    // is normally taken already; allow a moment for a slow relay.
+    PortState state = PortState::none;
+    for (int i = 0; i < 20 && (state = port_state(port)) == PortState::none; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (state == PortState::other) {
+        say(stderr, "camrelay: camera " + id + ": the relay's " + where +
+                        " is still held by an earlier connection; it is freed when the relay notices that "
+                        "connection is dead");
+        return 1;
+    }
+    if (state == PortState::none) {
+        say(stderr, "camrelay: camera " + id + ": no tunnel on the relay's " + where +
+                        "; the camera must forward it: ssh -R " + where + ":localhost:9001 ...");
+        return 1;
+    }
+    say(stdout, "camrelay: camera " + id + " is online: the relay forwards viewers from " + where);
+    hold();
+    return 0;
+}
