@@ -86,6 +86,10 @@ TEST(KeyFormat, IssueKeyRefusesBadInput) {
     std::string k = issue_key(long_id, std::string(63, 'c'), 1, 999'999'999'999);
     EXPECT_LE(k.size(), kMaxKeyLength);
     EXPECT_TRUE(parse_key(k).has_value());
+    SecretSet set;
+    set.add(long_id);
+    EXPECT_EQ(check_key(set, k, std::string(63, 'c'), KeyPolicy{}, 999'999'999'998), KeyVerdict::allowed);
+    EXPECT_EQ(check_key(set, k, std::string(63, 'c'), KeyPolicy{}, 999'999'999'999), KeyVerdict::expired);
 }
 
 TEST(KeyVerdictNames, AreStable) {

@@ -2,6 +2,7 @@
 #include "key.hpp"
 
 #include <array>
+#include <cstring>
 #include <stdexcept>
 
 #include "ids.hpp"
@@ -200,10 +201,17 @@ KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string
 
     auto fields = parse_key(key);
     if (!fields) return KeyVerdict::malformed;
-    // Recompute over the decoded fields: with canonical decimals these are
-    // exactly the bytes the key was minted from.
-    auto expected = secrets.mac(fields->secret_id,
-                                key_message(fields->camera, fields->secret_id, fields->issued, fields->expires));
+    // parse_key accepted only canonical fields, so the MACed message is the
+    // key's text before the MAC with '.' read as '\n': build it on the stack
+    // (same bytes as key_message, without its allocations).
+    char message[kMacDomain.size() + kMaxKeyLength];
+    const std::size_t body_len = key.rfind('.') - kV1Prefix.size();
+    std::memcpy(message, kMacDomain.data(), kMacDomain.size());
+    for (std::size_t i = 0; i < body_len; ++i) {
+        char c = key[kV1Prefix.size() + i];
+        message[kMacDomain.size() + i] = c == '.' ? '\n' : c;
+    }
+    auto expected = secrets.mac(fields->secret_id, std::string_view(message, kMacDomain.size() + body_len));
     if (!expected) return KeyVerdict::unknown_secret;
     if (!constant_time_equal(*expected, fields->mac)) return KeyVerdict::bad_signature;
     if (now >= fields->expires) return KeyVerdict::expired;

@@ -6,15 +6,17 @@
 //
 //   camera     the camera id the key opens (see ids.hpp)
 //   secret-id  which signing secret made the key (see ids.hpp)
-//   issued     issue time, decimal Unix seconds, no sign, no leading zero
-//   expires    expiry time, decimal Unix seconds; the key is refused from
+//   issued     issue time, decimal Unix seconds: 1 to 12 digits, no sign,
+//              no leading zero (so never 0)
+//   expires    expiry time, same syntax, greater than issued (a key with
+//              expires <= issued is malformed); the key is refused from
 //              that second on (now >= expires)
 //   mac        base64url (RFC 4648 section 5, no padding, 43 characters) of
 //              HMAC-SHA256(secret, "camrelay-v1\n" camera "\n" secret-id "\n"
 //                                  issued "\n" expires)
 //
 // Every field uses only [A-Za-z0-9_-] so a key never needs percent-encoding.
-// A key longer than kMaxKeyLength is malformed.
+// A key longer than kMaxKeyLength, or holding NUL, CR or LF, is malformed.
 //
 // Legacy keys: a camera may instead (or also) carry the SHA-256 of a fixed
 // key (the article's "k=your_key"); any k= value that does not start with
@@ -116,6 +118,8 @@ KeyVerdict check_key(const SecretSet& secrets, std::string_view key,
 // A form of the key safe to log: the public fields of a v1 key with the MAC
 // replaced by "*" (never the MAC, never a legacy key's text), e.g.
 // "v1.cam1.s1.1700000000.1700003600.*", "legacy(len=12)", "malformed(len=900)".
+// Any text not starting with "v1." (and not too long, no NUL/CR/LF) counts
+// as legacy here, whatever the camera's policy. An empty key gives "".
 std::string loggable_key(std::string_view key);
 
 }  // namespace camrelay

@@ -41,19 +41,27 @@ struct Decision {
     std::string reason;              // short human text, safe to show the viewer and log
     const Camera* camera = nullptr;  // set when routing succeeded (even if the key failed)
     std::string url;                 // URL for the camera (k= removed, prefix stripped)
-    std::string key_for_log;         // loggable_key() of the presented key
+    std::string key_for_log;         // loggable_key() of the presented key ("" if none)
     bool allowed() const { return outcome == Outcome::allowed; }
 };
 
 // An immutable, loaded configuration: one per VCL (re)load.
 class Relay {
 public:
-    // Reads <dir>/cameras.conf and <dir>/secrets.conf. Throws ConfigError.
+    // Reads <dir>/cameras.conf and <dir>/secrets.conf. Throws ConfigError
+    // (and std::invalid_argument like the constructor).
     static std::unique_ptr<Relay> load(const std::string& dir, RouteConfig route);
+    // Throws std::invalid_argument if route.query_param is empty or "k".
     Relay(Registry registry, SecretSet secrets, RouteConfig route);
 
     // require_key=false routes only (plain HTTP page loads when the VCL
     // allows them without a key): outcome is allowed or a routing refusal.
+    // With a key required: two k= give key_malformed ("more than one key"),
+    // none key_missing, an empty "k=" key_malformed ("empty key"), else
+    // check_key's verdict. Key reasons: "key missing", "key malformed",
+    // "key signed with an unknown secret", "key signature invalid",
+    // "key expired", "key is for another camera", "key revoked"; "ok" when
+    // allowed; routing refusals carry the route's reason.
     Decision decide(std::string_view url, std::string_view host, std::int64_t now,
                     bool require_key = true) const;
 

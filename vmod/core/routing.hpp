@@ -7,9 +7,13 @@
 //          (so "/index.html" can still go to the default camera).
 //   host   the Host header, port and a trailing dot removed, lower-cased,
 //          is "<label>.<host_suffix>": camera <label>. With an empty
-//          host_suffix this source never matches.
+//          host_suffix this source never matches. host_suffix is compared
+//          without case and without leading/trailing dots.
 //   query  the query parameter <query_param> (default "cam"), removed from
-//          the URL; percent-encoded values are decoded first.
+//          the URL; percent-encoded values are decoded first. When the query
+//          source is in the order, the parameter is removed even if another
+//          source routed the request; otherwise it is left alone. Two of
+//          them, or an empty value ("cam="), are a bad_request.
 // Then the default camera from the registry, if any.
 //
 // Refusals: a host or query source that names an invalid camera id is a
@@ -18,11 +22,13 @@
 // The path source never refuses, because an ordinary path such as
 // "/index.html" is not a camera name; but when no default exists, a first
 // segment that is not a valid id gives bad_request and a valid but unknown
-// one gives unknown_camera.
+// one gives unknown_camera. "/" (empty first segment) names nothing:
+// unknown_camera.
 //
 // The key: every "k" parameter (the name may be percent-encoded) is removed
 // from the query wherever it stands; its value is percent-decoded. Two or more
-// k parameters make the request's key malformed (key_count > 1).
+// k parameters make the request's key malformed (key_count > 1). A k value
+// that is not valid percent-encoding (or decodes to NUL) is a bad_request.
 #pragma once
 
 #include <string>
@@ -44,8 +50,8 @@ struct RouteConfig {
     std::string host_suffix;  // e.g. "relay.example.com"; empty disables host routing
 };
 
-// Parse "path,host,query" (any order, subset, no repeats). Throws
-// std::invalid_argument with a reason.
+// Parse "path,host,query" (any order, non-empty subset, no repeats, blanks
+// around items ignored). Throws std::invalid_argument with a reason.
 std::vector<RouteSource> parse_route_order(std::string_view text);
 
 struct Route {
@@ -54,7 +60,7 @@ struct Route {
     std::string reason;    // for refusals: short, safe to show and log, e.g. "invalid camera id"
     const Camera* camera = nullptr;  // set when ok
     std::string url;       // the URL to send to the camera: prefix stripped, k= and the query source removed
-    std::string key;       // the k= value, percent-decoded; empty if none
+    std::string key;       // the (first) k= value, percent-decoded; empty if none
     int key_count = 0;     // how many k= parameters there were
 };
 
@@ -67,8 +73,10 @@ Route route_request(const RouteConfig& config, const Registry& registry,
 
 // Remove every parameter called `name` (compared after percent-decoding the
 // parameter name) from the query of `url`; append their percent-decoded
-// values to `values` if not null. Keeps the order and spelling of every other
-// parameter; drops a '?' left with nothing after it.
+// values to `values` if not null (a value that is not valid percent-encoding
+// is appended as is). Keeps the order and spelling of every other
+// parameter; drops a '?' left with nothing after it. A URL with no such
+// parameter is returned unchanged.
 std::string remove_query_param(std::string_view url, std::string_view name,
                                std::vector<std::string>* values);
 
