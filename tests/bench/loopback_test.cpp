@@ -1,0 +1,241 @@
+// The I/O side in one process: a camera (CameraServer on its own thread and
+// event loop) and the run modes against it over loopback TCP, plus the
+// errors a viewer must explain: refused upgrade, refused connection, silence.
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "commands/camera_server.hpp"
+#include "commands/run_modes.hpp"
+#include "io/clock.hpp"
+#include "io/socket_util.hpp"
+
+namespace camrelay::bench {
+namespace {
+
+int listen_loopback() {
+    auto addresses = std::get<std::vector<Address>>(resolve("127.0.0.1", 0));
+    auto fd = listen_on(addresses.front());
+    EXPECT_TRUE(std::holds_alternative<int>(fd));
+    return std::get<int>(fd);
+}
+
+std::uint16_t port_of(int fd) {
+    Address a = local_address(fd);
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&a.storage)->sin_port);
+}
+
+ws::Url url(std::uint16_t port, const std::string& target = "/cam1/?k=test") {
+    return std::get<ws::Url>(ws::parse_url("ws://127.0.0.1:" + std::to_string(port) + target));
+}
+
+// A camera on its own thread, stopped and joined on destruction.
+class Camera {
+public:
+    explicit Camera(ServeOptions options) {
+        int fd = listen_loopback();
+        port_ = port_of(fd);
+        thread_ = std::thread([this, fd, options] {
+            EventLoop loop;
+            CameraServer server(loop, fd, options);
+            server.start();
+            while (!stop_) loop.run(monotonic_ns() + 20'000'000);
+            server.shut_down();
+            const std::uint64_t end = monotonic_ns() + 3'000'000'000ull;
+            while (server.totals().active > 0 && monotonic_ns() < end) loop.run(monotonic_ns() + 20'000'000);
+        });
+    }
+    ~Camera() {
+        stop_ = true;
+        thread_.join();
+    }
+    std::uint16_t port() const { return port_; }
+
+private:
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+ServeOptions echo_camera() {
+    ServeOptions o;
+    o.listen = "127.0.0.1:0";
+    return o;
+}
+
+RunOptions run_options(RunOptions::Mode mode) {
+    RunOptions o;
+    o.mode = mode;
+    o.connect_timeout_s = 5;
+    o.timeout_s = 30;
+    return o;
+}
+
+TEST(Loopback, RoundTripsOf16KiB) {
+    Camera camera(echo_camera());
+    RunOptions o = run_options(RunOptions::Mode::rtt);
+    o.count = 200;
+    RttResult r = run_rtt(o, url(camera.port()));
+    EXPECT_EQ(r.error, "");
+    EXPECT_EQ(r.completed, 200u);
+    EXPECT_EQ(r.bad_echoes, 0u);
+    EXPECT_EQ(r.rtt.count(), 200u);
+    EXPECT_FALSE(r.failed());
+}
+
+TEST(Loopback, RoundTripsOfOneMiBAndOfTheSmallestMessage) {
+    Camera camera(echo_camera());
+    for (std::uint32_t size : {1u << 20, static_cast<std::uint32_t>(kDataHeaderSize)}) {
+        RunOptions o = run_options(RunOptions::Mode::rtt);
+        o.count = 20;
+        o.warmup = 1;
+        o.size = size;
+        RttResult r = run_rtt(o, url(camera.port()));
+        EXPECT_FALSE(r.failed()) << size << ": " << r.error;
+        EXPECT_EQ(r.completed, 20u) << size;
+    }
+}
+
+TEST(Loopback, StreamFromAnEchoCameraAsked) {
+    Camera camera(echo_camera());
+    RunOptions o = run_options(RunOptions::Mode::stream);
+    o.size = 65536;
+    o.duration_s = 0.5;
+    StreamResult r = run_stream(o, url(camera.port()));
+    EXPECT_EQ(r.error, "");
+    EXPECT_GT(r.tally.messages, 10u);
+    EXPECT_EQ(r.tally.errors(), 0u);
+    EXPECT_GT(r.megabytes_per_s(), 0.0);
+}
+
+TEST(Loopback, StreamCameraSwitchesToTheViewersRequest) {
+    ServeOptions s = echo_camera();
+    s.mode = ServeOptions::Mode::stream;
+    s.size = 1000;
+    s.pace = Pace{1'000'000};
+    Camera camera(s);
+    RunOptions o = run_options(RunOptions::Mode::stream);
+    o.size = 4096;
+    o.duration_s = 0.3;
+    StreamResult r = run_stream(o, url(camera.port()));
+    EXPECT_FALSE(r.failed()) << r.error;
+    EXPECT_EQ(r.tally.errors(), 0u);
+}
+
+TEST(Loopback, LoadOfThreeCamerasWithTwoViewersEach) {
+    Camera camera(echo_camera());
+    RunOptions o = run_options(RunOptions::Mode::load);
+    o.urls.assign(3, "");
+    o.viewers = 2;
+    o.duration_s = 1;
+    o.pace = pace_for_mbps(4, o.size);
+    o.relay_pids = {getpid()};
+    LoadResult r = run_load(o, std::vector<ws::Url>(3, url(camera.port())));
+    EXPECT_EQ(r.connected, 6u);
+    EXPECT_EQ(r.failed_connections, 0u);
+    EXPECT_EQ(r.dropped_connections, 0u);
+    EXPECT_EQ(r.tally.errors(), 0u);
+    EXPECT_GE(r.tally.messages, 6u * 20u);  // 30 a second each, for about a second
+    EXPECT_GT(r.upstream_sent, 0u);
+    ASSERT_TRUE(r.relay);
+    EXPECT_GT(r.relay->rss_peak_kib, 0u);
+    EXPECT_FALSE(r.failed());
+}
+
+TEST(Loopback, RttAgainstAStreamingCameraSaysSo) {
+    ServeOptions s = echo_camera();
+    s.mode = ServeOptions::Mode::stream;
+    s.pace = Pace{1'000'000};
+    Camera camera(s);
+    RttResult r = run_rtt(run_options(RunOptions::Mode::rtt), url(camera.port()));
+    EXPECT_NE(r.error.find("streams instead of echoing"), std::string::npos) << r.error;
+    EXPECT_TRUE(r.failed());
+}
+
+// A server that answers every connection with fixed bytes (or nothing).
+class RawServer {
+public:
+    explicit RawServer(std::string answer) : fd_(listen_loopback()), port_(port_of(fd_)) {
+        thread_ = std::thread([this, answer] {
+            set_nonblocking(fd_);
+            std::vector<int> clients;
+            while (!stop_) {
+                int c = accept(fd_, nullptr, nullptr);
+                if (c >= 0) {
+                    clients.push_back(c);
+                    char buf[4096];
+                    usleep(20000);
+                    [[maybe_unused]] auto n = recv(c, buf, sizeof buf, MSG_DONTWAIT);
+                    if (!answer.empty()) {
+                        [[maybe_unused]] auto m = send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+                        shutdown(c, SHUT_WR);
+                    }
+                }
+                usleep(5000);
+            }
+            for (int c : clients) close(c);
+        });
+    }
+    ~RawServer() {
+        stop_ = true;
+        thread_.join();
+        close(fd_);
+    }
+    std::uint16_t port() const { return port_; }
+
+private:
+    int fd_;
+    std::uint16_t port_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+TEST(Loopback, RefusedUpgradeQuotesStatusReasonAndBody) {
+    RawServer relay("HTTP/1.1 403 Forbidden\r\ncamrelay-reason: bad_signature\r\nContent-Length: 14\r\n\r\n"
+                    "Access denied\n");
+    RttResult r = run_rtt(run_options(RunOptions::Mode::rtt), url(relay.port()));
+    EXPECT_NE(r.error.find("upgrade refused: HTTP 403 Forbidden"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("camrelay-reason: bad_signature"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("body: Access denied"), std::string::npos) << r.error;
+    EXPECT_TRUE(r.failed());
+}
+
+TEST(Loopback, RefusedUpgradeWithABodyUntilClose) {
+    RawServer relay("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\ncamera offline");
+    RttResult r = run_rtt(run_options(RunOptions::Mode::rtt), url(relay.port()));
+    EXPECT_NE(r.error.find("HTTP 503 Service Unavailable; body: camera offline"), std::string::npos) << r.error;
+}
+
+TEST(Loopback, SilentServerTimesOut) {
+    RawServer silent("");
+    RunOptions o = run_options(RunOptions::Mode::rtt);
+    o.connect_timeout_s = 0.3;
+    const std::uint64_t start = monotonic_ns();
+    RttResult r = run_rtt(o, url(silent.port()));
+    EXPECT_NE(r.error.find("timed out waiting for the upgrade response"), std::string::npos) << r.error;
+    EXPECT_LT(monotonic_ns() - start, 3'000'000'000u);
+}
+
+TEST(Loopback, ClosedPortIsRefused) {
+    int fd = listen_loopback();
+    std::uint16_t port = port_of(fd);
+    close(fd);
+    RttResult r = run_rtt(run_options(RunOptions::Mode::rtt), url(port));
+    EXPECT_NE(r.error.find("Connection refused"), std::string::npos) << r.error;
+    LoadResult l = [&] {
+        RunOptions o = run_options(RunOptions::Mode::load);
+        o.duration_s = 0.1;
+        return run_load(o, {url(port)});
+    }();
+    EXPECT_EQ(l.failed_connections, 2u);
+    EXPECT_TRUE(l.failed());
+}
+
+}  // namespace
+}  // namespace camrelay::bench

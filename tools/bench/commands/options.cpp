@@ -1,0 +1,261 @@
+// camrelay-bench: command-line parsing.
+#include "options.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+
+#include "../measure/bench_message.hpp"
+
+namespace camrelay::bench {
+
+namespace {
+
+class Args {
+public:
+    explicit Args(const std::vector<std::string>& args) : args_(args) {}
+    bool done() const { return at_ == args_.size(); }
+    const std::string& next() { return args_[at_++]; }
+    const std::string& value(const std::string& option) {
+        if (done()) throw UsageError(option + " needs a value");
+        return next();
+    }
+
+private:
+    const std::vector<std::string>& args_;
+    std::size_t at_ = 0;
+};
+
+double parse_number(const std::string& option, const std::string& text, double min, double max) {
+    errno = 0;
+    char* end = nullptr;
+    double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || errno != 0 || !std::isfinite(value)) {
+        throw UsageError(option + ": \"" + text + "\" is not a number");
+    }
+    if (value < min || value > max) {
+        throw UsageError(option + ": " + text + " is outside " + std::to_string(min) + ".." + std::to_string(max));
+    }
+    return value;
+}
+
+std::uint64_t parse_count(const std::string& option, const std::string& text, std::uint64_t min, std::uint64_t max) {
+    double value = parse_number(option, text, static_cast<double>(min), static_cast<double>(max));
+    if (value != std::floor(value)) throw UsageError(option + ": " + text + " is not a whole number");
+    return static_cast<std::uint64_t>(value);
+}
+
+std::uint32_t parse_message_size(const std::string& option, const std::string& text) {
+    std::uint64_t size = parse_size(option, text);
+    if (size < kDataHeaderSize || size > kMaxDataMessage) {
+        throw UsageError(option + ": a message is " + std::to_string(kDataHeaderSize) + " to " +
+                         std::to_string(kMaxDataMessage) + " bytes");
+    }
+    return static_cast<std::uint32_t>(size);
+}
+
+std::vector<int> parse_pids(const std::string& text) {
+    std::vector<int> pids;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        std::size_t comma = text.find(',', start);
+        std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        pids.push_back(static_cast<int>(parse_count("--relay-pid", item, 1, 4194304)));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return pids;
+}
+
+std::vector<std::string> read_url_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw UsageError("--urls-file: cannot read \"" + path + "\"");
+    std::vector<std::string> urls;
+    std::string line;
+    while (std::getline(in, line)) {
+        auto first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos || line[first] == '#') continue;
+        auto last = line.find_last_not_of(" \t\r");
+        urls.push_back(line.substr(first, last - first + 1));
+    }
+    return urls;
+}
+
+}  // namespace
+
+std::uint64_t parse_size(const std::string& option, const std::string& text) {
+    std::string digits = text;
+    std::uint64_t unit = 1;
+    if (!digits.empty() && (digits.back() == 'K' || digits.back() == 'k')) unit = 1024;
+    if (!digits.empty() && (digits.back() == 'M' || digits.back() == 'm')) unit = 1024 * 1024;
+    if (unit != 1) digits.pop_back();
+    return parse_count(option, digits, 0, 1ull << 40) * unit;
+}
+
+Pace pace_for_mbps(double mbps, std::uint32_t size) {
+    double messages_per_s = mbps * 1e6 / 8.0 / size;
+    return pace_for_rate(messages_per_s);
+}
+
+Pace pace_for_rate(double messages_per_s) {
+    return Pace{static_cast<std::uint64_t>(std::llround(1e9 / messages_per_s))};
+}
+
+ServeOptions parse_serve_options(const std::vector<std::string>& args) {
+    ServeOptions o;
+    Args a(args);
+    std::optional<double> mbps, rate;
+    bool max = false;
+    while (!a.done()) {
+        const std::string& arg = a.next();
+        if (arg == "--listen") {
+            o.listen = a.value(arg);
+        } else if (arg == "--mode") {
+            const std::string& m = a.value(arg);
+            if (m == "echo") o.mode = ServeOptions::Mode::echo;
+            else if (m == "stream") o.mode = ServeOptions::Mode::stream;
+            else throw UsageError("--mode: \"" + m + "\" is not echo or stream");
+        } else if (arg == "--size") {
+            o.size = parse_message_size(arg, a.value(arg));
+        } else if (arg == "--rate") {
+            const std::string& r = a.value(arg);
+            if (r == "max") max = true;
+            else rate = parse_number(arg, r, 0.001, 1e7);
+        } else if (arg == "--mbps") {
+            const std::string& m = a.value(arg);
+            if (m == "max") max = true;
+            else mbps = parse_number(arg, m, 0.001, 1e6);
+        } else if (arg == "--duration") {
+            o.duration_s = parse_number(arg, a.value(arg), 0.001, 1e7);
+        } else {
+            throw UsageError("serve: unknown option \"" + arg + "\"");
+        }
+    }
+    if (o.listen.empty()) throw UsageError("serve needs --listen HOST:PORT");
+    if (int(max) + int(mbps.has_value()) + int(rate.has_value()) > 1) {
+        throw UsageError("give only one of --rate N, --rate max, --mbps N");
+    }
+    if (rate) o.pace = pace_for_rate(*rate);
+    else if (max) o.pace = Pace{0};
+    else o.pace = pace_for_mbps(mbps.value_or(4.0), o.size);
+    return o;
+}
+
+RunOptions parse_run_options(const std::vector<std::string>& args) {
+    RunOptions o;
+    Args a(args);
+    bool have_mode = false, have_size = false, have_duration = false, have_timeout = false;
+    std::optional<std::uint64_t> cameras;
+    std::optional<std::string> urls_file;
+    std::optional<double> rate;
+    bool max = false, have_mbps = false;
+    while (!a.done()) {
+        const std::string& arg = a.next();
+        if (arg.rfind("--", 0) != 0) {
+            o.urls.push_back(arg);
+        } else if (arg == "--mode") {
+            const std::string& m = a.value(arg);
+            have_mode = true;
+            if (m == "rtt") o.mode = RunOptions::Mode::rtt;
+            else if (m == "stream") o.mode = RunOptions::Mode::stream;
+            else if (m == "load") o.mode = RunOptions::Mode::load;
+            else throw UsageError("--mode: \"" + m + "\" is not rtt, stream or load");
+        } else if (arg == "--count") {
+            o.count = parse_count(arg, a.value(arg), 1, 100'000'000);
+        } else if (arg == "--warmup") {
+            o.warmup = parse_count(arg, a.value(arg), 0, 1'000'000);
+        } else if (arg == "--size") {
+            o.size = parse_message_size(arg, a.value(arg));
+            have_size = true;
+        } else if (arg == "--duration") {
+            o.duration_s = parse_number(arg, a.value(arg), 0.01, 86400);
+            have_duration = true;
+        } else if (arg == "--viewers") {
+            o.viewers = static_cast<std::uint32_t>(parse_count(arg, a.value(arg), 1, 10000));
+        } else if (arg == "--cameras") {
+            cameras = parse_count(arg, a.value(arg), 1, 10000);
+        } else if (arg == "--urls-file") {
+            urls_file = a.value(arg);
+        } else if (arg == "--mbps") {
+            o.mbps = parse_number(arg, a.value(arg), 0.001, 1e6);
+            have_mbps = true;
+        } else if (arg == "--rate") {
+            const std::string& r = a.value(arg);
+            if (r == "max") max = true;
+            else rate = parse_number(arg, r, 0.001, 1e7);
+        } else if (arg == "--upstream-hz") {
+            o.upstream_hz = parse_number(arg, a.value(arg), 0, 1000);
+        } else if (arg == "--upstream-size") {
+            o.upstream_size = parse_message_size(arg, a.value(arg));
+        } else if (arg == "--relay-pid") {
+            auto pids = parse_pids(a.value(arg));
+            o.relay_pids.insert(o.relay_pids.end(), pids.begin(), pids.end());
+        } else if (arg == "--connect-timeout") {
+            o.connect_timeout_s = parse_number(arg, a.value(arg), 0.01, 3600);
+        } else if (arg == "--timeout") {
+            o.timeout_s = parse_number(arg, a.value(arg), 0.01, 86400 * 2);
+            have_timeout = true;
+        } else if (arg == "--threshold-ms") {
+            o.threshold_ms = parse_number(arg, a.value(arg), 0.001, 1e6);
+        } else if (arg == "--json") {
+            o.json = true;
+        } else {
+            throw UsageError("run: unknown option \"" + arg + "\"");
+        }
+    }
+    if (!have_mode) throw UsageError("run needs --mode rtt|stream|load");
+    if (urls_file) {
+        auto more = read_url_file(*urls_file);
+        o.urls.insert(o.urls.end(), more.begin(), more.end());
+    }
+    if (o.urls.empty()) throw UsageError("run needs a URL (ws://HOST:PORT/PATH)");
+    if (o.mode != RunOptions::Mode::load && o.urls.size() != 1) {
+        throw UsageError("rtt and stream take one URL; load takes one per camera");
+    }
+    if (cameras) {
+        if (o.mode != RunOptions::Mode::load) throw UsageError("--cameras is for --mode load");
+        if (o.urls.size() == 1) o.urls.assign(*cameras, o.urls.front());
+        else if (o.urls.size() != *cameras) throw UsageError("--cameras does not match the number of URLs given");
+    }
+    if (!have_size && o.mode == RunOptions::Mode::stream) o.size = 65536;
+    if (!have_duration) o.duration_s = o.mode == RunOptions::Mode::load ? 10 : 5;
+    if (int(max) + int(rate.has_value()) + int(have_mbps) > 1) {
+        throw UsageError("give only one of --rate N, --rate max, --mbps N");
+    }
+    if (rate) o.pace = pace_for_rate(*rate);
+    else if (max || o.mode == RunOptions::Mode::stream) o.pace = Pace{0};
+    else o.pace = pace_for_mbps(o.mbps, o.size);
+    if (!have_timeout) {
+        o.timeout_s = o.mode == RunOptions::Mode::rtt ? 120 : o.duration_s + o.connect_timeout_s + 15;
+    }
+    return o;
+}
+
+const char* usage_text() {
+    return "usage:\n"
+           "  camrelay-bench serve --listen HOST:PORT [--mode echo|stream] [--size BYTES]\n"
+           "                       [--rate MSGS_PER_S | --rate max | --mbps N] [--duration S]\n"
+           "  camrelay-bench run URL... --mode rtt|stream|load [options] [--json]\n"
+           "\n"
+           "run options:\n"
+           "  --count N            rtt: round trips to time (1000)\n"
+           "  --warmup N           rtt: untimed round trips first (10)\n"
+           "  --size BYTES         message size, K/M suffixes allowed (rtt/load 16K, stream 64K)\n"
+           "  --duration S         stream/load: seconds to measure (stream 5, load 10)\n"
+           "  --viewers V          load: viewers per camera (2)\n"
+           "  --cameras C          load: use the one URL given for C cameras\n"
+           "  --urls-file FILE     load: camera URLs, one a line\n"
+           "  --mbps R | --rate N|max   load: each stream's pace (4 Mbit/s)\n"
+           "  --upstream-hz N      load: small viewer-to-camera messages a second (30)\n"
+           "  --upstream-size B    load: their size (64)\n"
+           "  --relay-pid PID[,PID...]  load: report these processes' CPU and RSS (children included)\n"
+           "  --connect-timeout S  connect and handshake bound per connection (5)\n"
+           "  --timeout S          bound on the whole run\n"
+           "  --threshold-ms MS    count latencies above this (10)\n"
+           "  --json               machine-readable output\n"
+           "\n"
+           "exit status: 0 ok, 1 measurement failed (errors, losses, no connection), 2 usage\n";
+}
+
+}  // namespace camrelay::bench

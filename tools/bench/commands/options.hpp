@@ -1,0 +1,66 @@
+// camrelay-bench: command-line options of `serve` and `run`, parsed without
+// side effects so they can be tested. Bad input throws UsageError (exit 2).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace camrelay::bench {
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// How fast a camera streams: an interval between messages, 0 = as fast as
+// the connection takes them.
+struct Pace {
+    std::uint64_t interval_ns = 0;
+    bool as_fast_as_possible() const { return interval_ns == 0; }
+};
+
+struct ServeOptions {
+    enum class Mode { echo, stream };
+    std::string listen;  // HOST:PORT, port 0 picks a free one
+    Mode mode = Mode::echo;
+    std::uint32_t size = 16384;
+    Pace pace;           // stream mode
+    std::optional<double> duration_s;
+};
+
+struct RunOptions {
+    enum class Mode { rtt, stream, load };
+    std::vector<std::string> urls;
+    Mode mode = Mode::rtt;
+    std::uint64_t count = 1000;
+    std::uint64_t warmup = 10;
+    std::uint32_t size = 16384;
+    double duration_s = 0;
+    std::uint32_t viewers = 2;
+    double mbps = 4;
+    Pace pace;
+    double upstream_hz = 30;
+    std::uint32_t upstream_size = 64;
+    std::vector<int> relay_pids;
+    double connect_timeout_s = 5;
+    double timeout_s = 0;  // the whole run
+    double threshold_ms = 10;
+    bool json = false;
+};
+
+// argv without the program name and the command word.
+ServeOptions parse_serve_options(const std::vector<std::string>& args);
+RunOptions parse_run_options(const std::vector<std::string>& args);
+
+// "16384", "16K", "1M" (powers of 1024).
+std::uint64_t parse_size(const std::string& option, const std::string& text);
+// A message interval for `size`-byte messages at `mbps` megabits (10^6) per second.
+Pace pace_for_mbps(double mbps, std::uint32_t size);
+Pace pace_for_rate(double messages_per_s);
+
+const char* usage_text();
+
+}  // namespace camrelay::bench

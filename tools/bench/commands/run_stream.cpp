@@ -1,0 +1,75 @@
+// camrelay-bench: stream mode.
+#include "../io/clock.hpp"
+#include "../measure/stream_checker.hpp"
+#include "../protocol/close_code.hpp"
+#include "run_modes.hpp"
+#include "viewer.hpp"
+
+namespace camrelay::bench {
+
+namespace {
+constexpr std::uint32_t kStreamId = 1;
+}
+
+StreamResult run_stream(const RunOptions& o, const ws::Url& url) {
+    StreamResult r(seconds_to_ns(o.threshold_ms / 1000));
+    r.url = url.text;
+    r.size = o.size;
+
+    EventLoop loop;
+    const std::uint64_t start = monotonic_ns();
+    const std::uint64_t deadline = start + seconds_to_ns(o.timeout_s);
+    Viewer viewer(loop, url);
+    StreamChecker checker(kStreamId);
+    std::uint64_t first_ns = 0;
+    bool done = false;
+
+    auto finish = [&](std::string error) {
+        if (done) return;
+        done = true;
+        r.error = std::move(error);
+        loop.stop();
+    };
+
+    viewer.on_open = [&](Viewer& v) {
+        auto request = encode_stream_request(StreamRequest{kStreamId, o.size, o.pace.interval_ns});
+        v.connection().send(ws::Opcode::binary, request);
+    };
+    viewer.on_receive = [&](Viewer&, ws::Opcode, std::span<const std::uint8_t> payload) {
+        if (done) return;
+        const std::uint64_t now = monotonic_ns();
+        if (looks_like_stream_request(payload)) {
+            finish("the server echoed the stream request: it is not a camrelay-bench camera");
+            return;
+        }
+        const std::uint64_t before = checker.tally().messages;
+        checker.on_message(payload, now, r.latency);
+        if (before == 0 && checker.tally().messages == 1) {
+            first_ns = now;
+            loop.at(first_ns + seconds_to_ns(o.duration_s), [&] {
+                r.seconds = static_cast<double>(monotonic_ns() - first_ns) / 1e9;
+                finish("");
+            });
+        }
+    };
+    viewer.on_end = [&](Viewer& v) {
+        if (v.state() == Viewer::State::failed) finish(v.failure());
+        else finish("connection closed during the stream" +
+                    (v.close_info().error.empty() ? std::string() : ": " + v.close_info().error));
+    };
+
+    viewer.connect(std::min(deadline, start + seconds_to_ns(o.connect_timeout_s)));
+    if (!loop.run(deadline) && !done) {
+        finish(checker.tally().messages == 0 ? "timed out: no stream message arrived" : "timed out");
+    }
+    if (r.seconds == 0 && first_ns != 0) r.seconds = static_cast<double>(monotonic_ns() - first_ns) / 1e9;
+    r.tally = checker.tally();
+    if (viewer.is_open()) {
+        viewer.connection().close(ws::close_code::normal, "done");
+        viewer.on_end = [&](Viewer&) { loop.stop(); };
+        loop.run(monotonic_ns() + WsConnection::kCloseTimeoutNs + 500'000'000);
+    }
+    return r;
+}
+
+}  // namespace camrelay::bench

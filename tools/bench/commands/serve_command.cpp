@@ -1,0 +1,99 @@
+// camrelay-bench serve: a camera stand-in until killed or --duration.
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "../io/clock.hpp"
+#include "../io/socket_util.hpp"
+#include "camera_server.hpp"
+#include "commands.hpp"
+
+namespace camrelay::bench {
+
+namespace {
+
+// Stops the loop on SIGINT or SIGTERM so the camera can close its
+// WebSockets properly and print its totals.
+class StopOnSignal : public IoHandler {
+public:
+    explicit StopOnSignal(EventLoop& loop) : loop_(loop) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigprocmask(SIG_BLOCK, &set, nullptr);
+        fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (fd_ >= 0) loop_.watch(fd_, EPOLLIN, *this);
+    }
+    ~StopOnSignal() override {
+        if (fd_ >= 0) {
+            loop_.unwatch(fd_);
+            close(fd_);
+        }
+    }
+    void on_io(std::uint32_t) override {
+        signalfd_siginfo info{};
+        while (read(fd_, &info, sizeof info) > 0) {
+        }
+        loop_.stop();
+    }
+
+private:
+    EventLoop& loop_;
+    int fd_ = -1;
+};
+
+}  // namespace
+
+int serve_command(const std::vector<std::string>& args) {
+    ServeOptions options;
+    try {
+        options = parse_serve_options(args);
+    } catch (const UsageError& e) {
+        std::cerr << "camrelay-bench: " << e.what() << "\n" << usage_text();
+        return kExitUsage;
+    }
+    std::string host;
+    std::uint16_t port = 0;
+    if (!split_host_port(options.listen, host, port, true)) {
+        std::cerr << "camrelay-bench: --listen: \"" << options.listen << "\" is not HOST:PORT\n";
+        return kExitUsage;
+    }
+    auto resolved = resolve(host, port);
+    if (auto* error = std::get_if<std::string>(&resolved)) {
+        std::cerr << "camrelay-bench: --listen: " << *error << "\n";
+        return kExitFailed;
+    }
+    auto listening = listen_on(std::get<std::vector<Address>>(resolved).front());
+    if (auto* error = std::get_if<std::string>(&listening)) {
+        std::cerr << "camrelay-bench: " << *error << "\n";
+        return kExitFailed;
+    }
+    const int fd = std::get<int>(listening);
+    signal(SIGPIPE, SIG_IGN);
+
+    EventLoop loop;
+    StopOnSignal stop_on_signal(loop);
+    CameraServer camera(loop, fd, options);
+    camera.start();
+    const char* mode = options.mode == ServeOptions::Mode::echo ? "echo" : "stream";
+    std::cout << "camrelay-bench: serving on " << local_address(fd).text() << " (mode " << mode << ")" << std::endl;
+
+    const std::uint64_t forever = ~std::uint64_t{0} >> 1;
+    const std::uint64_t until = options.duration_s ? monotonic_ns() + seconds_to_ns(*options.duration_s) : forever;
+    loop.run(until);
+
+    camera.shut_down();
+    const std::uint64_t grace_end = monotonic_ns() + WsConnection::kCloseTimeoutNs + 500'000'000;
+    while (camera.totals().active > 0 && monotonic_ns() < grace_end) loop.run(std::min(grace_end, monotonic_ns() + 50'000'000));
+    const CameraTotals& t = camera.totals();
+    std::cerr << "camrelay-bench: camera done: " << t.websockets << " websockets, " << t.http_requests
+              << " plain HTTP requests, " << t.echoed << " messages echoed, " << t.streamed << " streamed, "
+              << t.skipped << " skipped (backlog), " << t.ignored << " viewer messages ignored\n";
+    return kExitOk;
+}
+
+}  // namespace camrelay::bench

@@ -1,0 +1,43 @@
+// camrelay-bench: one viewer.
+#include "viewer.hpp"
+
+#include "../io/clock.hpp"
+
+namespace camrelay::bench {
+
+void Viewer::connect(std::uint64_t deadline_ns) {
+    state_ = State::connecting;
+    connector_ = std::make_unique<WsConnector>(loop_, url_, deadline_ns,
+                                               [this](std::variant<Upgraded, std::string> r) { on_connected(std::move(r)); });
+    connector_->start();
+}
+
+void Viewer::on_connected(std::variant<Upgraded, std::string> result) {
+    // The connector is done: let it go once its callback has returned.
+    loop_.defer([connector = std::shared_ptr<WsConnector>(std::move(connector_))] {});
+    if (auto* error = std::get_if<std::string>(&result)) {
+        state_ = State::failed;
+        failure_ = *error;
+        if (on_end) on_end(*this);
+        return;
+    }
+    auto& up = std::get<Upgraded>(result);
+    state_ = State::open;
+    opened_ns_ = monotonic_ns();
+    WsConnection::Listener& listener = *this;
+    connection_ = std::make_unique<WsConnection>(loop_, up.fd, WsConnection::Role::client, listener);
+    connection_->start(up.early_bytes);
+    if (state_ == State::open && on_open) on_open(*this);
+}
+
+void Viewer::on_message(WsConnection&, ws::Opcode opcode, std::span<const std::uint8_t> payload) {
+    if (on_receive) on_receive(*this, opcode, payload);
+}
+
+void Viewer::on_closed(WsConnection&, const CloseInfo& info) {
+    state_ = State::closed;
+    close_info_ = info;
+    if (on_end) on_end(*this);
+}
+
+}  // namespace camrelay::bench

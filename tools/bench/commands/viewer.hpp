@@ -1,0 +1,60 @@
+// camrelay-bench: one viewer, the client end of a WebSocket: connects and
+// upgrades (WsConnector), then talks through a WsConnection. The run modes
+// react to its events through the callbacks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "../io/event_loop.hpp"
+#include "../io/ws_connection.hpp"
+#include "../io/ws_connector.hpp"
+#include "../protocol/ws_url.hpp"
+
+namespace camrelay::bench {
+
+class Viewer : private WsConnection::Listener {
+public:
+    enum class State { idle, connecting, open, closed, failed };
+
+    std::function<void(Viewer&)> on_open;
+    std::function<void(Viewer&, ws::Opcode, std::span<const std::uint8_t>)> on_receive;
+    std::function<void(Viewer&)> on_end;  // closed or failed
+
+    Viewer(EventLoop& loop, ws::Url url) : loop_(loop), url_(std::move(url)) {}
+    Viewer(const Viewer&) = delete;
+    Viewer& operator=(const Viewer&) = delete;
+
+    void connect(std::uint64_t deadline_ns);
+
+    State state() const { return state_; }
+    bool is_open() const { return state_ == State::open; }
+    bool ended() const { return state_ == State::closed || state_ == State::failed; }
+    WsConnection& connection() { return *connection_; }
+    const ws::Url& url() const { return url_; }
+    // Why connecting failed (state failed).
+    const std::string& failure() const { return failure_; }
+    // How the connection ended (state closed).
+    const CloseInfo& close_info() const { return close_info_; }
+    std::uint64_t opened_ns() const { return opened_ns_; }
+
+private:
+    void on_message(WsConnection&, ws::Opcode opcode, std::span<const std::uint8_t> payload) override;
+    void on_closed(WsConnection&, const CloseInfo& info) override;
+    void on_connected(std::variant<Upgraded, std::string> result);
+
+    EventLoop& loop_;
+    ws::Url url_;
+    State state_ = State::idle;
+    std::unique_ptr<WsConnector> connector_;
+    std::unique_ptr<WsConnection> connection_;
+    std::string failure_;
+    CloseInfo close_info_;
+    std::uint64_t opened_ns_ = 0;
+};
+
+}  // namespace camrelay::bench

@@ -1,0 +1,133 @@
+// camrelay-bench: socket helpers.
+#include "socket_util.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace camrelay::bench {
+
+std::string Address::text() const {
+    char host[INET6_ADDRSTRLEN] = "?";
+    std::uint16_t port = 0;
+    if (storage.ss_family == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(&storage);
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+        return std::string(host) + ":" + std::to_string(port);
+    }
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    port = ntohs(in6->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+}
+
+std::variant<std::vector<Address>, std::string> resolve(const std::string& host, std::uint16_t port) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+    if (rc != 0) {
+        // AI_ADDRCONFIG hides ::1 on hosts with no global IPv6 address: retry without it.
+        hints.ai_flags = AI_NUMERICSERV;
+        rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+    }
+    if (rc != 0) return std::string("cannot resolve host \"") + host + "\": " + gai_strerror(rc);
+    std::vector<Address> out;
+    for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+        Address a;
+        std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+        a.length = ai->ai_addrlen;
+        out.push_back(a);
+    }
+    freeaddrinfo(found);
+    if (out.empty()) return std::string("host \"") + host + "\" has no address";
+    return out;
+}
+
+bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port, bool allow_port_zero) {
+    std::string port_text;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find("]:");
+        if (close == std::string::npos) return false;
+        host = text.substr(1, close - 1);
+        port_text = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string::npos || text.find(':') != colon) return false;
+        host = text.substr(0, colon);
+        port_text = text.substr(colon + 1);
+    }
+    if (host.empty() || port_text.empty() || port_text.size() > 5) return false;
+    for (char c : port_text) {
+        if (c < '0' || c > '9') return false;
+    }
+    unsigned long value = std::stoul(port_text);
+    if (value > 65535 || (value == 0 && !allow_port_zero)) return false;
+    port = static_cast<std::uint16_t>(value);
+    return true;
+}
+
+std::variant<int, std::string> listen_on(const Address& address, int backlog) {
+    int fd = socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "socket: " + error_text(errno);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0) {
+        std::string error = "cannot listen on " + address.text() + ": " + error_text(errno);
+        close(fd);
+        return error;
+    }
+    if (listen(fd, backlog) != 0) {
+        std::string error = "listen on " + address.text() + ": " + error_text(errno);
+        close(fd);
+        return error;
+    }
+    return fd;
+}
+
+std::variant<int, std::string> start_connect(const Address& address) {
+    int fd = socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "socket: " + error_text(errno);
+    set_nodelay(fd);
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 &&
+        errno != EINPROGRESS) {
+        std::string error = error_text(errno);
+        close(fd);
+        return error;
+    }
+    return fd;
+}
+
+Address local_address(int fd) {
+    Address a;
+    a.length = sizeof a.storage;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a.storage), &a.length);
+    return a;
+}
+
+void set_nodelay(int fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+int socket_error(int fd) {
+    int error = 0;
+    socklen_t length = sizeof error;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    return error;
+}
+
+std::string error_text(int error) { return std::strerror(error); }
+
+}  // namespace camrelay::bench

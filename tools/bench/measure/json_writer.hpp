@@ -1,0 +1,38 @@
+// camrelay-bench: a minimal JSON writer for the --json reports.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace camrelay::bench {
+
+class JsonWriter {
+public:
+    JsonWriter& begin_object(std::string_view key = {});
+    JsonWriter& end_object();
+    JsonWriter& begin_array(std::string_view key = {});
+    JsonWriter& end_array();
+    JsonWriter& field(std::string_view key, std::string_view value);
+    JsonWriter& field(std::string_view key, const char* value) { return field(key, std::string_view(value)); }
+    JsonWriter& field(std::string_view key, double value);
+    JsonWriter& field(std::string_view key, std::uint64_t value);
+    JsonWriter& field(std::string_view key, std::uint32_t value) { return field(key, std::uint64_t{value}); }
+    JsonWriter& field(std::string_view key, int value);
+    JsonWriter& field(std::string_view key, bool value);
+    JsonWriter& null_field(std::string_view key);
+    JsonWriter& value(std::string_view text);  // an array element
+    JsonWriter& value(int number);
+
+    const std::string& text() const { return out_; }
+
+private:
+    void prefix(std::string_view key);
+    static std::string quote(std::string_view text);
+
+    std::string out_;
+    std::vector<bool> first_;  // per open container: no element yet
+};
+
+}  // namespace camrelay::bench

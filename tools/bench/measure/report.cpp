@@ -1,0 +1,195 @@
+// camrelay-bench: report formatting.
+#include "report.hpp"
+
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include "json_writer.hpp"
+
+namespace camrelay::bench {
+
+namespace {
+
+using Rows = std::vector<std::pair<std::string, std::string>>;
+
+std::string fixed(double value, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+    return buf;
+}
+
+std::string ms(std::uint64_t ns) { return fixed(static_cast<double>(ns) / 1e6, 3) + " ms"; }
+
+double ms_value(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+std::string table(const std::string& title, const Rows& rows) {
+    std::size_t width = 0;
+    for (const auto& row : rows) width = std::max(width, row.first.size());
+    std::string out = title + "\n";
+    for (const auto& [key, value] : rows) {
+        out += "  " + key + std::string(width - key.size() + 2, ' ') + value + "\n";
+    }
+    return out;
+}
+
+void latency_rows(Rows& rows, const LatencyHistogram& h, const std::string& what) {
+    rows.emplace_back(what + " p50", ms(h.quantile(0.50)));
+    rows.emplace_back(what + " p99", ms(h.quantile(0.99)));
+    rows.emplace_back(what + " p99.9", ms(h.quantile(0.999)));
+    rows.emplace_back(what + " max", ms(h.max()));
+    rows.emplace_back(what + " mean", fixed(h.mean() / 1e6, 3) + " ms");
+    rows.emplace_back("over " + fixed(ms_value(h.threshold_ns()), 0) + " ms", std::to_string(h.over_threshold()));
+}
+
+void latency_json(JsonWriter& j, const LatencyHistogram& h) {
+    j.begin_object("latency_ms")
+        .field("count", h.count())
+        .field("min", ms_value(h.min()))
+        .field("p50", ms_value(h.quantile(0.50)))
+        .field("p99", ms_value(h.quantile(0.99)))
+        .field("p99_9", ms_value(h.quantile(0.999)))
+        .field("max", ms_value(h.max()))
+        .field("mean", h.mean() / 1e6)
+        .end_object();
+    j.field("threshold_ms", ms_value(h.threshold_ns())).field("over_threshold", h.over_threshold());
+}
+
+void tally_rows(Rows& rows, const StreamTally& t) {
+    rows.emplace_back("lost", std::to_string(t.lost));
+    rows.emplace_back("out of order", std::to_string(t.out_of_order));
+    rows.emplace_back("corrupt", std::to_string(t.corrupt));
+    if (t.unexpected) rows.emplace_back("not data messages", std::to_string(t.unexpected));
+}
+
+void tally_json(JsonWriter& j, const StreamTally& t) {
+    j.field("messages", t.messages)
+        .field("bytes", t.bytes)
+        .field("lost", t.lost)
+        .field("out_of_order", t.out_of_order)
+        .field("corrupt", t.corrupt)
+        .field("unexpected", t.unexpected)
+        .field("before_request", t.before_request);
+}
+
+void error_field(JsonWriter& j, const std::string& error) {
+    if (error.empty()) j.null_field("error");
+    else j.field("error", error);
+}
+
+std::string verdict(bool failed, const std::string& error) {
+    if (!failed) return "ok";
+    return error.empty() ? "FAILED" : "FAILED: " + error;
+}
+
+}  // namespace
+
+std::string format_table(const RttResult& r) {
+    Rows rows;
+    rows.emplace_back("round trips", std::to_string(r.completed) + " of " + std::to_string(r.requested) + " (+" +
+                                         std::to_string(r.warmup) + " warm-up), " + std::to_string(r.size) +
+                                         " B messages");
+    latency_rows(rows, r.rtt, "round trip");
+    rows.emplace_back("bad echoes", std::to_string(r.bad_echoes));
+    rows.emplace_back("result", verdict(r.failed(), r.error));
+    return table("rtt " + r.url, rows);
+}
+
+std::string format_table(const StreamResult& r) {
+    Rows rows;
+    rows.emplace_back("throughput", fixed(r.megabytes_per_s(), 1) + " MB/s (10^6 bytes)");
+    rows.emplace_back("messages", std::to_string(r.tally.messages) + " of " + std::to_string(r.size) + " B in " +
+                                      fixed(r.seconds, 2) + " s (" + fixed(r.messages_per_s(), 0) + "/s)");
+    latency_rows(rows, r.latency, "one-way");
+    tally_rows(rows, r.tally);
+    rows.emplace_back("result", verdict(r.failed(), r.error));
+    return table("stream " + r.url, rows);
+}
+
+std::string format_table(const LoadResult& r) {
+    Rows rows;
+    const std::uint64_t viewers = std::uint64_t{r.cameras} * r.viewers_per_camera;
+    std::string pace = r.interval_ns == 0 ? "as fast as possible"
+                                          : fixed(1e9 / static_cast<double>(r.interval_ns), 1) + " msg/s";
+    if (r.mbps > 0) pace = fixed(r.mbps, 2) + " Mbit/s (" + pace + ")";
+    rows.emplace_back("viewers", std::to_string(r.cameras) + " cameras x " + std::to_string(r.viewers_per_camera) +
+                                     " = " + std::to_string(viewers));
+    rows.emplace_back("each stream", pace + ", " + std::to_string(r.size) + " B messages");
+    rows.emplace_back("window", fixed(r.seconds, 2) + " s");
+    rows.emplace_back("connections", std::to_string(r.connected) + " open, " + std::to_string(r.failed_connections) +
+                                         " failed, " + std::to_string(r.dropped_connections) + " dropped");
+    rows.emplace_back("messages", std::to_string(r.tally.messages) + " (" + std::to_string(r.tally.bytes) + " B)");
+    rows.emplace_back("per viewer", fixed(r.received_mbps_per_viewer, 2) + " Mbit/s received");
+    rows.emplace_back("upstream sent", std::to_string(r.upstream_sent));
+    latency_rows(rows, r.latency, "one-way");
+    tally_rows(rows, r.tally);
+    if (r.relay) {
+        rows.emplace_back("relay CPU", fixed(r.relay->cpu_percent, 1) + " % of one core (" +
+                                           std::to_string(r.relay->processes) + " processes)");
+        rows.emplace_back("relay RSS", std::to_string(r.relay->rss_before_kib) + " KiB before, " +
+                                           std::to_string(r.relay->rss_peak_kib) + " KiB peak");
+        rows.emplace_back("RSS per viewer", fixed(r.relay->rss_per_viewer_kib, 1) + " KiB");
+    }
+    for (const auto& e : r.errors) rows.emplace_back("error", e);
+    rows.emplace_back("result", verdict(r.failed(), ""));
+    return table("load", rows);
+}
+
+std::string format_json(const RttResult& r) {
+    JsonWriter j;
+    j.begin_object().field("mode", "rtt").field("url", r.url).field("size", r.size);
+    j.field("requested", r.requested).field("warmup", r.warmup).field("completed", r.completed);
+    j.field("bad_echoes", r.bad_echoes);
+    latency_json(j, r.rtt);
+    j.field("ok", !r.failed());
+    error_field(j, r.error);
+    return j.end_object().text() + "\n";
+}
+
+std::string format_json(const StreamResult& r) {
+    JsonWriter j;
+    j.begin_object().field("mode", "stream").field("url", r.url).field("size", r.size);
+    j.field("seconds", r.seconds).field("mb_per_s", r.megabytes_per_s()).field("messages_per_s", r.messages_per_s());
+    tally_json(j, r.tally);
+    latency_json(j, r.latency);
+    j.field("ok", !r.failed());
+    error_field(j, r.error);
+    return j.end_object().text() + "\n";
+}
+
+std::string format_json(const LoadResult& r) {
+    JsonWriter j;
+    j.begin_object().field("mode", "load");
+    j.field("cameras", r.cameras).field("viewers_per_camera", r.viewers_per_camera);
+    j.field("viewers", std::uint64_t{r.cameras} * r.viewers_per_camera);
+    j.field("size", r.size).field("mbps", r.mbps).field("interval_ms", static_cast<double>(r.interval_ns) / 1e6);
+    j.field("seconds", r.seconds);
+    j.field("connected", r.connected)
+        .field("failed_connections", r.failed_connections)
+        .field("dropped_connections", r.dropped_connections);
+    tally_json(j, r.tally);
+    j.field("upstream_sent", r.upstream_sent);
+    j.field("received_mbps_per_viewer", r.received_mbps_per_viewer);
+    latency_json(j, r.latency);
+    if (r.relay) {
+        j.begin_object("relay");
+        j.begin_array("pids");
+        for (int pid : r.relay->pids) j.value(pid);
+        j.end_array();
+        j.field("processes", r.relay->processes)
+            .field("cpu_percent", r.relay->cpu_percent)
+            .field("rss_before_kib", r.relay->rss_before_kib)
+            .field("rss_peak_kib", r.relay->rss_peak_kib)
+            .field("rss_per_viewer_kib", r.relay->rss_per_viewer_kib)
+            .end_object();
+    } else {
+        j.null_field("relay");
+    }
+    j.begin_array("errors");
+    for (const auto& e : r.errors) j.value(e);
+    j.end_array();
+    j.field("ok", !r.failed());
+    return j.end_object().text() + "\n";
+}
+
+}  // namespace camrelay::bench

@@ -1,0 +1,74 @@
+// camrelay-bench: what each run mode measured.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "latency_histogram.hpp"
+#include "stream_checker.hpp"
+
+namespace camrelay::bench {
+
+struct RttResult {
+    std::string url;
+    std::uint32_t size = 0;
+    std::uint64_t requested = 0;   // timed round trips asked for
+    std::uint64_t warmup = 0;
+    std::uint64_t completed = 0;   // timed round trips done
+    std::uint64_t bad_echoes = 0;  // echoes that differ from what was sent
+    LatencyHistogram rtt;
+    std::string error;             // why the run stopped early, if it did
+
+    explicit RttResult(std::uint64_t threshold_ns) : rtt(threshold_ns) {}
+    bool failed() const { return !error.empty() || bad_echoes > 0 || completed < requested; }
+};
+
+struct StreamResult {
+    std::string url;
+    std::uint32_t size = 0;
+    double seconds = 0;  // from the first message of the stream to the end
+    StreamTally tally;
+    LatencyHistogram latency;
+    std::string error;
+
+    explicit StreamResult(std::uint64_t threshold_ns) : latency(threshold_ns) {}
+    double megabytes_per_s() const { return seconds > 0 ? static_cast<double>(tally.bytes) / seconds / 1e6 : 0; }
+    double messages_per_s() const { return seconds > 0 ? static_cast<double>(tally.messages) / seconds : 0; }
+    bool failed() const { return !error.empty() || tally.errors() > 0 || tally.messages == 0; }
+};
+
+struct RelayUsage {
+    std::vector<int> pids;        // as given
+    int processes = 0;            // with descendants, at the end
+    double cpu_percent = 0;       // of one core, over the measured window
+    std::uint64_t rss_before_kib = 0;
+    std::uint64_t rss_peak_kib = 0;
+    double rss_per_viewer_kib = 0;  // (peak - before) / viewers connected
+};
+
+struct LoadResult {
+    std::uint32_t cameras = 0;
+    std::uint32_t viewers_per_camera = 0;
+    std::uint32_t size = 0;
+    double mbps = 0;                  // asked per stream; 0 when paced by --rate
+    std::uint64_t interval_ns = 0;    // between messages, 0 = as fast as possible
+    double seconds = 0;               // measured window
+    std::uint64_t connected = 0;
+    std::uint64_t failed_connections = 0;
+    std::uint64_t dropped_connections = 0;  // closed before the end
+    std::uint64_t upstream_sent = 0;
+    StreamTally tally;
+    LatencyHistogram latency;
+    double received_mbps_per_viewer = 0;  // mean over connected viewers
+    std::optional<RelayUsage> relay;
+    std::vector<std::string> errors;      // first few, for the report
+
+    explicit LoadResult(std::uint64_t threshold_ns) : latency(threshold_ns) {}
+    bool failed() const {
+        return failed_connections > 0 || dropped_connections > 0 || tally.errors() > 0 || tally.messages == 0;
+    }
+};
+
+}  // namespace camrelay::bench

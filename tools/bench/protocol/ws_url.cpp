@@ -1,0 +1,73 @@
+// camrelay-bench protocol: ws:// URL parsing.
+#include "ws_url.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace camrelay::bench::ws {
+
+std::string Url::host_header() const {
+    std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    if (port != 80) h += ":" + std::to_string(port);
+    return h;
+}
+
+std::variant<Url, std::string> parse_url(std::string_view text) {
+    Url url;
+    url.text = text;
+    if (std::any_of(text.begin(), text.end(), [](char c) {
+            auto u = static_cast<unsigned char>(c);
+            return u <= 0x20 || u >= 0x7f;
+        })) {
+        return std::string("spaces, control characters and non-ASCII bytes must be percent-encoded");
+    }
+    auto scheme_end = text.find("://");
+    if (scheme_end == std::string_view::npos) return std::string("expected ws://HOST[:PORT][/PATH][?QUERY]");
+    std::string scheme(text.substr(0, scheme_end));
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](char c) {
+        return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    });
+    if (scheme == "wss") return std::string("wss:// (TLS) is not supported; use ws://");
+    if (scheme != "ws") return "scheme \"" + scheme + "\" is not ws";
+    std::string_view rest = text.substr(scheme_end + 3);
+    if (rest.find('#') != std::string_view::npos) return std::string("a WebSocket URL may not have a #fragment");
+    auto authority_end = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, authority_end);
+    if (authority_end != std::string_view::npos) {
+        std::string_view target = rest.substr(authority_end);
+        url.target = target.front() == '?' ? "/" + std::string(target) : std::string(target);
+    }
+    if (authority.find('@') != std::string_view::npos) return std::string("user information (user@) is not supported");
+    std::string_view port_text;
+    if (!authority.empty() && authority.front() == '[') {
+        auto close = authority.find(']');
+        if (close == std::string_view::npos) return std::string("unterminated [IPv6] host");
+        url.host = authority.substr(1, close - 1);
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return std::string("unexpected text after [IPv6] host");
+            port_text = after.substr(1);
+            if (port_text.empty()) return std::string("empty port");
+        }
+    } else {
+        auto colon = authority.find(':');
+        url.host = authority.substr(0, colon);
+        if (colon != std::string_view::npos) {
+            port_text = authority.substr(colon + 1);
+            if (port_text.empty()) return std::string("empty port");
+        }
+    }
+    if (url.host.empty()) return std::string("missing host");
+    if (!port_text.empty()) {
+        if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(),
+                                                 [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+            return "port \"" + std::string(port_text) + "\" is not a number";
+        }
+        unsigned long port = std::stoul(std::string(port_text));
+        if (port == 0 || port > 65535) return "port " + std::string(port_text) + " out of range 1-65535";
+        url.port = static_cast<std::uint16_t>(port);
+    }
+    return url;
+}
+
+}  // namespace camrelay::bench::ws
