@@ -416,7 +416,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
     AZ(*objp);
     AN(vcl_name);
     vmod_camrelay_relay* obj = nullptr;
-    bool ok = guard(ctx, "relay()", false, [&]() -> bool {
+    bool ok = guard(ctx, vcl_name, false, [&]() -> bool {
         vcl_objects* objs = get_vcl_objects(priv_vcl);
         if (objs == nullptr)
             throw std::bad_alloc();
