@@ -15,20 +15,21 @@
 //   - a client that asked to run a command (ssh ... id, scp, sftp: sshd puts
 //     it in SSH_ORIGINAL_COMMAND) gets one refusal line and exit status 1;
 //   - otherwise it checks that the camera's tunnel port on the relay's
-//     loopback is held by this very connection (the camera's -R forward is
-//     set up before its session starts; the listening socket belongs to the
-//     sshd process that started us). If an earlier, dead connection of the
-//     camera still holds the port, it says so and exits 1: the camera's
-//     ExitOnForwardFailure retry loop gets the port once sshd's ClientAlive
-//     check has dropped the dead connection.
-//   - it prints one status line and holds the session open until the
-//     connection ends. It reads and discards whatever the client sends.
+//     loopback is listening (the camera's -R request precedes its session on
+//     the connection, so sshd has bound it by now), prints one status line
+//     and holds the session open until the connection ends, reading and
+//     discarding whatever the client sends. Without a listener it says what
+//     is missing and exits 1, which ends the session.
+//   Whose listener it is cannot be told from here (sshd makes its processes
+//   non-dumpable, so their /proc/PID/fd is closed to the account): if an
+//   earlier, dead connection still holds the port, the camera's -R was
+//   refused, and camrelay-tunnel's ExitOnForwardFailure ends that attempt as
+//   soon as the refusal arrives, before this line.
 //
 // Why a session at all, when `ssh -N` needs none: sshd (OpenSSH before 10.1)
 // turns Nagle's algorithm off (TCP_NODELAY) on its connection only when it
 // starts a session. With -N there is none, and 16 KiB WebSocket messages from
 // viewers to the camera stall ~40 ms in Nagle + delayed ACK.
-#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -38,11 +39,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
-#include <optional>
-#include <set>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -86,76 +82,6 @@ void say(FILE* f, const std::string& line) {
     std::fputs(line.c_str(), f);
     std::fputc('\n', f);
     std::fflush(f);
-}
-
-// Socket inodes listening on 127.0.0.1:port (/proc/net/tcp); empty if none
-// or unreadable.
-std::set<std::string> listening_inodes(std::uint16_t port) {
-    std::set<std::string> out;
-    std::ifstream in("/proc/net/tcp");
-    char want[16];
-    std::snprintf(want, sizeof want, "0100007F:%04X", port);
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-        std::istringstream f(line);
-        std::string sl, local, remote, st, queues, timer, retr, uid, timeout, inode;
-        if (!(f >> sl >> local >> remote >> st >> queues >> timer >> retr >> uid >> timeout >> inode)) continue;
-        if (local == want && st == "0A") out.insert("socket:[" + inode + "]");
-    }
-    return out;
-}
-
-// Does process `pid` hold one of `inodes`? nullopt if its fds are unreadable.
-std::optional<bool> holds_socket(pid_t pid, const std::set<std::string>& inodes) {
-    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return std::nullopt;
-    bool found = false;
-    while (dirent* e = ::readdir(d)) {
-        if (e->d_name[0] == '.') continue;
-        char target[128];
-        ssize_t n = ::readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
-        if (n <= 0) continue;
-        target[n] = '\0';
-        if (inodes.count(target)) {
-            found = true;
-            break;
-        }
-    }
-    ::closedir(d);
-    return found;
-}
-
-pid_t parent_of(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = all.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream f(all.substr(close + 1));
-    std::string state;
-    long ppid = 0;
-    f >> state >> ppid;
-    return static_cast<pid_t>(ppid);
-}
-
-enum class PortState { ours, other, none };
-
-// Who holds the camera's port: this connection (our sshd ancestor), another
-// process, or nobody. When /proc cannot tell, a taken port counts as ours.
-PortState port_state(std::uint16_t port) {
-    if (!camrelay::loopback_port_in_use(port)) return PortState::none;
-    auto inodes = listening_inodes(port);
-    if (inodes.empty()) return PortState::ours;
-    bool readable = false;
-    pid_t p = ::getppid();
-    for (int depth = 0; depth < 3 && p > 1; ++depth, p = parent_of(p)) {
-        auto held = holds_socket(p, inodes);
-        if (!held) continue;
-        readable = true;
-        if (*held) return PortState::ours;
-    }
-    return readable ? PortState::other : PortState::ours;
 }
 
 constexpr const char* kOnlyTunnels =
@@ -217,21 +143,15 @@ int main(int argc, char** argv) {
 
     // The forward request precedes the session on the connection, so the port
     // is normally taken already; allow a moment for a slow relay.
-    PortState state = PortState::none;
-    for (int i = 0; i < 20 && (state = port_state(port)) == PortState::none; ++i)
+    bool up = false;
+    for (int i = 0; i < 20 && !(up = camrelay::loopback_port_in_use(port)); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (state == PortState::other) {
-        say(stderr, "camrelay: camera " + id + ": the relay's " + where +
-                        " is still held by an earlier connection; it is freed when the relay notices that "
-                        "connection is dead");
-        return 1;
-    }
-    if (state == PortState::none) {
+    if (!up) {
         say(stderr, "camrelay: camera " + id + ": no tunnel on the relay's " + where +
                         "; the camera must forward it: ssh -R " + where + ":localhost:9001 ...");
         return 1;
     }
-    say(stdout, "camrelay: camera " + id + " is online: the relay forwards viewers from " + where);
+    say(stdout, "camrelay: camera " + id + " is online: viewers reach it through the relay's " + where);
     hold();
     return 0;
 }
