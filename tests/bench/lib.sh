@@ -1,0 +1,94 @@
+# Shared by the camrelay-bench shell tests: free ports, background
+# processes that are always stopped, small assertions. Source it.
+set -euo pipefail
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/camrelay-bench-test.XXXXXX")
+STARTED_PIDS=()
+
+cleanup() {
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${STARTED_PIDS[@]}"; do
+        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# started PID: stop this process at the end.
+started() { STARTED_PIDS+=("$1"); }
+
+# A TCP port nobody listens on, 20000-59999 on loopback.
+free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$((20000 + RANDOM % 40000))
+        if [ -z "$(ss -Htln "sport = :$port")" ]; then
+            echo "$port"
+            return 0
+        fi
+    done
+    fail "no free port found"
+}
+
+# wait_for_port PORT [SECONDS]: until something listens on it.
+wait_for_port() {
+    local port=$1 tries=$((${2:-10} * 10))
+    for _ in $(seq 1 "$tries"); do
+        [ -n "$(ss -Htln "sport = :$port")" ] && return 0
+        sleep 0.1
+    done
+    fail "nothing listens on port $port"
+}
+
+# start_camera NAME ARGS...: runs `camrelay-bench serve --listen
+# 127.0.0.1:0 ARGS` in the background; sets CAMERA_PORT and CAMERA_PID.
+start_camera() {
+    local name=$1
+    shift
+    "$BENCH" serve --listen 127.0.0.1:0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    CAMERA_PID=$!
+    started "$CAMERA_PID"
+    for _ in $(seq 1 50); do
+        if grep -q "serving on" "$TMP/$name.out" 2>/dev/null; then
+            CAMERA_PORT=$(sed -n 's/.*serving on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/$name.out")
+            return 0
+        fi
+        sleep 0.1
+    done
+    fail "camera $name did not start: $(cat "$TMP/$name.err")"
+}
+
+# expect_json FILE JQ_FILTER: the filter must yield true.
+expect_json() {
+    local file=$1 filter=$2
+    if [ "$(jq -r "$filter" "$file")" != "true" ]; then
+        echo "--- $file" >&2
+        cat "$file" >&2
+        fail "expected $filter"
+    fi
+}
+
+# expect_exit CODE COMMAND...: runs it, stdout/stderr to $TMP/last.{out,err}.
+expect_exit() {
+    local want=$1 got=0
+    shift
+    "$@" >"$TMP/last.out" 2>"$TMP/last.err" || got=$?
+    if [ "$got" != "$want" ]; then
+        echo "--- stdout" >&2; cat "$TMP/last.out" >&2
+        echo "--- stderr" >&2; cat "$TMP/last.err" >&2
+        fail "exit $got, expected $want: $*"
+    fi
+}
+
+expect_in() {
+    local file=$1 text=$2
+    grep -qF -- "$text" "$file" || { cat "$file" >&2; fail "\"$text\" not in $file"; }
+}
