@@ -44,6 +44,13 @@ using camrelay::Outcome;
 // ---------------------------------------------------------------------------
 // The relay object
 
+// The relay objects of one VCL, kept in the vmod's PRIV_VCL for the
+// WARM/COLD events.
+struct vcl_objects {
+    vmod_camrelay_relay* head = nullptr;
+    bool warm = false;
+};
+
 struct vmod_camrelay_relay {
     unsigned magic;
     static constexpr unsigned kMagic = 0x43524c59;  // "CRLY"
@@ -59,7 +66,8 @@ struct vmod_camrelay_relay {
     std::vector<std::string> backend_names;  // "relay.cam1", same order
     struct VSC_camrelay* vsc = nullptr;
     struct vsc_seg* vsc_seg = nullptr;
-    // Linked list of the relay objects of one VCL (for the WARM/COLD events).
+    // Linked list of the relay objects of one VCL.
+    vcl_objects* owner = nullptr;
     vmod_camrelay_relay* next_in_vcl = nullptr;
 };
 
@@ -337,12 +345,9 @@ VCL_BACKEND make_backend(VRT_CTX, const camrelay::Camera& cam, const std::string
 }
 
 // ---------------------------------------------------------------------------
-// Relay objects of one VCL, kept in the vmod's PRIV_VCL for the events.
+// The PRIV_VCL list of relay objects
 
-struct vcl_objects {
-    vmod_camrelay_relay* head = nullptr;
-    bool warm = false;
-};
+
 
 void vcl_objects_free(VRT_CTX, void* p) {
     (void)ctx;
@@ -368,6 +373,16 @@ vcl_objects* get_vcl_objects(struct vmod_priv* priv) {
 void free_relay(vmod_camrelay_relay* obj) {
     if (obj == nullptr)
         return;
+    // Objects are finalised before the VCL's PRIV_VCL (and its list) is.
+    if (obj->owner != nullptr) {
+        for (vmod_camrelay_relay** p = &obj->owner->head; *p != nullptr; p = &(*p)->next_in_vcl) {
+            if (*p == obj) {
+                *p = obj->next_in_vcl;
+                break;
+            }
+        }
+        obj->owner = nullptr;
+    }
     if (obj->vsc_seg != nullptr)
         VSC_camrelay_Destroy(&obj->vsc_seg);
     obj->magic = 0;
@@ -483,6 +498,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         }
         if (!objs->warm)
             VRT_VSC_Hide(obj->vsc_seg);  // revealed by the WARM event
+        obj->owner = objs;
         obj->next_in_vcl = objs->head;
         objs->head = obj;
         return true;
