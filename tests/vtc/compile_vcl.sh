@@ -2,9 +2,10 @@
 # Compile VCL with varnishd -C, so the shipped files and the manual's
 # EXAMPLE never rot.
 #   compile_vcl.sh VARNISHD VMOD_PATH WORKDIR VCC_FILE VCL_FILE...
-# VCL files are compiled as they are, except camrelay.vcl: it is meant to be
-# included, so it is compiled included in a VCL that only adds a backend,
-# with vcc_err_unref=off (nothing calls its subroutines there).
+# A complete VCL (one that declares "backend default") is compiled as it is.
+# Other files (camrelay.vcl) are meant to be included: each is compiled
+# included in a VCL that only adds a backend, with vcc_err_unref=off
+# (nothing calls their subroutines there).
 set -eu
 varnishd=$1 vmod_path=$2 work=$3 vcc=$4
 shift 4
@@ -26,12 +27,13 @@ compile() {  # compile NAME FILE [varnishd args]
 }
 
 for f in "$@"; do
-	case $(basename "$f") in
-	camrelay.vcl)
-		printf 'vcl 4.1;\nbackend default none;\ninclude "%s";\n' "$f" >"$work/include-camrelay.vcl"
-		compile "$(basename "$f")" "$work/include-camrelay.vcl" -p vcc_err_unref=off ;;
-	*) compile "$(basename "$f")" "$f" ;;
-	esac
+	name=$(basename "$f")
+	if grep -Eq '^[[:space:]]*backend[[:space:]]+default[[:space:];{]' "$f"; then
+		compile "$name" "$f"
+	else
+		printf 'vcl 4.1;\nbackend default none;\ninclude "%s";\n' "$f" >"$work/include-$name"
+		compile "$name" "$work/include-$name" -p vcc_err_unref=off
+	fi
 done
 
 # The EXAMPLE section of the manual: the literal block after "EXAMPLE",
