@@ -24,6 +24,8 @@ vcl 4.1;
 backend default none;
 
 include "./camrelay.vcl";
+# ACME challenges, and page loads redirected to https when TLS is on.
+include "./https.vcl";
 
 sub vcl_recv {
 	call camrelay_recv;

@@ -11,6 +11,10 @@
 #endif
 
 namespace camrelay::cli {
+
+// tools/setup/setup_command.cpp: execs the relay setup program.
+int run_setup(const std::optional<std::string>& config_dir, std::span<const std::string> args);
+
 namespace {
 
 constexpr std::string_view kExitStatusHelp =
@@ -43,6 +47,7 @@ std::string main_help(const std::vector<CommandGroup>& groups) {
         }
     }
     text += format_table(rows);
+    text += "  setup  turn this server into a working relay (camrelay setup --help)\n";
     text +=
         "\n"
         "Global options:\n"
@@ -147,6 +152,8 @@ int run(std::span<const std::string> args, HelpHint& hint) {
         std::cout << command_help(*group, *command);
         return kExitOk;
     }
+
+    if (args[next] == "setup") return run_setup(explicit_config, args.subspan(next + 1));
 
     const CommandGroup* group = find_group(groups, args[next]);
     if (group == nullptr) fail_usage("unknown command '" + args[next] + "'");

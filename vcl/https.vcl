@@ -1,0 +1,69 @@
+#
+# https.vcl: what a relay behind hitch (TLS for wss:// viewers) adds to
+# camrelay.vcl. default.vcl includes it before its own subroutines, so these
+# run first; it changes nothing until it is switched on.
+#
+# ACME http-01 challenges
+#   GET /.well-known/acme-challenge/TOKEN is passed to 127.0.0.1:8402, where
+#   `certbot certonly --standalone --http-01-address 127.0.0.1
+#   --http-01-port 8402` answers while it runs: certificates are issued and
+#   renewed while varnishd keeps port 80 (see /etc/camrelay/hitch.conf).
+#   Nothing listens there otherwise, and such requests get a 503.
+#
+# Redirecting page loads to https
+#   When varnishd's environment has CAMRELAY_HTTPS_PORT=PORT (camrelay
+#   setup sets it when it configures TLS, unless --no-redirect), a GET or
+#   HEAD that is not a WebSocket upgrade and arrived over plain HTTP gets a
+#   301 to https://HOST[:PORT]/same/url. WebSocket upgrades are never
+#   redirected: ws:// viewers keep working on port 80. A request came over
+#   TLS when hitch's PROXY v2 header says so (proxy.is_ssl()): hitch reaches
+#   varnishd on a listen address only hitch can connect to.
+
+vcl 4.1;
+
+import proxy;
+import std;
+
+backend camrelay_acme {
+	.host = "127.0.0.1";
+	.port = "8402";
+	.connect_timeout = 2s;
+	.first_byte_timeout = 10s;
+}
+
+sub vcl_recv {
+	if ((req.method == "GET" || req.method == "HEAD") &&
+	    req.url ~ "^/\.well-known/acme-challenge/[A-Za-z0-9_-]+$") {
+		set req.backend_hint = camrelay_acme;
+		return (pass);
+	}
+	if (std.getenv("CAMRELAY_HTTPS_PORT") ~ "^[1-9][0-9]{0,4}$" &&
+	    !proxy.is_ssl() &&
+	    (req.method == "GET" || req.method == "HEAD") &&
+	    req.url ~ "^/" &&
+	    req.http.Upgrade !~ "(?i)websocket" &&
+	    req.http.Host ~ "^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]+)?$") {
+		return (synth(301, "camrelay-https"));
+	}
+}
+
+sub vcl_synth {
+	if (resp.status == 301 && resp.reason == "camrelay-https") {
+		set resp.reason = "Moved Permanently";
+		if (std.getenv("CAMRELAY_HTTPS_PORT") == "443") {
+			set resp.http.Location = "https://" +
+			    regsub(req.http.Host, ":[0-9]+$", "") + req.url;
+		} else {
+			set resp.http.Location = "https://" +
+			    regsub(req.http.Host, ":[0-9]+$", "") + ":" +
+			    std.getenv("CAMRELAY_HTTPS_PORT") + req.url;
+		}
+		# Browsers keep a 301 without a lifetime forever; an hour lets TLS
+		# be switched off again.
+		set resp.http.Cache-Control = "max-age=3600";
+		set resp.http.Content-Type = "text/plain; charset=utf-8";
+		set resp.body = "301 Moved Permanently: " + resp.http.Location + {"
+"};
+		return (deliver);
+	}
+}
