@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config libvarnishapi-dev libssl-dev python3-docutils
   libgtest-dev libbenchmark-dev
   # run and test: the data plane, the camera transport, load and browser tests
-  varnish varnish-modules openssh-server openssh-client wrk hitch openssl
+  varnish varnish-modules varnish-vmod-digest openssh-server openssh-client wrk hitch openssl
   chromium iproute2 procps psmisc curl ca-certificates
   # packaging
   debhelper dpkg-dev fakeroot lintian
