@@ -158,9 +158,10 @@ setup_relay() {
 	# ClientAlive period so that a dead camera is dropped within seconds.
 	sed -e "s/^Match User camrelay-cam\$/Match User $T_USER/" \
 		-e "s|/etc/camrelay/ssh/authorized_keys|$AUTH_KEYS|" \
-		-e "s/ClientAliveInterval 10/ClientAliveInterval ${CLIENT_ALIVE:-1}/" \
+		-e "s/^\([[:space:]]*ClientAliveInterval\) .*/\1 ${CLIENT_ALIVE:-1}/" \
 		"$TOOLS/sshd_config.d/camrelay.conf" >"$T_ROOT/camrelay.conf"
-	grep -q "Match User $T_USER" "$T_ROOT/camrelay.conf" || die "drop-in not adapted"
+	grep -q "Match User $T_USER" "$T_ROOT/camrelay.conf" &&
+		grep -q "ClientAliveInterval ${CLIENT_ALIVE:-1}\$" "$T_ROOT/camrelay.conf" || die "drop-in not adapted"
 	# Debian's sshd_config after its Include line, so the test also shows that
 	# the drop-in's values win over the global ones.
 	cat >"$T_ROOT/sshd_config" <<EOF

@@ -102,6 +102,10 @@ std::optional<SshAdd> ssh_prepare_add(const Context& context, const Args& args, 
     if (camera.tunnel.kind != Tunnel::Kind::port)
         fail_usage("--ssh-key needs a port tunnel (--port PORT, or none to pick a free one)");
 
+    if (camera.tunnel.port < 1024)
+        fail_usage("--port " + std::to_string(camera.tunnel.port) +
+                   ": an SSH tunnel port must be 1024-65535 (the account cannot listen below 1024)");
+
     SshAdd add;
     const std::string key_source = *args.value("--ssh-key");
     try {
