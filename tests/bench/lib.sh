@@ -1,18 +1,37 @@
-# Shared by the camrelay-bench shell tests: free ports, background
-# processes that are always stopped, small assertions. Source it.
+# Shared by the camrelay-bench shell tests and bench/run.sh: free ports,
+# background processes that are always stopped (with their children), small
+# assertions. Source it with BENCH set to the camrelay-bench binary.
 set -euo pipefail
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/camrelay-bench-test.XXXXXX")
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/camrelay-bench.XXXXXX")
 STARTED_PIDS=()
 
+# The children of a process, from /proc (field 4 of stat is the parent).
+children_of() {
+    local stat pid comm state ppid rest
+    for stat in /proc/[0-9]*/stat; do
+        read -r pid comm state ppid rest 2>/dev/null <"$stat" || continue
+        [ "$ppid" = "$1" ] && echo "$pid"
+    done
+    return 0
+}
+
+# A process and its descendants.
+tree_of() {
+    local child
+    echo "$1"
+    for child in $(children_of "$1"); do tree_of "$child"; done
+}
+
 cleanup() {
-    local pid
-    for pid in "${STARTED_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${STARTED_PIDS[@]}"; do
+    local pid all=()
+    for pid in "${STARTED_PIDS[@]}"; do all+=($(tree_of "$pid")); done
+    for pid in "${all[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${all[@]}"; do
         for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
     done
+    for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$TMP"
 }
 trap cleanup EXIT

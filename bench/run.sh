@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# bench/run.sh: camrelay-bench on four paths to one camera, side by side, in
+# one run on loopback, and the table in BENCHMARKS.md.
+#
+#   (a) direct        viewer -> camera (camrelay-bench serve)
+#   (b) varnishd pipe viewer -> varnishd (the article's VCL) -> camera
+#   (c) the article   viewer -> varnishd (the article's VCL) -> sshd ->
+#                     `ssh -N -R PORT:localhost:CAMPORT` (OpenSSH defaults) -> camera
+#   (d) camrelay      viewer -> varnishd (vcl/default.vcl, vmod_camrelay: key,
+#                     route, tunnel checks) -> sshd with camrelay's drop-in ->
+#                     camrelay-tunnel -> camera. Runs when the module and the
+#                     tunnel tooling are built; skipped with a message otherwise.
+#
+# For each path: round trips of 16 KiB messages (p50, p99, how many over
+# 10 ms) and of 100 B ones (p50), one stream as fast as it goes (MB/s), and a
+# Picam360-like load (2 viewers at 4 Mbit/s: one-way p99, relay CPU), each
+# with its ratio to (a) and to (c). Compare ratios within one run: absolute
+# figures move with the machine's load.
+#
+# Usage: bench/run.sh [--no-write]
+# Every figure is the median of REPEAT rounds; a round runs each kind of
+# measurement on every path in turn.
+#
+# Environment: BUILD_DIR (default build-bench), REPEAT (3), RTT_COUNT (1000),
+# STREAM_SECONDS (3), LOAD_SECONDS (4), BENCHMARKS_FILE (BENCHMARKS.md).
+# Needs: cmake, a C++20 compiler, libssl-dev, varnish, openssh-server,
+# openssh-client, jq; root for (c) and (d) (sshd, a throwaway account in (d)).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$top/build-bench}
+RTT_COUNT=${RTT_COUNT:-1000}
+STREAM_SECONDS=${STREAM_SECONDS:-3}
+LOAD_SECONDS=${LOAD_SECONDS:-4}
+REPEAT=${REPEAT:-3}
+BENCHMARKS_FILE=${BENCHMARKS_FILE:-$top/BENCHMARKS.md}
+write=1
+[ "${1:-}" = "--no-write" ] && write=0
+command_line="bench/run.sh${1:+ $1}"
+
+say() { printf 'run.sh: %s\n' "$*" >&2; }
+
+# --- build what is needed
+BENCH=$BUILD_DIR/tools/bench/camrelay-bench
+say "building camrelay-bench in $BUILD_DIR"
+if ! { cmake -S "$top" -B "$BUILD_DIR" >"$BUILD_DIR.configure.log" 2>&1 &&
+       cmake --build "$BUILD_DIR" -j2 --target camrelay-bench >"$BUILD_DIR.build.log" 2>&1; }; then
+    [ -x "$BENCH" ] || { cat "$BUILD_DIR.configure.log" "$BUILD_DIR.build.log" >&2 2>/dev/null; exit 1; }
+    say "the build failed (see $BUILD_DIR.build.log); using the camrelay-bench built before"
+fi
+rm -f "$BUILD_DIR.configure.log" "$BUILD_DIR.build.log"
+
+# Work files live under the build tree: sshd's StrictModes refuses key files
+# below a world-writable directory such as /tmp.
+mkdir -p "$BUILD_DIR/bench-run"
+export TMPDIR=$BUILD_DIR/bench-run
+source "$top/tests/bench/lib.sh"
+chmod 0755 "$TMP"
+for tool in varnishd jq; do command -v "$tool" >/dev/null || fail "$tool is not installed"; done
+
+THROWAWAY_USER=
+finish() {
+    cleanup
+    if [ -n "$THROWAWAY_USER" ]; then
+        for _ in $(seq 1 20); do userdel "$THROWAWAY_USER" 2>/dev/null && break; sleep 0.2; done
+    fi
+}
+trap finish EXIT
+
+# --- the camera: echoes, and streams when a viewer asks
+start_camera camera --mode echo
+CAMPORT=$CAMERA_PORT
+say "camera on 127.0.0.1:$CAMPORT"
+
+# article_vcl BACKEND_PORT: the article's VCL, as published.
+article_vcl() {
+    cat <<VCL
+vcl 4.0;
+
+import std;
+
+backend default {
+    .host = "127.0.0.1";
+    .port = "$1";
+}
+
+sub vcl_recv {
+    if (req.http.upgrade ~ "(?i)websocket") {
+        #if (!std.fnmatch("*k=your_key", req.url, 0)){
+            #return(synth(403, "Access denied"));
+        #}
+
+        return (pipe);
+    }
+    return (pass);
+}
+
+sub vcl_pipe {
+    if (req.http.upgrade) {
+        set bereq.http.upgrade = req.http.upgrade;
+        set bereq.http.connection = req.http.connection;
+    }
+}
+
+sub vcl_backend_response {
+}
+
+sub vcl_deliver {
+}
+VCL
+}
+
+# start_varnish NAME PORT ARGS...: varnishd in the foreground of a background
+# job; sets VARNISH_PID once it answers HTTP.
+start_varnish() {
+    local name=$1 port=$2
+    shift 2
+    varnishd -F -n "$TMP/varnish-$name" -a "127.0.0.1:$port" -j none -s malloc,64m -T none "$@" \
+        >"$TMP/varnishd-$name.log" 2>&1 &
+    VARNISH_PID=$!
+    started $VARNISH_PID
+    for _ in $(seq 1 100); do
+        kill -0 $VARNISH_PID 2>/dev/null || fail "varnishd ($name) died: $(tail -5 "$TMP/varnishd-$name.log")"
+        [ -n "$(ss -Htln "sport = :$port")" ] && return 0
+        sleep 0.1
+    done
+    fail "varnishd ($name) does not listen on $port"
+}
+
+declare -A URL RELAY_PIDS
+PATHS=()
+
+# --- (b) varnishd piping, no checks
+VB=$(free_port)
+article_vcl "$CAMPORT" >"$TMP/direct.vcl"
+start_varnish pipe "$VB" -f "$TMP/direct.vcl"
+PATHS+=(a b)
+URL[a]="ws://127.0.0.1:$CAMPORT/"
+URL[b]="ws://127.0.0.1:$VB/"
+RELAY_PIDS[a]=""
+RELAY_PIDS[b]=$VARNISH_PID
+
+# --- (c) the article: its VCL, sshd, ssh -N -R with OpenSSH's defaults
+if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null; then
+    SSHD_PORT=$(free_port)
+    TUNNEL_PORT=$(free_port)
+    ssh-keygen -q -t ed25519 -N '' -f "$TMP/ssh_host_key"
+    ssh-keygen -q -t rsa -N '' -f "$TMP/pf_rsa"   # the article's `ssh-keygen -t rsa`
+    cp "$TMP/pf_rsa.pub" "$TMP/authorized_keys"
+    cat >"$TMP/sshd_config" <<CONF
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $TMP/ssh_host_key
+AuthorizedKeysFile $TMP/authorized_keys
+PidFile $TMP/sshd.pid
+PermitRootLogin prohibit-password
+AllowUsers root
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PrintMotd no
+LogLevel ERROR
+CONF
+    [ -d /run/sshd ] || mkdir -m 0755 /run/sshd
+    /usr/sbin/sshd -D -e -f "$TMP/sshd_config" >"$TMP/sshd.log" 2>&1 &
+    SSHD_PID=$!
+    started $SSHD_PID
+    wait_for_port "$SSHD_PORT"
+    ssh -F /dev/null -N -R "$TUNNEL_PORT:localhost:$CAMPORT" -p "$SSHD_PORT" -i "$TMP/pf_rsa" \
+        -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+        -o ExitOnForwardFailure=yes root@127.0.0.1 >"$TMP/ssh.log" 2>&1 &
+    started $!
+    wait_for_port "$TUNNEL_PORT" 15
+    VC=$(free_port)
+    article_vcl "$TUNNEL_PORT" >"$TMP/article.vcl"
+    start_varnish article "$VC" -f "$TMP/article.vcl"
+    PATHS+=(c)
+    URL[c]="ws://127.0.0.1:$VC/"
+    RELAY_PIDS[c]="$VARNISH_PID,$SSHD_PID"
+else
+    say "(c) skipped: the article's setup needs root, sshd and ssh"
+fi
+
+# --- (d) camrelay: vmod_camrelay with vcl/default.vcl, the locked-down tunnel
+source "$top/bench/camrelay_path.sh"
+if camrelay_path_available; then
+    if camrelay_path_start; then
+        PATHS+=(d)
+        URL[d]=$CAMRELAY_URL
+        RELAY_PIDS[d]=$CAMRELAY_RELAY_PIDS
+    else
+        say "(d) skipped: camrelay's path did not come up (see above)"
+    fi
+else
+    say "(d) skipped: $CAMRELAY_MISSING"
+fi
+
+declare -A NAME=([a]="direct to the camera" [b]="varnishd pipe (article VCL, no ssh)"
+                 [c]="the article: varnishd + ssh -N -R" [d]="camrelay: vmod_camrelay + camrelay-tunnel")
+
+# --- measure: each kind of run on every path in turn, REPEAT rounds
+run_json() {  # KIND PATH ROUND ARGS...: camrelay-bench run --json into $TMP/KIND-PATH-ROUND.json
+    local kind=$1 path=$2 round=$3
+    shift 3
+    "$BENCH" run "${URL[$path]}" "$@" --json >"$TMP/$kind-$path-$round.json" 2>"$TMP/$kind-$path-$round.err" ||
+        say "($path) $kind: measurement failed: $(head -c 300 "$TMP/$kind-$path-$round.err")"
+}
+for round in $(seq 1 "$REPEAT"); do
+    say "round $round of $REPEAT"
+    for p in "${PATHS[@]}"; do
+        say "($p) round trips, 16 KiB x $RTT_COUNT"
+        run_json rtt "$p" "$round" --mode rtt --size 16K --count "$RTT_COUNT" --timeout 120
+    done
+    for p in "${PATHS[@]}"; do
+        say "($p) round trips, 100 B x $RTT_COUNT"
+        run_json rtt100 "$p" "$round" --mode rtt --size 100 --count "$RTT_COUNT" --timeout 120
+    done
+    for p in "${PATHS[@]}"; do
+        say "($p) one stream, 64 KiB messages, ${STREAM_SECONDS} s"
+        run_json stream "$p" "$round" --mode stream --size 64K --duration "$STREAM_SECONDS" --timeout 60
+    done
+    for p in "${PATHS[@]}"; do
+        say "($p) 2 viewers at 4 Mbit/s, ${LOAD_SECONDS} s"
+        pids=()
+        [ -n "${RELAY_PIDS[$p]}" ] && pids=(--relay-pid "${RELAY_PIDS[$p]}")
+        run_json load "$p" "$round" --mode load --viewers 2 --mbps 4 --size 16K --duration "$LOAD_SECONDS" "${pids[@]}"
+    done
+done
+
+# median KIND PATH JQ: the median of a figure over the rounds whose run
+# succeeded, or "" if none did.
+declare -A FAILED_RUNS
+median() {
+    local kind=$1 path=$2 filter=$3 round file values=()
+    for round in $(seq 1 "$REPEAT"); do
+        file=$TMP/$kind-$path-$round.json
+        if [ -s "$file" ] && [ "$(jq -r .ok "$file")" = true ]; then
+            values+=("$(jq -r "$filter" "$file")")
+        fi
+    done
+    [ ${#values[@]} -gt 0 ] || { echo ""; return; }
+    printf '%s\n' "${values[@]}" | sort -g | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'
+}
+declare -A R
+for p in "${PATHS[@]}"; do
+    R[$p.p50]=$(median rtt "$p" .latency_ms.p50)
+    R[$p.p99]=$(median rtt "$p" .latency_ms.p99)
+    R[$p.over]=$(median rtt "$p" .over_threshold)
+    R[$p.small]=$(median rtt100 "$p" .latency_ms.p50)
+    R[$p.mbs]=$(median stream "$p" .mb_per_s)
+    R[$p.load99]=$(median load "$p" .latency_ms.p99)
+    R[$p.cpu]=$(median load "$p" '.relay.cpu_percent // empty')
+    FAILED_RUNS[$p]=$(cat "$TMP"/*-"$p"-*.json 2>/dev/null | jq -s '[.[] | select(.ok != true)] | length')
+done
+
+ms() { [ -n "$1" ] && printf '%.3f ms' "$1" || printf 'failed'; }
+ratio() {  # VALUE REFERENCE
+    [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {
+        if (b <= 0) { printf "–"; exit }
+        r = a / b
+        printf (r >= 10 ? "%.0f×" : r >= 0.1 ? "%.2f×" : "%.2g×"), r
+    }' ||
+        printf '–'
+}
+has() { [[ " ${PATHS[*]} " == *" $1 "* ]]; }
+ref_c() { has c && echo "${R[c.$1]}" || echo ""; }
+
+# --- the report, printed and written to BENCHMARKS.md
+report() {
+    local p
+    echo "| path | 16 KiB round trip p50 | p99 | > 10 ms (of $RTT_COUNT) | 100 B p50 | stream MB/s | 2 × 4 Mbit/s one-way p99 | relay CPU |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for p in a b c d; do
+        if ! has "$p"; then
+            [ "$p" = d ] && echo "| ($p) ${NAME[$p]} | skipped: ${CAMRELAY_MISSING:-did not start} | | | | | | |"
+            continue
+        fi
+        printf '| (%s) %s | %s | %s | %s | %s | %s | %s | %s |\n' "$p" "${NAME[$p]}" "$(ms "${R[$p.p50]}")" \
+            "$(ms "${R[$p.p99]}")" "${R[$p.over]:-failed}" "$(ms "${R[$p.small]}")" \
+            "$([ -n "${R[$p.mbs]}" ] && printf '%.0f' "${R[$p.mbs]}" || echo failed)" "$(ms "${R[$p.load99]}")" \
+            "$([ -n "${R[$p.cpu]}" ] && printf '%.1f %%' "${R[$p.cpu]}" || echo –)"
+    done
+    for p in "${PATHS[@]}"; do
+        [ "${FAILED_RUNS[$p]:-0}" = 0 ] || echo "
+($p): ${FAILED_RUNS[$p]} measurement(s) failed and are left out of the medians."
+    done
+    echo
+    echo "Ratios (÷ direct / ÷ article; lower is better for times, higher for MB/s):"
+    echo
+    echo "| path | 16 KiB p50 | 16 KiB p99 | 100 B p50 | stream MB/s |"
+    echo "|---|---|---|---|---|"
+    for p in "${PATHS[@]}"; do
+        printf '| (%s) | %s / %s | %s / %s | %s / %s | %s / %s |\n' "$p" \
+            "$(ratio "${R[$p.p50]}" "${R[a.p50]}")" "$(ratio "${R[$p.p50]}" "$(ref_c p50)")" \
+            "$(ratio "${R[$p.p99]}" "${R[a.p99]}")" "$(ratio "${R[$p.p99]}" "$(ref_c p99)")" \
+            "$(ratio "${R[$p.small]}" "${R[a.small]}")" "$(ratio "${R[$p.small]}" "$(ref_c small)")" \
+            "$(ratio "${R[$p.mbs]}" "${R[a.mbs]}")" "$(ratio "${R[$p.mbs]}" "$(ref_c mbs)")"
+    done
+}
+
+machine="$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), Linux $(uname -r)"
+versions="$(varnishd -V 2>&1 | head -1 | sed 's/ revision [^)]*//'), $(ssh -V 2>&1 | cut -d, -f1)"
+section=$(cat <<MD
+<!-- camrelay-bench:begin (bench/run.sh writes this section; edits inside are lost) -->
+### Last run: $(date -u '+%Y-%m-%d %H:%M UTC')
+
+- Machine: $machine
+- Software: $versions
+- Command: \`$command_line\` (REPEAT=$REPEAT, RTT_COUNT=$RTT_COUNT, STREAM_SECONDS=$STREAM_SECONDS, LOAD_SECONDS=$LOAD_SECONDS)
+- Each figure is the median of $REPEAT rounds, all on loopback. Round trips: one binary message at a time, echoed by the camera. Stream: the camera
+  sends 64 KiB messages as fast as the path takes them (MB = 10^6 bytes). Load: two viewers each get
+  16 KiB messages at 4 Mbit/s and send 64 B upstream 30 times a second; relay CPU is varnishd (and
+  sshd) in % of one core.
+
+$(report)
+<!-- camrelay-bench:end -->
+MD
+)
+
+echo
+echo "$section" | sed '1d;$d'
+if [ "$write" = 1 ]; then
+    if [ ! -f "$BENCHMARKS_FILE" ]; then
+        printf '# camrelay benchmarks\n\nMeasured by `bench/run.sh` with `camrelay-bench` (see tools/bench).\n\n' \
+            >"$BENCHMARKS_FILE"
+    fi
+    if grep -q '^<!-- camrelay-bench:begin' "$BENCHMARKS_FILE"; then
+        printf '%s\n' "$section" >"$TMP/section.md"
+        awk -v section_file="$TMP/section.md" '
+            /^<!-- camrelay-bench:begin/ {
+                while ((getline line < section_file) > 0) print line
+                skipping = 1
+                next
+            }
+            /^<!-- camrelay-bench:end/ { skipping = 0; next }
+            !skipping { print }' "$BENCHMARKS_FILE" >"$TMP/benchmarks.md"
+        cat "$TMP/benchmarks.md" >"$BENCHMARKS_FILE"
+    else
+        printf '%s\n' "$section" >>"$BENCHMARKS_FILE"
+    fi
+    say "wrote the results to $BENCHMARKS_FILE"
+fi
