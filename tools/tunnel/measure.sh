@@ -1,0 +1,110 @@
+#!/bin/sh
+# tools/tunnel/measure.sh: the SSH leg alone, in one run on loopback: which
+# way of running `ssh -R` stalls, and how fast each carries one stream.
+#
+#   direct      viewer -> camera (camrelay-bench serve)
+#   article     ssh -N -R, OpenSSH defaults (chacha20-poly1305): no session,
+#               so sshd (before OpenSSH 10.1) never turns Nagle off
+#   N-aes       ssh -N -R with aes128-gcm: the cipher alone
+#   pty         ssh -tt -R with a forced command holding a terminal
+#   camrelay    camrelay-tunnel: a session without a terminal, aes128-gcm
+#
+# For each: 16 KiB round trips (p50, p99, max, how many over 10 ms) and one
+# 64 KiB-message stream (MB/s), medians of REPEAT rounds, each round running
+# every path in turn. bench/run.sh measures whole relays (varnishd included).
+#
+# Usage: SOURCE_DIR=. BUILD_DIR=build tools/tunnel/measure.sh
+# Needs root (a throwaway account and sshd, as the tunnel tests), jq, and
+# camrelay-bench, camrelay-session, tunnel_probe built in BUILD_DIR.
+# Environment: REPEAT (3), RTT_COUNT (1000), STREAM_SECONDS (3).
+
+: "${SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${BUILD_DIR:=$SOURCE_DIR/build}"
+export SOURCE_DIR BUILD_DIR
+REPEAT=${REPEAT:-3}
+RTT_COUNT=${RTT_COUNT:-1000}
+STREAM_SECONDS=${STREAM_SECONDS:-3}
+BENCH=$BUILD_DIR/tools/bench/camrelay-bench
+
+# shellcheck source=../../tests/tunnel/lib.sh
+. "$SOURCE_DIR/tests/tunnel/lib.sh"
+[ -x "$BENCH" ] || die "$BENCH is not built"
+command -v jq >/dev/null || die "jq is not installed"
+
+setup_relay
+# The pty variant needs a terminal; the drop-in refuses one (the camrelay
+# variant does not use it). For this comparison only, allow it.
+sed -i 's/^\([[:space:]]*PermitTTY\) no$/\1 yes/' "$T_ROOT/camrelay.conf"
+start_sshd
+
+"$BENCH" serve --listen "127.0.0.1:$(free_port)" --mode echo >"$T_ROOT/camera.log" 2>&1 &
+track $!
+wait_until 5 grep -q "serving on" "$T_ROOT/camera.log" || die "camera did not start"
+CAMPORT=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' "$T_ROOT/camera.log")
+
+# key_line NAME PORT EXTRA-OPTIONS: an authorized_keys line like camrelay's
+key_line() {
+	new_key "$1"
+	printf 'restrict,port-forwarding%s,permitlisten="127.0.0.1:%s",command="%s %s %s" %s camrelay-camera=%s\n' \
+		"$3" "$2" "$SESSION" "$1" "$2" "$(cut -d' ' -f1,2 "$T_ROOT/$1.key.pub")" "$1" >>"$AUTH_KEYS"
+}
+
+# start_ssh NAME PORT ssh-options...: a tunnel to 127.0.0.1:CAMPORT
+start_ssh() {
+	_n=$1
+	_p=$2
+	shift 2
+	ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -i "$T_ROOT/$_n.key" \
+		-o StrictHostKeyChecking=yes -o UserKnownHostsFile="$RELAY_KNOWN_HOSTS" -o ExitOnForwardFailure=yes \
+		-p "$SSHD_PORT" -l "$T_USER" "$@" -R "127.0.0.1:$_p:127.0.0.1:$CAMPORT" 127.0.0.1 \
+		</dev/null >"$T_ROOT/ssh-$_n.log" 2>&1 &
+	track $!
+	wait_until 10 port_in_use "$_p" || die "tunnel $_n did not come up: $(cat "$T_ROOT/ssh-$_n.log")"
+}
+
+PATHS="direct"
+eval "PORT_direct=$CAMPORT"
+for n in article naes pty camrelay; do
+	p=$(free_port)
+	eval "PORT_$n=$p"
+	PATHS="$PATHS $n"
+	case $n in
+		pty) key_line "$n" "$p" ",pty" ;;
+		*) key_line "$n" "$p" "" ;;
+	esac
+done
+start_ssh article "$PORT_article" -N
+start_ssh naes "$PORT_naes" -N -o Ciphers=aes128-gcm@openssh.com
+# script(1)-free way to give ssh -tt a terminal request: -tt forces it
+start_ssh pty "$PORT_pty" -tt -o Ciphers=aes128-gcm@openssh.com
+start_tunnel camrelay "$PORT_camrelay" "127.0.0.1:$CAMPORT"
+wait_until 10 port_in_use "$PORT_camrelay" || die "camrelay-tunnel did not come up"
+
+# --- measure, round-robin
+r=1
+while [ "$r" -le "$REPEAT" ]; do
+	for n in $PATHS; do
+		eval "p=\$PORT_$n"
+		"$BENCH" run "ws://127.0.0.1:$p/" --mode rtt --count "$RTT_COUNT" --json >"$T_ROOT/rtt-$n-$r.json" 2>/dev/null ||
+			say "rtt on $n failed"
+		"$BENCH" run "ws://127.0.0.1:$p/" --mode stream --duration "$STREAM_SECONDS" --json \
+			>"$T_ROOT/stream-$n-$r.json" 2>/dev/null || say "stream on $n failed"
+	done
+	r=$((r + 1))
+done
+
+# median of the REPEAT values of a jq expression over one path's files
+median() {
+	for f in "$T_ROOT/$1-$2-"*.json; do jq -r "$3 // empty" "$f"; done | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+printf '\nSSH leg only, loopback, OpenSSH %s; medians of %s rounds (%s round trips of 16 KiB, %s s stream of 64 KiB messages)\n\n' \
+	"$(ssh -V 2>&1 | sed 's/,.*//')" "$REPEAT" "$RTT_COUNT" "$STREAM_SECONDS"
+printf '| %-9s | %9s | %9s | %9s | %9s | %9s |\n' path "p50 ms" "p99 ms" "max ms" ">10 ms" "MB/s"
+printf '|-----------|-----------|-----------|-----------|-----------|-----------|\n'
+for n in $PATHS; do
+	printf '| %-9s | %9s | %9s | %9s | %9s | %9s |\n' "$n" \
+		"$(median rtt "$n" .latency_ms.p50)" "$(median rtt "$n" .latency_ms.p99)" "$(median rtt "$n" .latency_ms.max)" \
+		"$(median rtt "$n" .over_threshold)" "$(median stream "$n" .mb_per_s)"
+done
