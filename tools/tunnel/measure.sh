@@ -62,20 +62,17 @@ start_ssh() {
 	wait_until 10 port_in_use "$_p" || die "tunnel $_n did not come up: $(cat "$T_ROOT/ssh-$_n.log")"
 }
 
-PATHS="direct"
-eval "PORT_direct=$CAMPORT"
-for n in article naes pty camrelay; do
-	p=$(free_port)
-	eval "PORT_$n=$p"
-	PATHS="$PATHS $n"
-	case $n in
-		pty) key_line "$n" "$p" ",pty" ;;
-		*) key_line "$n" "$p" "" ;;
-	esac
-done
+PATHS="direct article naes pty camrelay"
+PORT_article=$(free_port)
+PORT_naes=$(free_port)
+PORT_pty=$(free_port)
+PORT_camrelay=$(free_port)
+key_line article "$PORT_article" ""
+key_line naes "$PORT_naes" ""
+key_line pty "$PORT_pty" ",pty"
+key_line camrelay "$PORT_camrelay" ""
 start_ssh article "$PORT_article" -N
 start_ssh naes "$PORT_naes" -N -o Ciphers=aes128-gcm@openssh.com
-# script(1)-free way to give ssh -tt a terminal request: -tt forces it
 start_ssh pty "$PORT_pty" -tt -o Ciphers=aes128-gcm@openssh.com
 start_tunnel camrelay "$PORT_camrelay" "127.0.0.1:$CAMPORT"
 wait_until 10 port_in_use "$PORT_camrelay" || die "camrelay-tunnel did not come up"
@@ -84,7 +81,13 @@ wait_until 10 port_in_use "$PORT_camrelay" || die "camrelay-tunnel did not come 
 r=1
 while [ "$r" -le "$REPEAT" ]; do
 	for n in $PATHS; do
-		eval "p=\$PORT_$n"
+		case $n in
+			direct) p=$CAMPORT ;;
+			article) p=$PORT_article ;;
+			naes) p=$PORT_naes ;;
+			pty) p=$PORT_pty ;;
+			camrelay) p=$PORT_camrelay ;;
+		esac
 		"$BENCH" run "ws://127.0.0.1:$p/" --mode rtt --count "$RTT_COUNT" --json >"$T_ROOT/rtt-$n-$r.json" 2>/dev/null ||
 			say "rtt on $n failed"
 		"$BENCH" run "ws://127.0.0.1:$p/" --mode stream --duration "$STREAM_SECONDS" --json \
