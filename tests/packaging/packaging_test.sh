@@ -1,0 +1,438 @@
+#!/usr/bin/env bash
+# The Debian packages, built, installed and used as an admin would, on this
+# machine, loopback only:
+#   build     dpkg-buildpackage in a copy of the tree (the checkout stays
+#             clean), lintian without errors; a second version (+test2)
+#   install   apt-get install ./*.deb: account, /etc/camrelay, modes
+#   vtc       tests/vtc against the installed module (system vmoddir only)
+#             and the installed VCL
+#   setup     camrelay setup with a certificate from a test CA on high
+#             ports; a second run changes nothing
+#   relay     a camera (camera add --ssh-key) behind camrelay-tunnel and the
+#             forwarding account: wss:// through hitch, ws:// on the HTTP
+#             port, a wrong key gets 403, page loads redirect to https
+#   browser   headless Chromium loads the camera's page over https through
+#             the relay, its wss:// WebSocket exchanges binary messages; a
+#             wrong key is refused
+#   certbot   the deploy hook installs a renewed certificate, hitch reloads
+#   upgrade   the second version installed over the first: registry,
+#             secrets and issued keys keep working
+#   purge     removes what the packages created, and nothing else
+#
+# Needs root (it installs packages and creates system accounts): otherwise
+# it prints why and exits 77 (skipped). Restores the machine at the end.
+#   tests/packaging/packaging_test.sh [SOURCE_DIR]
+# Environment: PKG_TEST_KEEP=1 keeps the work directory.
+set -uo pipefail
+
+src=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
+here=$src/tests/packaging
+SKIP=77
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "packaging tests: SKIP: they install packages and create system accounts, run as root"
+	exit $SKIP
+fi
+for tool in dpkg-buildpackage apt-get lintian hitch varnishtest node chromium openssl ssh ssh-keygen curl; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "packaging tests: SKIP: $tool is missing (tools/dev/install-deps.sh installs it)"
+		exit $SKIP
+	fi
+done
+if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$src/tests/e2e/node_modules/ws" ]; then
+	echo "packaging tests: SKIP: node modules missing (npm ci in tests/packaging and tests/e2e; tools/dev/install-deps.sh does it)"
+	exit $SKIP
+fi
+if dpkg-query -W -f='${Status}' camrelay 2>/dev/null | grep -q 'ok installed'; then
+	echo "packaging tests: SKIP: camrelay is already installed on this machine; these tests install and purge it themselves"
+	exit $SKIP
+fi
+
+# Loopback ports of this test.
+HTTP_PORT=${PKG_TEST_HTTP_PORT:-28480}
+HTTPS_PORT=$((HTTP_PORT + 1))
+SSH_PORT=$((HTTP_PORT + 2))
+CAMERA_PORT=$((HTTP_PORT + 3))
+TUNNEL_PORT=$((HTTP_PORT + 4))
+
+work=$(mktemp -d /tmp/camrelay-packaging.XXXXXX)
+chmod 0755 "$work"
+log=$work/log
+mkdir -p "$log"
+passed=0 failed=0
+pids=()
+packages=(camrelay varnish-camrelay camrelay-tunnel)
+
+say() { printf '%s\n' "$*"; }
+ok() {
+	passed=$((passed + 1))
+	say "ok   $*"
+}
+not_ok() {
+	failed=$((failed + 1))
+	say "FAIL $*"
+}
+# check NAME COMMAND...: run, record, show the log of a failure
+check() {
+	local name=$1
+	shift
+	local out=$log/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_').log
+	if "$@" >"$out" 2>&1; then
+		ok "$name"
+		return 0
+	fi
+	not_ok "$name"
+	sed 's/^/     | /' "$out" | tail -n 25
+	return 1
+}
+
+cleanup() {
+	set +e
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	if [ -x /usr/libexec/camrelay/camrelay-setup ]; then
+		/usr/libexec/camrelay/camrelay-setup --stop >/dev/null 2>&1
+	fi
+	if dpkg-query -W -f='${Status}' camrelay 2>/dev/null | grep -q installed ||
+		dpkg-query -W -f='${Status}' varnish-camrelay camrelay-tunnel 2>/dev/null | grep -q installed; then
+		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${packages[@]}" >/dev/null 2>&1
+	fi
+	rm -f /etc/ssh/sshd_config.d/zz-camrelay-test-sentinel.conf /etc/varnish/camrelay-test-sentinel
+	if [ "${PKG_TEST_KEEP:-0}" = 1 ]; then
+		say "work directory kept: $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_for() {  # wait_for SECONDS COMMAND...
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.2
+	done
+}
+
+# ------------------------------------------------------------------ build
+
+build_dir=$work/build/camrelay
+mkdir -p "$build_dir"
+# The tree as git sees it (tracked and new files, not ignored ones).
+(cd "$src" && git ls-files -co --exclude-standard -z | grep -zv -e '^build' -e '/node_modules/' |
+	xargs -0 cp --parents -t "$build_dir") || { not_ok "copy the source tree"; exit 1; }
+
+build_packages() {
+	(cd "$build_dir" && dpkg-buildpackage -us -uc -b -j2 "$@")
+}
+if ! check "build: dpkg-buildpackage -us -uc -b" build_packages; then
+	exit 1
+fi
+mkdir -p "$work/v1"
+mv "$work/build"/*.deb "$work/build"/*.changes "$work/build"/*.buildinfo "$work/v1/"
+version1=$(dpkg-deb -f "$work"/v1/camrelay_*.deb Version)
+
+lintian_clean() {
+	lintian --fail-on error "$work"/v1/*.changes
+}
+check "build: lintian reports no errors" lintian_clean
+check "build: the checkout is untouched" bash -c "cd '$src' && [ ! -e debian/tmp ] && [ ! -e debian/.debhelper ] && ! ls -d obj-* 2>/dev/null"
+
+module_depends() {
+	local abi module tools tunnel
+	abi=$(sed -n 's/^#define VMOD_ABI_Version "Varnish [^ ]* \([0-9a-f]*\)"/\1/p' /usr/include/varnish/vmod_abi.h)
+	module=$(dpkg-deb -c "$work"/v1/varnish-camrelay_*.deb)
+	tools=$(dpkg-deb -c "$work"/v1/camrelay_*.deb)
+	tunnel=$(dpkg-deb -c "$work"/v1/camrelay-tunnel_*.deb)
+	dpkg-deb -f "$work"/v1/varnish-camrelay_*.deb Depends | grep "varnishabi-strict-$abi" &&
+		grep 'vmods/libvmod_camrelay.so$' <<<"$module" &&
+		grep 'share/camrelay/vcl/default.vcl$' <<<"$module" &&
+		grep 'man3/vmod_camrelay.3.gz$' <<<"$module" &&
+		grep './usr/bin/camrelay$' <<<"$tools" &&
+		grep './usr/bin/camrelay-bench$' <<<"$tools" &&
+		grep './etc/camrelay/hitch.conf$' <<<"$tools" &&
+		grep './etc/ssh/sshd_config.d/camrelay.conf$' <<<"$tools" &&
+		grep 'man1/camrelay.1.gz$' <<<"$tools" &&
+		grep './usr/bin/camrelay-tunnel$' <<<"$tunnel" &&
+		grep 'camrelay-tunnel@.service$' <<<"$tunnel" &&
+		[ "$(dpkg-deb -f "$work"/v1/camrelay-tunnel_*.deb Architecture)" = all ]
+}
+check "build: the module depends on exactly this Varnish ABI; contents in place" module_depends
+
+# The second version: the same tree, a changelog entry more; the build
+# directory is reused (-nc), so only the packaging steps run again.
+bump_version() {
+	local entry
+	entry="camrelay (${version1}+test2) unstable; urgency=medium
+
+  * Upgrade test build.
+
+ -- camrelay developers <dev@camrelay.invalid>  $(date -R)
+"
+	printf '%s\n' "$entry" | cat - "$build_dir/debian/changelog" >"$build_dir/debian/changelog.new"
+	mv "$build_dir/debian/changelog.new" "$build_dir/debian/changelog"
+	# debian/files still lists the first version's files
+	rm -f "$build_dir/debian/files"
+	build_packages -nc
+}
+check "build: a second version (${version1}+test2)" bump_version
+mkdir -p "$work/v2"
+mv "$work/build"/*.deb "$work/v2/" 2>/dev/null
+
+# ---------------------------------------------------------------- install
+
+debs_v1=("$work"/v1/varnish-camrelay_*_*.deb "$work"/v1/camrelay_*_*.deb "$work"/v1/camrelay-tunnel_*_all.deb)
+# Something of the admin's elsewhere that purge must leave alone.
+printf '# camrelay packaging test: must survive the purge\n' >/etc/ssh/sshd_config.d/zz-camrelay-test-sentinel.conf
+printf 'sentinel\n' >/etc/varnish/camrelay-test-sentinel
+
+install_v1() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${debs_v1[@]}"
+}
+if ! check "install: apt-get install ./*.deb" install_v1; then
+	exit 1
+fi
+
+installed_state() {
+	set -e
+	# forwarding account: no password, home not writable, camrelay-session as shell
+	IFS=: read -r _ _ _ _ _ home shell <<<"$(getent passwd camrelay-cam)"
+	[ "$home" = / ] && [ "$shell" = /usr/libexec/camrelay/camrelay-session ]
+	[ "$(getent shadow camrelay-cam | cut -d: -f2)" = '*' ]
+	[ "$(stat -c %U:%a /)" = root:755 ]
+	[ "$(stat -c %U:%G:%a /etc/camrelay)" = root:root:755 ]
+	[ "$(stat -c %U:%G:%a /etc/camrelay/secrets.conf)" = root:varnish:640 ]
+	[ "$(stat -c %U:%G:%a /etc/camrelay/cameras.conf)" = root:root:644 ]
+	[ "$(stat -c %U:%G:%a /etc/camrelay/ssh/authorized_keys)" = root:root:644 ]
+	[ "$(camrelay secret list --json)" != "[]" ]
+	# conffiles: never overwritten by an upgrade without asking
+	dpkg-query -W -f='${Conffiles}\n' camrelay | grep -q ' /etc/camrelay/hitch.conf '
+	dpkg-query -W -f='${Conffiles}\n' camrelay | grep -q ' /etc/ssh/sshd_config.d/camrelay.conf '
+	getent passwd camrelay-tunnel >/dev/null
+	[ "$(stat -c %U:%G:%a /etc/camrelay-tunnel)" = root:camrelay-tunnel:750 ]
+	/usr/sbin/sshd -t
+	camrelay --help | grep -q setup
+}
+check "install: account, /etc/camrelay owners and modes, first secret, conffiles" installed_state
+
+# -------------------------------------------------- varnishtest, installed
+
+vmoddir=$(pkg-config --variable=vmoddir varnishapi 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/varnish/vmods)
+run_vtc() {
+	local vtc=$1 name
+	name=$(basename "$vtc" .vtc)
+	mkdir -p "$work/vtc"
+	CAMRELAY_CONFIG=$work/vtc/$name varnishtest -q -p vmod_path="$vmoddir" \
+		-Dcamrelay_vcl=/usr/share/camrelay/vcl -Dcamrelay_vcc="$src/vmod/vmod_camrelay.vcc" "$vtc"
+}
+for vtc in "$src"/tests/vtc/*.vtc; do
+	check "vtc (installed module and VCL): $(basename "$vtc")" run_vtc "$vtc"
+done
+
+# ------------------------------------------------------------------ setup
+
+# A test CA and a server certificate for localhost / 127.0.0.1.
+ca=$work/ca
+mkdir -p "$ca"
+make_cert() {  # make_cert NAME: $ca/NAME.pem = key + certificate
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$ca/$1.key" \
+		-out "$ca/$1.csr" -subj "/CN=localhost" 2>/dev/null &&
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$ca/ext.cnf" &&
+		openssl x509 -req -in "$ca/$1.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" -CAcreateserial -days 2 \
+			-extfile "$ca/ext.cnf" -out "$ca/$1.crt" 2>/dev/null &&
+		cat "$ca/$1.key" "$ca/$1.crt" >"$ca/$1.pem"
+}
+make_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$ca/ca.key" -out "$ca/ca.pem" \
+		-days 2 -subj "/CN=camrelay packaging test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null &&
+		make_cert server
+}
+check "setup: a test CA and a certificate for localhost" make_ca
+
+setup_args=(--http-listen "127.0.0.1:$HTTP_PORT" --https-listen "127.0.0.1:$HTTPS_PORT"
+	--ssh-port "127.0.0.1:$SSH_PORT" --no-firewall)
+check "setup: first run starts varnishd, hitch and sshd" camrelay setup "${setup_args[@]}" --cert "$ca/server.pem"
+second_setup() {
+	local out
+	out=$(camrelay setup "${setup_args[@]}" --cert "$ca/server.pem") || return 1
+	printf '%s\n' "$out"
+	printf '%s\n' "$out" | grep -q '0 changed' &&
+		! printf '%s\n' "$out" | grep -q ' changed '
+}
+check "setup: a second run changes nothing (says unchanged)" second_setup
+daemons_up() {
+	set -e
+	for d in varnishd hitch sshd; do
+		kill -0 "$(cat /run/camrelay/$d.pid)"
+	done
+	[ "$(stat -c %U:%G:%a /run/camrelay/varnish-tls.sock)" = varnish:_hitch:660 ]
+	[ "$(stat -c %U:%G:%a /etc/camrelay/tls/relay.pem)" = root:root:600 ]
+	varnishadm param.show pipe_timeout | grep -q 'Value is: 30'
+	varnishadm param.show vsl_mask | grep -q -- '-ReqURL'
+	ps -o args= -p "$(cat /run/camrelay/varnishd.pid)" | grep -q -- '-f /usr/share/camrelay/vcl/default.vcl'
+}
+check "setup: daemons running; TLS socket varnish:_hitch 0660; pipe_timeout=30, vsl_mask=-ReqURL" daemons_up
+
+# ----------------------------------------------------------------- camera
+
+node "$here/camera.js" "$CAMERA_PORT" 8 >"$log/camera.out" 2>&1 &
+pids+=($!)
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$CAMERA_PORT" || not_ok "camera: its server did not start"
+
+cam=$work/camera
+mkdir -p "$cam"
+add_camera() {
+	ssh-keygen -q -t ed25519 -N '' -C cam1 -f "$cam/cam1.key" &&
+		camrelay camera add cam1 --port "$TUNNEL_PORT" --ssh-key "$cam/cam1.key.pub" \
+			--relay "127.0.0.1:$SSH_PORT" >"$cam/add.out" &&
+		cat "$cam/add.out" &&
+		grep -q "cam1" /etc/camrelay/ssh/authorized_keys &&
+		# the pinned host key line, as camera add printed it
+		grep -E '^\[127\.0\.0\.1\]:[0-9]+ ssh-' "$cam/add.out" >"$cam/cam1.known_hosts" &&
+		camrelay setup --reload
+}
+check "camera: camrelay camera add cam1 --ssh-key, VCL reloaded" add_camera
+
+tunnel_cmd=(camrelay-tunnel --relay "camrelay-cam@127.0.0.1:$SSH_PORT" --identity "$cam/cam1.key"
+	--known-hosts "$cam/cam1.known_hosts" --listen "$TUNNEL_PORT" --target "127.0.0.1:$CAMERA_PORT")
+"${tunnel_cmd[@]}" >"$log/tunnel.out" 2>&1 &
+tunnel_pid=$!
+pids+=($tunnel_pid)
+tunnel_up() { camrelay camera list --check; }
+check "camera: camrelay-tunnel brings the tunnel up" wait_for 20 tunnel_up
+
+key=$(camrelay key issue --camera cam1 --ttl 1h)
+# the same key with its MAC's last character changed
+last=${key: -1}
+if [ "$last" = A ]; then wrong_key=${key%?}B; else wrong_key=${key%?}A; fi
+viewer=$src/tests/e2e/viewer.js
+
+wss_viewer() {
+	NODE_EXTRA_CA_CERTS=$ca/ca.pem node "$viewer" "wss://localhost:$HTTPS_PORT/cam1/?k=$key" --count 50 --push 8
+}
+ws_viewer() {
+	node "$viewer" "ws://127.0.0.1:$HTTP_PORT/cam1/?k=$key" --count 50 --push 8
+}
+wrong_key_ws() {
+	node "$viewer" "ws://127.0.0.1:$HTTP_PORT/cam1/?k=$wrong_key" --expect-status 403 &&
+		NODE_EXTRA_CA_CERTS=$ca/ca.pem node "$viewer" "wss://localhost:$HTTPS_PORT/cam1/?k=$wrong_key" --expect-status 403
+}
+check "relay: a wss:// viewer through hitch, varnishd and the tunnel exchanges binary messages" wss_viewer
+check "relay: a ws:// viewer on the HTTP port does too" ws_viewer
+check "relay: a wrong key is refused with 403 (ws:// and wss://)" wrong_key_ws
+redirects() {
+	set -e
+	loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://localhost:$HTTP_PORT/cam1/viewer.html?x=1")
+	echo "$loc"
+	[ "$loc" = "301 https://localhost:$HTTPS_PORT/cam1/viewer.html?x=1" ]
+	page=$(curl -s --cacert "$ca/ca.pem" "https://localhost:$HTTPS_PORT/cam1/viewer.html")
+	grep -q 'camrelayResult' <<<"$page"
+	curl -s --cacert "$ca/ca.pem" "https://localhost:$HTTPS_PORT/cam1/hello" | grep -qx 'camera page for /hello'
+}
+check "relay: plain-HTTP page loads redirect to https; the page loads over https" redirects
+
+# ---------------------------------------------------------------- browser
+
+spki=$(openssl x509 -in "$ca/server.crt" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+browser() {  # browser KEY EXPECT(ok|refused)
+	local profile result
+	profile=$(mktemp -d "$work/chromium-profile.XXXXXX")
+	result=$(cd "$here" && HOME=$profile timeout 90 node browser.js \
+		"https://localhost:$HTTPS_PORT/cam1/viewer.html?k=$1" "$spki" "$profile/profile") || {
+		echo "$result"
+		return 1
+	}
+	echo "$result"
+	case $2 in
+	ok) grep -q '"ok":true' <<<"$result" && grep -q '"echoed":5' <<<"$result" ;;
+	refused) grep -q '"refused":true' <<<"$result" && grep -q '"page_status":200' <<<"$result" ;;
+	esac
+}
+check "browser: Chromium loads the camera page over https, its wss:// WebSocket exchanges binary messages" browser "$key" ok
+check "browser: the same page with a wrong key sees the connection refused" browser "$wrong_key" refused
+
+# ---------------------------------------------------------------- certbot
+
+renewal() {
+	set -e
+	live=$work/letsencrypt/live/localhost
+	mkdir -p "$live"
+	cp "$ca/server.key" "$live/privkey.pem"
+	cp "$ca/server.crt" "$live/fullchain.pem"
+	camrelay setup "${setup_args[@]}" --cert-dir "$live"
+	grep -qx "CERT_DIR=$live" /etc/camrelay/setup.conf
+	# certbot renews: a new certificate, then the deploy hook
+	make_cert renewed
+	cp "$ca/renewed.key" "$live/privkey.pem"
+	cp "$ca/renewed.crt" "$live/fullchain.pem"
+	RENEWED_LINEAGE=$live /usr/libexec/camrelay/certbot-deploy-hook
+	want=$(openssl x509 -in "$ca/renewed.crt" -noout -serial)
+	for _ in $(seq 50); do
+		got=$(openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername localhost </dev/null 2>/dev/null |
+			openssl x509 -noout -serial)
+		[ "$got" = "$want" ] && break
+		sleep 0.2
+	done
+	echo "served $got, want $want"
+	[ "$got" = "$want" ]
+	# another lineage is not ours
+	RENEWED_LINEAGE=$work/letsencrypt/live/other /usr/libexec/camrelay/certbot-deploy-hook
+	NODE_EXTRA_CA_CERTS=$ca/ca.pem node "$viewer" "wss://localhost:$HTTPS_PORT/cam1/?k=$key" --count 5
+}
+check "certbot: --cert-dir, then the deploy hook installs a renewed certificate and hitch serves it" renewal
+
+# ---------------------------------------------------------------- upgrade
+
+upgrade() {
+	set -e
+	cp -a /etc/camrelay/cameras.conf /etc/camrelay/secrets.conf "$work/"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		"$work"/v2/varnish-camrelay_*_*.deb "$work"/v2/camrelay_*_*.deb "$work"/v2/camrelay-tunnel_*_all.deb
+	[ "$(dpkg-query -W -f='${Version}' camrelay)" = "${version1}+test2" ]
+	[ "$(dpkg-query -W -f='${Version}' varnish-camrelay)" = "${version1}+test2" ]
+	cmp /etc/camrelay/cameras.conf "$work/cameras.conf"
+	cmp /etc/camrelay/secrets.conf "$work/secrets.conf"
+	getent passwd camrelay-cam >/dev/null
+	printf '%s\n' "$key" | camrelay key check - --camera cam1
+}
+check "upgrade: ${version1}+test2 over ${version1} keeps the registry, secrets and keys" upgrade
+after_upgrade() {
+	wait_for 20 tunnel_up &&
+		NODE_EXTRA_CA_CERTS=$ca/ca.pem node "$viewer" "wss://localhost:$HTTPS_PORT/cam1/?k=$key" --count 20 &&
+		node "$viewer" "ws://127.0.0.1:$HTTP_PORT/cam1/?k=$key" --count 20
+}
+check "upgrade: a key issued before the upgrade still lets a viewer in" after_upgrade
+
+# ------------------------------------------------------------------ purge
+
+kill "$tunnel_pid" 2>/dev/null
+wait "$tunnel_pid" 2>/dev/null
+daemon_pids=$(cat /run/camrelay/varnishd.pid /run/camrelay/hitch.pid /run/camrelay/sshd.pid 2>/dev/null)
+purge() {
+	set -e
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y "${packages[@]}"
+	! getent passwd camrelay-cam
+	! getent group camrelay-cam
+	! getent passwd camrelay-tunnel
+	[ ! -e /etc/camrelay ]
+	[ ! -e /etc/camrelay-tunnel ]
+	[ ! -e /run/camrelay ]
+	[ ! -e /etc/ssh/sshd_config.d/camrelay.conf ]
+	[ ! -e /usr/share/camrelay ]
+	# the daemons setup started are stopped
+	for pid in $daemon_pids; do ! kill -0 "$pid" 2>/dev/null; done
+	# what the packages did not create stays
+	[ -f /etc/ssh/sshd_config.d/zz-camrelay-test-sentinel.conf ]
+	[ -f /etc/varnish/camrelay-test-sentinel ]
+	[ -f /etc/varnish/secret ]
+	dpkg-query -W -f='${Status}' varnish | grep -q 'ok installed'
+	/usr/sbin/sshd -t
+}
+check "purge: account, /etc/camrelay, sshd drop-in and generated files gone; the rest stays" purge
+
+say ""
+say "packaging: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
