@@ -18,7 +18,11 @@ void CameraStream::start(const StreamRequest& request) {
         on_drained();
         return;
     }
-    next_due_ns_ = monotonic_ns();
+    // Streams of one camera do not tick together (each viewer has its own
+    // encoder): stream ids spread the first messages over the interval, so
+    // that many streams do not queue behind each other in bursts.
+    const double phase = static_cast<double>(std::uint32_t(request.stream_id * 0x9E3779B9u)) / 4294967296.0;
+    next_due_ns_ = monotonic_ns() + static_cast<std::uint64_t>(phase * static_cast<double>(request.interval_ns));
     on_timer();
 }
 

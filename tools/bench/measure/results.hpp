@@ -59,8 +59,8 @@ struct LoadResult {
     std::uint64_t failed_connections = 0;
     std::uint64_t dropped_connections = 0;  // closed before the end
     std::uint64_t upstream_sent = 0;
-    StreamTally tally;
-    LatencyHistogram latency;
+    StreamTally tally;                    // every message, connect phase included
+    LatencyHistogram latency;             // one-way, of the messages received in the window
     double received_mbps_per_viewer = 0;  // mean over connected viewers
     std::optional<RelayUsage> relay;
     std::vector<std::string> errors;      // first few, for the report
