@@ -406,6 +406,81 @@ after_upgrade() {
 }
 check "upgrade: a key issued before the upgrade still lets a viewer in" after_upgrade
 
+# ------------------------------------- systemd and firewall, stand-ins
+
+# This machine runs no systemd and has no ufw or nft: stand-ins that keep
+# state (tests/packaging/fakes) check what setup asks of them, and that a
+# second run asks nothing.
+fake_path() {  # fake_path NAME TOOL...: a folder with those stand-ins
+	local dir=$work/bin-$1 tool
+	shift
+	mkdir -p "$dir"
+	for tool in "$@"; do cp "$here/fakes/$tool" "$dir/"; done
+	printf '%s\n' "$dir"
+}
+with_systemd() {
+	set -e
+	export FAKE_STATE=$work/fake-systemd
+	local bin out
+	bin=$(fake_path systemd systemctl)
+	out=$(PATH=$bin:$PATH CAMRELAY_SETUP_INIT=systemd camrelay setup "${setup_args[@]}" --cert "$ca/server.pem")
+	printf '%s\n' "$out"
+	d=/etc/systemd/system/varnish.service.d/camrelay.conf
+	cat "$d"
+	grep -qx 'ExecStart=' "$d"
+	grep -q "^ExecStart=/usr/sbin/varnishd -j unix,user=vcache -F -a http=127.0.0.1:$HTTP_PORT,HTTP -a tls=/run/camrelay/varnish-tls.sock,PROXY,user=varnish,group=_hitch,mode=660 .*-f /usr/share/camrelay/vcl/default.vcl -p vsl_mask=-ReqURL -p pipe_timeout=30 " "$d"
+	grep -qx "Environment=\"CAMRELAY_HTTPS_PORT=$HTTPS_PORT\"" "$d"
+	grep -qx 'Environment="CAMRELAY_CONFIG=/etc/camrelay"' "$d"
+	h=/etc/systemd/system/hitch.service.d/camrelay.conf
+	cat "$h"
+	grep -qx "ExecStart=/usr/sbin/hitch --user _hitch --group _hitch --quiet --config=/etc/camrelay/hitch.conf --frontend=\[127.0.0.1\]:$HTTPS_PORT" "$h"
+	grep -qx 'ConditionPathExists=/etc/camrelay/hitch.conf' "$h"
+	grep -qx 'systemctl restart varnish' "$FAKE_STATE/calls"
+	grep -qx 'systemctl restart hitch' "$FAKE_STATE/calls"
+	grep -qx 'systemctl enable --now camrelay-reload.path' "$FAKE_STATE/calls"
+	: >"$FAKE_STATE/calls"
+	out=$(PATH=$bin:$PATH CAMRELAY_SETUP_INIT=systemd camrelay setup "${setup_args[@]}" --cert "$ca/server.pem")
+	printf '%s\n' "$out"
+	grep -q '^camrelay setup: 0 changed' <<<"$out"
+	! grep -E 'restart|reload |enable|daemon-reload' "$FAKE_STATE/calls"
+}
+check "setup (systemd): drop-ins for varnish.service and hitch.service, reload on camera changes; a second run changes nothing" with_systemd
+
+fw_args=(--http-listen "127.0.0.1:$HTTP_PORT" --https-listen "127.0.0.1:$HTTPS_PORT" --ssh-port "127.0.0.1:$SSH_PORT")
+with_ufw() {
+	set -e
+	export FAKE_STATE=$work/fake-ufw
+	local bin out
+	bin=$(fake_path ufw ufw)
+	out=$(PATH=$bin:$PATH camrelay setup "${fw_args[@]}")
+	grep -E '^firewall +changed +ufw' <<<"$out"
+	cat "$FAKE_STATE/added"
+	[ "$(sort "$FAKE_STATE/added")" = "$(printf 'ufw allow %s/tcp\n' "$HTTP_PORT" "$HTTPS_PORT" "$SSH_PORT" | sort)" ]
+	[ "$(cat "$FAKE_STATE/default")" = deny ] && [ "$(cat "$FAKE_STATE/status")" = active ]
+	# SSH is allowed before the firewall goes up
+	[ "$(grep -n "allow $SSH_PORT/tcp" "$FAKE_STATE/calls" | cut -d: -f1)" -lt "$(grep -n -- '--force enable' "$FAKE_STATE/calls" | cut -d: -f1)" ]
+	out=$(PATH=$bin:$PATH camrelay setup "${fw_args[@]}")
+	grep -E '^firewall +unchanged' <<<"$out"
+}
+check "firewall: with ufw, incoming TCP only to SSH, HTTP and HTTPS; a second run changes nothing" with_ufw
+with_nft() {
+	set -e
+	export FAKE_STATE=$work/fake-nft
+	local bin out
+	bin=$(fake_path nft nft)
+	out=$(PATH=$bin:$PATH camrelay setup "${fw_args[@]}" 2>&1)
+	grep -E '^firewall +changed +nftables' <<<"$out"
+	cat /etc/camrelay/nftables.conf
+	grep -q 'policy drop;' "$FAKE_STATE/loaded"
+	grep -q "tcp dport { $SSH_PORT, $HTTP_PORT, $HTTPS_PORT } accept" "$FAKE_STATE/loaded"
+	out=$(PATH=$bin:$PATH camrelay setup "${fw_args[@]}" 2>&1)
+	grep -E '^firewall +unchanged' <<<"$out"
+	# neither: a clear warning, nothing done
+	out=$(camrelay setup "${fw_args[@]}" 2>&1)
+	grep -q "warning: no firewall tool (ufw or nft) found" <<<"$out"
+}
+check "firewall: with nftables, a table inet camrelay with policy drop; without either, a warning" with_nft
+
 # ------------------------------------------------------------------ purge
 
 kill "$tunnel_pid" 2>/dev/null
@@ -421,6 +496,8 @@ purge() {
 	[ ! -e /etc/camrelay-tunnel ]
 	[ ! -e /run/camrelay ]
 	[ ! -e /etc/ssh/sshd_config.d/camrelay.conf ]
+	[ ! -e /etc/systemd/system/varnish.service.d/camrelay.conf ]
+	[ ! -e /etc/systemd/system/hitch.service.d/camrelay.conf ]
 	[ ! -e /usr/share/camrelay ]
 	# the daemons setup started are stopped
 	for pid in $daemon_pids; do ! kill -0 "$pid" 2>/dev/null; done
