@@ -77,7 +77,8 @@ check() {
 	local name=$1
 	shift
 	local out=$log/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_').log
-	if "$@" >"$out" 2>&1; then
+	# a subshell: a check's `set -e` or exports stay its own
+	if ("$@") >"$out" 2>&1; then
 		ok "$name"
 		return 0
 	fi
@@ -442,7 +443,7 @@ with_systemd() {
 	out=$(PATH=$bin:$PATH CAMRELAY_SETUP_INIT=systemd camrelay setup "${setup_args[@]}" --cert "$ca/server.pem")
 	printf '%s\n' "$out"
 	grep -q '^camrelay setup: 0 changed' <<<"$out"
-	! grep -E 'restart|reload |enable|daemon-reload' "$FAKE_STATE/calls"
+	! grep -E '^systemctl (restart|reload|enable|start|daemon-reload)( |$)' "$FAKE_STATE/calls"
 }
 check "setup (systemd): drop-ins for varnish.service and hitch.service, reload on camera changes; a second run changes nothing" with_systemd
 

@@ -12,7 +12,7 @@ packages=(
   varnish varnish-modules varnish-vmod-digest openssh-server openssh-client wrk hitch openssl
   chromium iproute2 procps psmisc curl ca-certificates
   # packaging
-  debhelper dpkg-dev fakeroot lintian
+  debhelper dpkg-dev fakeroot lintian git
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
