@@ -72,5 +72,9 @@ kill -TERM "$second"
 stopped() { ! kill -0 "$second" 2>/dev/null && ! kill -0 "$sp" 2>/dev/null; }
 wait_until 10 stopped && ok "SIGTERM stops camrelay-tunnel and its ssh" || fail "camrelay-tunnel or ssh survived SIGTERM"
 wait_until 10 port_free "$P" && ok "port released after stop" || fail "port still taken after stop"
+# and nothing of it stays on the relay: every session program has ended
+sessions() { pgrep -u "$T_USER" -f camrelay-session >/dev/null; }
+wait_until 10 eval '! sessions' && ok "no session program left on the relay" ||
+	fail "session programs left: $(pgrep -a -u "$T_USER" -f camrelay-session)"
 
 exit "$T_FAILED"
