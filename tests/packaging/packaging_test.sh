@@ -306,9 +306,10 @@ tunnel_up() { camrelay camera list --check; }
 check "camera: camrelay-tunnel brings the tunnel up" wait_for 20 tunnel_up
 
 key=$(camrelay key issue --camera cam1 --ttl 1h)
-# the same key with its MAC's last character changed
-last=${key: -1}
-if [ "$last" = A ]; then wrong_key=${key%?}B; else wrong_key=${key%?}A; fi
+# the same key with the first character of its MAC changed: still well
+# formed (the last one only carries 4 bits), signature wrong
+mac=${key##*.}
+if [ "${mac:0:1}" = A ]; then wrong_key=${key%.*}.B${mac:1}; else wrong_key=${key%.*}.A${mac:1}; fi
 viewer=$src/tests/e2e/viewer.js
 
 wss_viewer() {
