@@ -483,8 +483,12 @@ int close_camera_sessions(const std::string& session_program, std::string_view c
         char exe[PATH_MAX];
         ssize_t n = ::readlink((base + "/exe").c_str(), exe, sizeof exe - 1);
         if (n <= 0) continue;
-        exe[n] = '\0';
-        if (program != exe) continue;
+        std::string_view exe_path(exe, static_cast<std::size_t>(n));
+        // a session started before a package upgrade runs the replaced file
+        constexpr std::string_view deleted = " (deleted)";
+        if (exe_path.size() > deleted.size() && exe_path.substr(exe_path.size() - deleted.size()) == deleted)
+            exe_path.remove_suffix(deleted.size());
+        if (exe_path != program) continue;
         // argv: [name, ID, PORT] or [name, "-c", "PATH ID PORT"]
         std::string cmdline = slurp(base + "/cmdline");
         std::vector<std::string> argv;
