@@ -251,7 +251,7 @@ CommandGroup camera_commands() {
     return CommandGroup{
         "camera",
         "Manage the camera registry, cameras.conf in the configuration directory.\n"
-        "Changes take effect when varnishd reloads its VCL (varnishreload).",
+        "Changes take effect when varnishd reloads its VCL (camrelay setup --reload).",
         {
             Command{
                 "add",

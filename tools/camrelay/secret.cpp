@@ -245,7 +245,7 @@ CommandGroup secret_commands() {
     return CommandGroup{
         "secret",
         "Manage the secrets that sign viewer keys, secrets.conf in the configuration\n"
-        "directory. Changes take effect when varnishd reloads its VCL (varnishreload).",
+        "directory. Changes take effect when varnishd reloads its VCL (camrelay setup --reload).",
         {
             Command{"new", "[--id ID] [--group NAME]", "add a signing secret (primary if it is the first)", new_details,
                     {{"--id", "ID"}, {"--group", "NAME"}}, 0, 0, run_new},
