@@ -203,6 +203,30 @@ TEST(ParsePublicKey, RsaSizeAndShape) {
               std::string::npos);
 }
 
+// Every prefix and every one-byte change of real keys: accepted or refused
+// with SshAccessError, nothing else (the suite also runs under ASan+UBSan).
+TEST(ParsePublicKey, EveryPrefixAndByteFlip) {
+    for (const auto* line : {&kEd25519, &kEcdsa256, &kEcdsa521, &kRsa2048}) {
+        for (std::size_t n = 0; n <= line->size(); ++n) {
+            try {
+                parse_ssh_public_key(line->substr(0, n));
+            } catch (const SshAccessError&) {
+            }
+        }
+        for (std::size_t i = 0; i < line->size(); ++i) {
+            for (char c : {'A', '/', '=', ' ', '\n', '\x80'}) {
+                std::string m = *line;
+                m[i] = c;
+                try {
+                    auto k = parse_ssh_public_key(m);
+                    EXPECT_FALSE(k.type.empty());
+                } catch (const SshAccessError&) {
+                }
+            }
+        }
+    }
+}
+
 CameraAccess access(const std::string& id, std::uint16_t port) {
     return CameraAccess{id, port, "/usr/libexec/camrelay/camrelay-session"};
 }
