@@ -51,6 +51,17 @@ void BM_CheckKeyBadSignature(benchmark::State& state) {
 }
 BENCHMARK(BM_CheckKeyBadSignature);
 
+// The HMAC alone, for comparison with the checks above.
+void BM_HmacKeyMac(benchmark::State& state) {
+    HmacKey key(secret_bytes());
+    const std::string message = key_message("cam1", "s1", 1700000000, 1700003600);
+    for (auto _ : state) {
+        Digest d = key.mac(message);
+        benchmark::DoNotOptimize(d);
+    }
+}
+BENCHMARK(BM_HmacKeyMac);
+
 void BM_RelayDecide(benchmark::State& state) {
     Fixture f;
     Registry reg = parse_registry(
@@ -65,6 +76,23 @@ void BM_RelayDecide(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_RelayDecide);
+
+// The same with one Decision reused, as the VMOD does per worker thread.
+void BM_RelayDecideReused(benchmark::State& state) {
+    Fixture f;
+    Registry reg = parse_registry(
+        "camera cam1 port=18080\ncamera cam2 port=18081\ncamera front-door socket=/run/camrelay/fd.sock\n",
+        "cameras.conf");
+    Relay relay(std::move(reg), std::move(f.secrets), RouteConfig{});
+    const std::string url = "/cam1/stream?quality=high&k=" + f.good + "&t=12345";
+    Decision d;
+    for (auto _ : state) {
+        relay.decide(d, url, "relay.example.com", kNow);
+        benchmark::DoNotOptimize(d);
+        if (!d.allowed()) state.SkipWithError("not allowed");
+    }
+}
+BENCHMARK(BM_RelayDecideReused);
 
 }  // namespace
 

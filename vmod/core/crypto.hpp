@@ -53,6 +53,12 @@ inline std::string base64url_encode(const Digest& d) { return base64url_encode(d
 // Strict: rejects padding, whitespace, characters outside the alphabet and
 // non-canonical trailing bits.
 std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text);
+// The same strict decoding into a caller's buffer, for the hot path (no
+// allocation): true only if `text` decodes to exactly `out_len` bytes. On
+// false, `out` holds garbage.
+bool base64url_decode_into(std::string_view text, std::uint8_t* out, std::size_t out_len);
+// Length of the unpadded base64url text of `len` bytes.
+constexpr std::size_t base64url_length(std::size_t len) { return len / 3 * 4 + (len % 3 == 0 ? 0 : len % 3 + 1); }
 
 std::string hex_encode(const std::uint8_t* data, std::size_t len);
 inline std::string hex_encode(const Digest& d) { return hex_encode(d.data(), d.size()); }

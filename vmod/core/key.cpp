@@ -1,7 +1,7 @@
 // camrelay core: viewer keys (see key.hpp for the format).
 #include "key.hpp"
 
-#include <array>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -114,35 +114,89 @@ std::optional<Digest> SecretSet::mac(std::string_view secret_id, std::string_vie
 
 // --- keys
 
-std::optional<KeyFields> parse_key(std::string_view key) {
-    if (key.size() > kMaxKeyLength || key.substr(0, kV1Prefix.size()) != kV1Prefix) return std::nullopt;
-    std::array<std::string_view, 5> f;
-    std::string_view rest = key.substr(kV1Prefix.size());
-    for (std::size_t i = 0; i < f.size(); ++i) {
-        std::size_t dot = rest.find('.');
-        if (i + 1 < f.size()) {
-            if (dot == std::string_view::npos) return std::nullopt;
-            f[i] = rest.substr(0, dot);
-            rest.remove_prefix(dot + 1);
-        } else {
-            if (dot != std::string_view::npos) return std::nullopt;  // a sixth field
-            f[i] = rest;
-        }
+namespace {
+
+// A v1 key split in place: views into the key's own text.
+struct KeyView {
+    std::string_view camera;
+    std::string_view secret_id;
+    std::string_view issued_text;
+    std::int64_t issued = 0;
+    std::int64_t expires = 0;
+    std::size_t mac_pos = 0;  // index of the MAC's first character
+    Digest mac{};
+};
+
+// parse_key without copying anything: the one parser behind parse_key,
+// check_key and loggable_key.
+bool parse_v1(std::string_view key, KeyView& v) {
+    if (key.size() > kMaxKeyLength || key.substr(0, kV1Prefix.size()) != kV1Prefix) return false;
+    const char* const begin = key.data();
+    const char* const end = begin + key.size();
+    const char* p = begin + kV1Prefix.size();
+    std::string_view f[4];
+    for (auto& field : f) {
+        const auto* dot = static_cast<const char*>(std::memchr(p, '.', static_cast<std::size_t>(end - p)));
+        if (dot == nullptr) return false;
+        field = std::string_view(p, static_cast<std::size_t>(dot - p));
+        p = dot + 1;
     }
-    if (!valid_camera_id(f[0]) || !valid_secret_id(f[1])) return std::nullopt;
+    if (!valid_camera_id(f[0]) || !valid_secret_id(f[1])) return false;
     auto issued = parse_time(f[2]);
     auto expires = parse_time(f[3]);
-    if (!issued || !expires || *expires <= *issued) return std::nullopt;
-    if (f[4].size() != kMacTextLength) return std::nullopt;
-    auto mac = base64url_decode(f[4]);
-    if (!mac || mac->size() != Digest{}.size()) return std::nullopt;
+    if (!issued || !expires || *expires <= *issued) return false;
+    // The MAC runs to the end: a sixth field would put a '.', which is
+    // outside the alphabet, into it.
+    if (static_cast<std::size_t>(end - p) != kMacTextLength) return false;
+    if (!base64url_decode_into(std::string_view(p, kMacTextLength), v.mac.data(), v.mac.size())) return false;
+    v.camera = f[0];
+    v.secret_id = f[1];
+    v.issued_text = f[2];
+    v.issued = *issued;
+    v.expires = *expires;
+    v.mac_pos = static_cast<std::size_t>(p - begin);
+    return true;
+}
 
+enum class Shape { empty, malformed, legacy, v1 };
+
+// The first step of both check_key and loggable_key; parses a v1 key into v.
+Shape classify(std::string_view key, KeyView& v) {
+    if (key.empty()) return Shape::empty;
+    if (key.size() > kMaxKeyLength) return Shape::malformed;
+    // No v1 field admits NUL, CR or LF, so parse_v1 refuses them itself.
+    if (key.substr(0, kV1Prefix.size()) == kV1Prefix) return parse_v1(key, v) ? Shape::v1 : Shape::malformed;
+    return has_line_break_or_nul(key) ? Shape::malformed : Shape::legacy;
+}
+
+void write_loggable(std::string_view key, Shape shape, const KeyView& v, std::string& out) {
+    switch (shape) {
+        case Shape::empty: out.clear(); return;
+        case Shape::malformed: out.assign("malformed(len="); break;
+        case Shape::legacy: out.assign("legacy(len="); break;
+        case Shape::v1:
+            // Every field before the MAC is public and uses [A-Za-z0-9_-.].
+            out.resize(v.mac_pos + 1);  // one allocation at most
+            std::memcpy(out.data(), key.data(), v.mac_pos);
+            out[v.mac_pos] = '*';
+            return;
+    }
+    char digits[24];
+    int n = std::snprintf(digits, sizeof digits, "%zu)", key.size());
+    out.append(digits, static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+std::optional<KeyFields> parse_key(std::string_view key) {
+    KeyView v;
+    if (!parse_v1(key, v)) return std::nullopt;
     KeyFields out;
-    out.camera.assign(f[0]);
-    out.secret_id.assign(f[1]);
-    out.issued = *issued;
-    out.expires = *expires;
-    std::copy(mac->begin(), mac->end(), out.mac.begin());
+    out.camera.assign(v.camera);
+    out.secret_id.assign(v.secret_id);
+    out.issued = v.issued;
+    out.expires = v.expires;
+    out.mac = v.mac;
     return out;
 }
 
@@ -187,48 +241,69 @@ std::string issue_key(const Secret& secret, std::string_view camera, std::int64_
     return key;
 }
 
-KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera,
-                     const KeyPolicy& policy, std::int64_t now) {
-    if (key.empty()) return KeyVerdict::missing;
-    if (key.size() > kMaxKeyLength || has_line_break_or_nul(key)) return KeyVerdict::malformed;
+namespace {
 
-    if (key.substr(0, kV1Prefix.size()) != kV1Prefix) {
-        if (!policy.legacy_sha256) return KeyVerdict::malformed;
-        Digest presented = sha256(key);
-        return constant_time_equal(presented, *policy.legacy_sha256) ? KeyVerdict::allowed
-                                                                      : KeyVerdict::bad_signature;
+KeyVerdict check_shaped(const SecretSet& secrets, std::string_view key, Shape shape, const KeyView& v,
+                        std::string_view camera, const KeyPolicy& policy, std::int64_t now) {
+    switch (shape) {
+        case Shape::empty: return KeyVerdict::missing;
+        case Shape::malformed: return KeyVerdict::malformed;
+        case Shape::legacy: {
+            if (!policy.legacy_sha256) return KeyVerdict::malformed;
+            Digest presented = sha256(key);
+            return constant_time_equal(presented, *policy.legacy_sha256) ? KeyVerdict::allowed
+                                                                          : KeyVerdict::bad_signature;
+        }
+        case Shape::v1: break;
     }
-
-    auto fields = parse_key(key);
-    if (!fields) return KeyVerdict::malformed;
-    // parse_key accepted only canonical fields, so the MACed message is the
-    // key's text before the MAC with '.' read as '\n': build it on the stack
-    // (same bytes as key_message, without its allocations).
+    // parse_v1 accepted only canonical fields, so the MACed message is the
+    // key's text before the MAC with its three inner '.' read as '\n': copy
+    // it to the stack (same bytes as key_message, without its allocations).
     char message[kMacDomain.size() + kMaxKeyLength];
-    const std::size_t body_len = key.rfind('.') - kV1Prefix.size();
+    const std::size_t body_len = v.mac_pos - 1 - kV1Prefix.size();
     std::memcpy(message, kMacDomain.data(), kMacDomain.size());
-    for (std::size_t i = 0; i < body_len; ++i) {
-        char c = key[kV1Prefix.size() + i];
-        message[kMacDomain.size() + i] = c == '.' ? '\n' : c;
-    }
-    auto expected = secrets.mac(fields->secret_id, std::string_view(message, kMacDomain.size() + body_len));
+    char* body = message + kMacDomain.size();
+    std::memcpy(body, key.data() + kV1Prefix.size(), body_len);
+    std::size_t nl = v.camera.size();
+    body[nl] = '\n';
+    nl += 1 + v.secret_id.size();
+    body[nl] = '\n';
+    nl += 1 + v.issued_text.size();
+    body[nl] = '\n';
+    auto expected = secrets.mac(v.secret_id, std::string_view(message, kMacDomain.size() + body_len));
     if (!expected) return KeyVerdict::unknown_secret;
-    if (!constant_time_equal(*expected, fields->mac)) return KeyVerdict::bad_signature;
-    if (now >= fields->expires) return KeyVerdict::expired;
-    if (fields->camera != camera) return KeyVerdict::wrong_camera;
-    if (fields->issued < policy.revoke_before) return KeyVerdict::revoked;
+    if (!constant_time_equal(*expected, v.mac)) return KeyVerdict::bad_signature;
+    if (now >= v.expires) return KeyVerdict::expired;
+    if (v.camera != camera) return KeyVerdict::wrong_camera;
+    if (v.issued < policy.revoke_before) return KeyVerdict::revoked;
     return KeyVerdict::allowed;
 }
 
+}  // namespace
+
+KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera,
+                     const KeyPolicy& policy, std::int64_t now) {
+    KeyView v;
+    return check_shaped(secrets, key, classify(key, v), v, camera, policy, now);
+}
+
+KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera,
+                     const KeyPolicy& policy, std::int64_t now, std::string& loggable) {
+    KeyView v;
+    const Shape shape = classify(key, v);
+    write_loggable(key, shape, v, loggable);
+    return check_shaped(secrets, key, shape, v, camera, policy, now);
+}
+
 std::string loggable_key(std::string_view key) {
-    if (key.empty()) return {};
-    bool v1 = key.substr(0, kV1Prefix.size()) == kV1Prefix;
-    if (key.size() > kMaxKeyLength || has_line_break_or_nul(key) || (v1 && !parse_key(key)))
-        return "malformed(len=" + std::to_string(key.size()) + ")";
-    if (!v1) return "legacy(len=" + std::to_string(key.size()) + ")";
-    // A parsed v1 key: every field before the MAC is public and uses [A-Za-z0-9_-.].
-    std::size_t last_dot = key.rfind('.');
-    return std::string(key.substr(0, last_dot + 1)) + "*";
+    std::string out;
+    loggable_key(key, out);
+    return out;
+}
+
+void loggable_key(std::string_view key, std::string& out) {
+    KeyView v;
+    write_loggable(key, classify(key, v), v, out);
 }
 
 }  // namespace camrelay

@@ -114,6 +114,11 @@ struct KeyPolicy {
 KeyVerdict check_key(const SecretSet& secrets, std::string_view key,
                      std::string_view camera, const KeyPolicy& policy,
                      std::int64_t now);
+// The same, also setting `loggable` to loggable_key(key) from the same single
+// parse (what Relay::decide needs on every request).
+KeyVerdict check_key(const SecretSet& secrets, std::string_view key,
+                     std::string_view camera, const KeyPolicy& policy,
+                     std::int64_t now, std::string& loggable);
 
 // A form of the key safe to log: the public fields of a v1 key with the MAC
 // replaced by "*" (never the MAC, never a legacy key's text), e.g.
@@ -121,5 +126,7 @@ KeyVerdict check_key(const SecretSet& secrets, std::string_view key,
 // Any text not starting with "v1." (and not too long, no NUL/CR/LF) counts
 // as legacy here, whatever the camera's policy. An empty key gives "".
 std::string loggable_key(std::string_view key);
+// The same into `out`, reusing its capacity.
+void loggable_key(std::string_view key, std::string& out);
 
 }  // namespace camrelay

@@ -91,44 +91,36 @@ Relay::Relay(Registry registry, SecretSet secrets, RouteConfig route)
 
 Decision Relay::decide(std::string_view url, std::string_view host, std::int64_t now, bool require_key) const {
     Decision d;
-    Route r = route_request(route_, registry_, url, host);
-    d.key_for_log = loggable_key(r.key);
-    d.url = std::move(r.url);
-    if (r.status == Route::Status::bad_request) {
-        d.outcome = Outcome::bad_request;
-        d.reason = std::move(r.reason);
-        return d;
-    }
-    if (r.status == Route::Status::unknown_camera) {
-        d.outcome = Outcome::unknown_camera;
-        d.reason = std::move(r.reason);
-        return d;
+    decide(d, url, host, now, require_key);
+    return d;
+}
+
+void Relay::decide(Decision& d, std::string_view url, std::string_view host, std::int64_t now,
+                   bool require_key) const {
+    RouteResult r;
+    r.url.swap(d.url);  // route into d.url's buffer
+    route_request(route_, registry_, url, host, r);
+    d.url.swap(r.url);
+    d.camera = nullptr;
+    auto outcome = [&](Outcome o, std::string_view reason) {
+        d.outcome = o;
+        d.reason.assign(reason);
+    };
+    // The key is parsed once for both the check and the log form.
+    const bool check = r.status == Route::Status::ok && require_key && r.key_count == 1 && !r.key.empty();
+    if (!check) loggable_key(r.key, d.key_for_log);
+    if (r.status != Route::Status::ok) {
+        d.outcome = r.status == Route::Status::bad_request ? Outcome::bad_request : Outcome::unknown_camera;
+        d.reason.swap(r.reason);
+        return;
     }
     d.camera = r.camera;
-    if (!require_key) {
-        d.outcome = Outcome::allowed;
-        d.reason = "ok";
-        return d;
-    }
-    if (r.key_count > 1) {
-        d.outcome = Outcome::key_malformed;
-        d.reason = "more than one key";
-        return d;
-    }
-    if (r.key_count == 0) {
-        d.outcome = Outcome::key_missing;
-        d.reason = "key missing";
-        return d;
-    }
-    if (r.key.empty()) {  // "k=" with nothing after it
-        d.outcome = Outcome::key_malformed;
-        d.reason = "empty key";
-        return d;
-    }
-    KeyVerdict v = check_key(secrets_, r.key, r.camera->id, r.camera->keys, now);
-    d.outcome = from_key_verdict(v);
-    d.reason = key_reason(v);
-    return d;
+    if (!require_key) return outcome(Outcome::allowed, "ok");
+    if (r.key_count > 1) return outcome(Outcome::key_malformed, "more than one key");
+    if (r.key_count == 0) return outcome(Outcome::key_missing, "key missing");
+    if (r.key.empty()) return outcome(Outcome::key_malformed, "empty key");  // "k=" with nothing after it
+    KeyVerdict v = check_key(secrets_, r.key, r.camera->id, r.camera->keys, now, d.key_for_log);
+    outcome(from_key_verdict(v), key_reason(v));
 }
 
 bool ViewerCounter::try_acquire(const std::string& camera, unsigned max) {

@@ -64,6 +64,10 @@ public:
     // allowed; routing refusals carry the route's reason.
     Decision decide(std::string_view url, std::string_view host, std::int64_t now,
                     bool require_key = true) const;
+    // The same into `out`, reusing its strings' capacity: a caller that
+    // keeps one Decision per thread allocates nothing once it is warm.
+    void decide(Decision& out, std::string_view url, std::string_view host, std::int64_t now,
+                bool require_key = true) const;
 
     const Registry& registry() const { return registry_; }
     const SecretSet& secrets() const { return secrets_; }

@@ -1,6 +1,9 @@
 // camrelay core: request routing and k= extraction (see routing.hpp).
 #include "routing.hpp"
 
+#include <array>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 #include "ids.hpp"
@@ -11,32 +14,189 @@ namespace {
 
 constexpr std::string_view kKeyParam = "k";
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+// Hex digit value, or -1.
+constexpr std::array<std::int8_t, 256> kHexValues = [] {
+    std::array<std::int8_t, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int i = 0; i < 10; ++i) t[static_cast<std::size_t>('0' + i)] = static_cast<std::int8_t>(i);
+    for (int i = 0; i < 6; ++i) {
+        t[static_cast<std::size_t>('a' + i)] = static_cast<std::int8_t>(10 + i);
+        t[static_cast<std::size_t>('A' + i)] = static_cast<std::int8_t>(10 + i);
+    }
+    return t;
+}();
 
 // Bytes no request target or Host may carry: controls, DEL and space.
+// Fixed 16-byte blocks without early exit: GCC vectorises the inner loop
+// even at -O2, which matters for the whole URL on every request.
 bool has_forbidden_byte(std::string_view s) {
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u == 0x7f) return true;
-    }
-    return false;
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    std::size_t n = s.size();
+    unsigned char bad = 0;
+    for (; n >= 16; p += 16, n -= 16)
+        for (int j = 0; j < 16; ++j) bad |= static_cast<unsigned char>((p[j] <= 0x20) | (p[j] == 0x7f));
+    for (; n > 0; ++p, --n) bad |= static_cast<unsigned char>((*p <= 0x20) | (*p == 0x7f));
+    return bad != 0;
+}
+
+bool contains(std::string_view s, char c) {
+    return !s.empty() && std::memchr(s.data(), c, s.size()) != nullptr;
 }
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-std::string to_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = lower(c);
-    return out;
+bool iequal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
 }
 
-// The Host header without port or trailing dot, lower-cased.
-std::string normalize_host(std::string_view host) {
+// Percent-decodes `text` into `out` (which must have room for text.size()
+// bytes); the decoded length, or -1 where percent_decode gives nullopt.
+std::ptrdiff_t decode_to(std::string_view text, char* out) {
+    char* w = out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '%') {
+            if (i + 2 >= text.size()) return -1;  // "%" or "%4" at the end
+            int hi = kHexValues[static_cast<unsigned char>(text[i + 1])];
+            int lo = kHexValues[static_cast<unsigned char>(text[i + 2])];
+            if (hi < 0 || lo < 0) return -1;
+            c = static_cast<char>(hi << 4 | lo);
+            i += 2;
+        }
+        if (c == '\0') return -1;
+        *w++ = c;
+    }
+    return w - out;
+}
+
+// Whether percent_decode(text) would succeed, without decoding anywhere.
+bool decodes(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '%') {
+            if (i + 2 >= text.size()) return false;
+            int hi = kHexValues[static_cast<unsigned char>(text[i + 1])];
+            int lo = kHexValues[static_cast<unsigned char>(text[i + 2])];
+            if (hi < 0 || lo < 0) return false;
+            c = static_cast<char>(hi << 4 | lo);
+            i += 2;
+        }
+        if (c == '\0') return false;
+    }
+    return true;
+}
+
+// percent_decode(raw) == name, without decoding anywhere. `name` holds no
+// NUL (it comes from a C string), so a decoded NUL never matches.
+bool decodes_to(std::string_view raw, std::string_view name) {
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < raw.size(); ++i, ++j) {
+        char c = raw[i];
+        if (c == '%') {
+            if (i + 2 >= raw.size()) return false;
+            int hi = kHexValues[static_cast<unsigned char>(raw[i + 1])];
+            int lo = kHexValues[static_cast<unsigned char>(raw[i + 2])];
+            if (hi < 0 || lo < 0) return false;
+            c = static_cast<char>(hi << 4 | lo);
+            i += 2;
+        }
+        if (c == '\0' || j >= name.size() || c != name[j]) return false;
+    }
+    return j == name.size();
+}
+
+// A parameter name, as received, names `name`: equal as is or once
+// percent-decoded. Decoding only shrinks a name (3 bytes per escape), so
+// only a longer raw name holding a '%' needs decoding.
+bool names(std::string_view raw, std::string_view name) {
+    if (raw.size() <= name.size()) return raw == name;
+    return contains(raw, '%') && decodes_to(raw, name);
+}
+
+// One pass over a query ("a=1&k=2", without the '?'): the parameters for
+// which take(raw_name, raw_value) is true are dropped, the others copied to
+// `out` joined by '&' (in order and spelling). `out` needs room for
+// query.size() bytes. Returns the kept length, and sets `removed`.
+template <class Take>
+std::size_t filter_query(std::string_view query, char* out, bool& removed, Take&& take) {
+    removed = false;
+    char* w = out;
+    bool first_kept = true;
+    const char* p = query.data();
+    const char* const end = p + query.size();
+    while (true) {
+        const auto* amp = static_cast<const char*>(std::memchr(p, '&', static_cast<std::size_t>(end - p)));
+        const char* seg_end = amp != nullptr ? amp : end;
+        const std::string_view seg(p, static_cast<std::size_t>(seg_end - p));
+        const auto* eq = static_cast<const char*>(std::memchr(p, '=', seg.size()));
+        const std::string_view raw_name = eq != nullptr ? seg.substr(0, static_cast<std::size_t>(eq - p)) : seg;
+        const std::string_view raw_value =
+            eq != nullptr ? seg.substr(static_cast<std::size_t>(eq - p) + 1) : std::string_view{};
+        if (take(raw_name, raw_value)) {
+            removed = true;
+        } else {
+            if (!first_kept) *w++ = '&';
+            if (!seg.empty()) std::memcpy(w, seg.data(), seg.size());
+            w += seg.size();
+            first_kept = false;
+        }
+        if (amp == nullptr) break;
+        p = amp + 1;
+    }
+    return static_cast<std::size_t>(w - out);
+}
+
+// The parameters of one name taken out of a query: how many, the first
+// one's value (percent-decoded, or as received if that fails) and whether
+// any value failed to decode. The value is a view into the URL unless it
+// held a '%' (keys never need one), then into `buffer`.
+struct Taken {
+    int count = 0;
+    bool bad_escape = false;
+    std::string_view first;
+
+    void take(std::string_view raw_value, std::string& buffer) {
+        if (count++ == 0) {
+            first = raw_value;
+            if (contains(raw_value, '%')) {
+                buffer.resize(raw_value.size());
+                std::ptrdiff_t n = decode_to(raw_value, buffer.data());
+                if (n < 0) {
+                    bad_escape = true;  // kept as received, like remove_query_param
+                } else {
+                    buffer.resize(static_cast<std::size_t>(n));
+                    first = buffer;
+                }
+            }
+        } else if (!bad_escape && !decodes(raw_value)) {
+            bad_escape = true;
+        }
+    }
+};
+
+void refuse(RouteResult& r, Route::Status status, std::string_view reason) {
+    r.status = status;
+    r.reason.assign(reason);
+    r.camera = nullptr;
+}
+
+// A camera named by the host or query source, or a refusal.
+void named(RouteResult& r, const Registry& registry, std::string_view id) {
+    if (!valid_camera_id(id)) return refuse(r, Route::Status::bad_request, "invalid camera id");
+    const Camera* cam = registry.find(id);
+    if (cam == nullptr) {
+        refuse(r, Route::Status::unknown_camera, "camera ");
+        r.reason.append(id).append(" is not registered");
+        return;
+    }
+    r.camera = cam;
+}
+
+// The Host header without port or trailing dot (not yet lower-cased).
+std::string_view host_name(std::string_view host) {
     std::string_view h = host;
     if (!h.empty() && h.front() == '[') {
         std::size_t close = h.find(']');
@@ -45,83 +205,7 @@ std::string normalize_host(std::string_view host) {
         h = h.substr(0, colon);
     }
     if (!h.empty() && h.back() == '.') h.remove_suffix(1);
-    return to_lower(h);
-}
-
-struct Removed {
-    std::string url;
-    std::vector<std::string> values;
-    bool bad_escape = false;  // some value was not valid percent-encoding
-};
-
-// remove_query_param plus a flag for undecodable values (kept raw in values).
-Removed remove_param(std::string_view url, std::string_view name) {
-    Removed r;
-    std::size_t q = url.find('?');
-    if (q == std::string_view::npos) {
-        r.url.assign(url);
-        return r;
-    }
-    std::string_view query = url.substr(q + 1);
-    std::string kept;
-    bool first_kept = true;
-    bool removed_any = false;
-    std::size_t start = 0;
-    while (true) {
-        std::size_t amp = query.find('&', start);
-        std::string_view seg = query.substr(start, amp == std::string_view::npos ? query.npos : amp - start);
-        std::size_t eq = seg.find('=');
-        std::string_view raw_name = seg.substr(0, eq);
-        bool match = raw_name == name;
-        if (!match && raw_name.find('%') != std::string_view::npos) {
-            auto decoded = percent_decode(raw_name);
-            match = decoded && *decoded == name;
-        }
-        if (match) {
-            removed_any = true;
-            std::string_view raw_value = eq == std::string_view::npos ? std::string_view{} : seg.substr(eq + 1);
-            if (auto v = percent_decode(raw_value)) {
-                r.values.push_back(std::move(*v));
-            } else {
-                r.bad_escape = true;
-                r.values.emplace_back(raw_value);
-            }
-        } else {
-            if (!first_kept) kept.push_back('&');
-            kept.append(seg);
-            first_kept = false;
-        }
-        if (amp == std::string_view::npos) break;
-        start = amp + 1;
-    }
-    if (!removed_any) {
-        r.url.assign(url);
-        return r;
-    }
-    r.url.assign(url.substr(0, q));
-    if (!kept.empty()) {
-        r.url.push_back('?');
-        r.url.append(kept);
-    }
-    return r;
-}
-
-Route refuse(Route r, Route::Status status, std::string reason) {
-    r.status = status;
-    r.reason = std::move(reason);
-    r.camera = nullptr;
-    return r;
-}
-
-// A camera named by the host or query source, or a refusal.
-Route named(Route r, const Registry& registry, std::string_view id) {
-    if (!valid_camera_id(id)) return refuse(std::move(r), Route::Status::bad_request, "invalid camera id");
-    const Camera* cam = registry.find(id);
-    if (cam == nullptr)
-        return refuse(std::move(r), Route::Status::unknown_camera,
-                      "camera " + std::string(id) + " is not registered");
-    r.camera = cam;
-    return r;
+    return h;
 }
 
 }  // namespace
@@ -158,67 +242,133 @@ std::vector<RouteSource> parse_route_order(std::string_view text) {
 }
 
 std::optional<std::string> percent_decode(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c == '%') {
-            if (i + 2 >= text.size()) return std::nullopt;  // "%" or "%4" at the end
-            int hi = hex_digit(text[i + 1]);
-            int lo = hex_digit(text[i + 2]);
-            if (hi < 0 || lo < 0) return std::nullopt;
-            c = static_cast<char>(hi << 4 | lo);
-            i += 2;
-        }
-        if (c == '\0') return std::nullopt;
-        out.push_back(c);
-    }
+    std::string out(text.size(), '\0');
+    std::ptrdiff_t n = decode_to(text, out.data());
+    if (n < 0) return std::nullopt;
+    out.resize(static_cast<std::size_t>(n));
     return out;
 }
 
 std::string remove_query_param(std::string_view url, std::string_view name, std::vector<std::string>* values) {
-    Removed r = remove_param(url, name);
-    if (values != nullptr)
-        for (auto& v : r.values) values->push_back(std::move(v));
-    return std::move(r.url);
+    const std::size_t q = url.find('?');
+    if (q == std::string_view::npos) return std::string(url);
+    std::string out(url.size(), '\0');
+    bool removed = false;
+    std::size_t kept = filter_query(url.substr(q + 1), out.data() + q + 1, removed,
+                                    [&](std::string_view raw_name, std::string_view raw_value) {
+                                        if (!names(raw_name, name)) return false;
+                                        if (values != nullptr) {
+                                            auto v = percent_decode(raw_value);
+                                            values->push_back(v ? std::move(*v) : std::string(raw_value));
+                                        }
+                                        return true;
+                                    });
+    if (!removed) return std::string(url);
+    std::memcpy(out.data(), url.data(), q);
+    out.resize(kept == 0 ? q : q + 1 + kept);
+    if (kept != 0) out[q] = '?';
+    return out;
 }
 
 Route route_request(const RouteConfig& config, const Registry& registry, std::string_view url,
                     std::string_view host) {
+    RouteResult rr;
+    route_request(config, registry, url, host, rr);
     Route r;
-    if (url.empty()) return refuse(std::move(r), Route::Status::bad_request, "empty URL");
-    if (url.size() > kMaxUrlLength)
-        return refuse(std::move(r), Route::Status::bad_request,
-                      "URL longer than " + std::to_string(kMaxUrlLength) + " bytes");
-    if (url.front() != '/') return refuse(std::move(r), Route::Status::bad_request, "URL does not start with /");
-    if (has_forbidden_byte(url))
-        return refuse(std::move(r), Route::Status::bad_request, "URL contains a space or control character");
-    if (host.size() > kMaxHostLength)
-        return refuse(std::move(r), Route::Status::bad_request,
-                      "Host header longer than " + std::to_string(kMaxHostLength) + " bytes");
-    if (has_forbidden_byte(host))
-        return refuse(std::move(r), Route::Status::bad_request, "Host header contains a space or control character");
+    r.status = rr.status;
+    r.reason = std::move(rr.reason);
+    r.camera = rr.camera;
+    r.url = std::move(rr.url);
+    r.key.assign(rr.key);
+    r.key_count = rr.key_count;
+    return r;
+}
 
-    // The key first, so that even a refused request says which key it had.
-    Removed k = remove_param(url, kKeyParam);
-    r.key_count = static_cast<int>(k.values.size());
-    if (!k.values.empty()) r.key = std::move(k.values.front());
-    if (k.bad_escape) return refuse(std::move(r), Route::Status::bad_request, "invalid percent-encoding in key");
-    std::string cleaned = std::move(k.url);
+void route_request(const RouteConfig& config, const Registry& registry, std::string_view url,
+                   std::string_view host, RouteResult& r) {
+    r.status = Route::Status::ok;
+    r.reason.clear();
+    r.camera = nullptr;
+    r.url.clear();
+    r.key = {};
+    r.key_count = 0;
+
+    if (url.empty()) return refuse(r, Route::Status::bad_request, "empty URL");
+    if (url.size() > kMaxUrlLength) {
+        refuse(r, Route::Status::bad_request, "URL longer than ");
+        r.reason.append(std::to_string(kMaxUrlLength)).append(" bytes");
+        return;
+    }
+    if (url.front() != '/') return refuse(r, Route::Status::bad_request, "URL does not start with /");
+    if (has_forbidden_byte(url))
+        return refuse(r, Route::Status::bad_request, "URL contains a space or control character");
+    if (host.size() > kMaxHostLength) {
+        refuse(r, Route::Status::bad_request, "Host header longer than ");
+        r.reason.append(std::to_string(kMaxHostLength)).append(" bytes");
+        return;
+    }
+    if (has_forbidden_byte(host))
+        return refuse(r, Route::Status::bad_request, "Host header contains a space or control character");
 
     bool use_query = false;
-    for (RouteSource s : config.order) use_query |= s == RouteSource::query;
-    std::vector<std::string> cam_values;
-    bool cam_bad_escape = false;
-    if (use_query && !config.query_param.empty()) {
-        Removed c = remove_param(cleaned, config.query_param);
-        cleaned = std::move(c.url);
-        cam_values = std::move(c.values);
-        cam_bad_escape = c.bad_escape;
+    bool use_path = false;
+    for (RouteSource s : config.order) {
+        use_query |= s == RouteSource::query;
+        use_path |= s == RouteSource::path;
+    }
+    const std::string_view cam_param = use_query ? std::string_view(config.query_param) : std::string_view{};
+
+    // One pass over the query takes out every k= and, when the query source
+    // is in use, every camera parameter, and writes what is left straight
+    // into r.url after room for the path; the path is written in front
+    // once the source is known. A k parameter is a key even if the camera
+    // parameter had the same name (what two passes, k= first, would do).
+    const std::size_t qpos = url.find('?');
+    const std::string_view path = url.substr(0, qpos);
+    r.url.resize(url.size());
+    Taken key;
+    Taken cam;
+    bool removed = false;
+    std::size_t kept = 0;
+    if (qpos != std::string_view::npos) {
+        kept = filter_query(url.substr(qpos + 1), r.url.data() + qpos + 1, removed,
+                            [&](std::string_view raw_name, std::string_view raw_value) {
+                                if (names(raw_name, kKeyParam)) {
+                                    key.take(raw_value, r.key_buffer);
+                                    return true;
+                                }
+                                if (!cam_param.empty() && names(raw_name, cam_param)) {
+                                    cam.take(raw_value, r.cam_buffer);
+                                    return true;
+                                }
+                                return false;
+                            });
+    }
+    // The query that goes on: '?' and the kept parameters; nothing when a
+    // removal left it empty; as received when nothing was removed.
+    const bool with_query = qpos != std::string_view::npos && (!removed || kept != 0);
+    const std::size_t query_len = with_query ? 1 + kept : 0;
+
+    // The key first, so that even a refused request says which key it had.
+    r.key_count = key.count;
+    r.key = key.first;
+    if (key.bad_escape) {
+        r.url.clear();
+        return refuse(r, Route::Status::bad_request, "invalid percent-encoding in key");
     }
 
-    const std::size_t qpos = cleaned.find('?');
-    const std::string_view path = std::string_view(cleaned).substr(0, qpos);
+    // r.url becomes prefix + the query already in place after it.
+    auto finish_url = [&](std::string_view prefix) {
+        if (with_query) {
+            // prefix is never longer than the path: a leftward move, or none.
+            if (prefix.size() != path.size())
+                std::memmove(r.url.data() + prefix.size(), r.url.data() + path.size(), query_len);
+            r.url[prefix.size()] = '?';
+        }
+        std::memcpy(r.url.data(), prefix.data(), prefix.size());
+        r.url.resize(prefix.size() + query_len);
+    };
+
     const std::size_t seg_end = path.find('/', 1);
     const std::string_view first_segment = path.substr(1, seg_end == std::string_view::npos ? path.npos : seg_end - 1);
 
@@ -226,61 +376,59 @@ Route route_request(const RouteConfig& config, const Registry& registry, std::st
         switch (s) {
             case RouteSource::path: {
                 if (first_segment.empty()) break;
-                const Camera* cam = registry.find(first_segment);
-                if (cam == nullptr) break;
-                std::string rest(path.substr(1 + first_segment.size()));
-                if (rest.empty()) rest = "/";
-                if (qpos != std::string::npos) rest.append(cleaned, qpos, std::string::npos);
-                r.camera = cam;
-                r.url = std::move(rest);
-                return r;
+                const Camera* cam_found = registry.find(first_segment);
+                if (cam_found == nullptr) break;
+                std::string_view rest = path.substr(1 + first_segment.size());
+                finish_url(rest.empty() ? std::string_view("/") : rest);
+                r.camera = cam_found;
+                return;
             }
             case RouteSource::host: {
                 if (config.host_suffix.empty() || host.empty()) break;
-                std::string_view suffix_raw = config.host_suffix;
-                while (!suffix_raw.empty() && suffix_raw.front() == '.') suffix_raw.remove_prefix(1);
-                while (!suffix_raw.empty() && suffix_raw.back() == '.') suffix_raw.remove_suffix(1);
-                if (suffix_raw.empty()) break;
-                const std::string suffix = to_lower(suffix_raw);
-                const std::string h = normalize_host(host);
-                if (h.size() <= suffix.size() + 1 || h.compare(h.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+                std::string_view suffix = config.host_suffix;
+                while (!suffix.empty() && suffix.front() == '.') suffix.remove_prefix(1);
+                while (!suffix.empty() && suffix.back() == '.') suffix.remove_suffix(1);
+                if (suffix.empty()) break;
+                const std::string_view h = host_name(host);
+                if (h.size() <= suffix.size() + 1 || !iequal(h.substr(h.size() - suffix.size()), suffix) ||
                     h[h.size() - suffix.size() - 1] != '.')
                     break;
-                r.url = cleaned;
-                return named(std::move(r), registry, std::string_view(h).substr(0, h.size() - suffix.size() - 1));
+                // The label, lower-cased: at most kMaxHostLength bytes.
+                char label[kMaxHostLength];
+                const std::size_t label_len = h.size() - suffix.size() - 1;
+                for (std::size_t i = 0; i < label_len; ++i) label[i] = lower(h[i]);
+                finish_url(path);
+                return named(r, registry, std::string_view(label, label_len));
             }
             case RouteSource::query: {
-                if (cam_values.empty()) break;
-                if (cam_bad_escape)
-                    return refuse(std::move(r), Route::Status::bad_request,
-                                  "invalid percent-encoding in " + config.query_param + " parameter");
-                if (cam_values.size() > 1)
-                    return refuse(std::move(r), Route::Status::bad_request,
-                                  "more than one " + config.query_param + " parameter");
-                r.url = cleaned;
-                return named(std::move(r), registry, cam_values.front());
+                if (cam.count == 0) break;
+                if (cam.bad_escape || cam.count > 1) {
+                    r.url.clear();
+                    refuse(r, Route::Status::bad_request,
+                           cam.bad_escape ? "invalid percent-encoding in " : "more than one ");
+                    r.reason.append(config.query_param).append(" parameter");
+                    return;
+                }
+                finish_url(path);
+                return named(r, registry, cam.first);
             }
         }
     }
 
+    finish_url(path);
     if (!registry.default_camera.empty()) {
-        if (const Camera* cam = registry.find(registry.default_camera)) {
-            r.camera = cam;
-            r.url = std::move(cleaned);
-            return r;
+        if (const Camera* cam_found = registry.find(registry.default_camera)) {
+            r.camera = cam_found;
+            return;
         }
     }
-
-    bool use_path = false;
-    for (RouteSource s : config.order) use_path |= s == RouteSource::path;
-    r.url = cleaned;
     if (use_path && !first_segment.empty()) {
-        if (!valid_camera_id(first_segment))
-            return refuse(std::move(r), Route::Status::bad_request, "invalid camera id");
-        return refuse(std::move(r), Route::Status::unknown_camera,
-                      "camera " + std::string(first_segment) + " is not registered");
+        if (!valid_camera_id(first_segment)) return refuse(r, Route::Status::bad_request, "invalid camera id");
+        refuse(r, Route::Status::unknown_camera, "camera ");
+        r.reason.append(first_segment).append(" is not registered");
+        return;
     }
-    return refuse(std::move(r), Route::Status::unknown_camera, "no camera named and no default camera");
+    refuse(r, Route::Status::unknown_camera, "no camera named and no default camera");
 }
 
 }  // namespace camrelay

@@ -31,6 +31,7 @@
 // that is not valid percent-encoding (or decodes to NUL) is a bad_request.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +71,29 @@ struct Route {
 // a bad_request; so is a Host over kMaxHostLength or with such bytes.
 Route route_request(const RouteConfig& config, const Registry& registry,
                     std::string_view url, std::string_view host);
+
+// What route_request computes, in the form Relay::decide uses on every
+// request: the key is a view, into the request URL when it needed no
+// percent-decoding (the usual case: keys never need it), else into
+// key_buffer; and the strings keep their capacity when the object is
+// reused. Not copyable: `key` may point into the object itself.
+struct RouteResult {
+    Route::Status status = Route::Status::ok;
+    std::string reason;
+    const Camera* camera = nullptr;
+    std::string url;
+    std::string_view key;  // valid while the request URL and this object are
+    int key_count = 0;
+    std::string key_buffer;  // scratch for a decoded key
+    std::string cam_buffer;  // scratch for a decoded camera parameter
+
+    RouteResult() = default;
+    RouteResult(const RouteResult&) = delete;
+    RouteResult& operator=(const RouteResult&) = delete;
+};
+// route_request into `out`, with the same results; one pass over the query.
+void route_request(const RouteConfig& config, const Registry& registry,
+                   std::string_view url, std::string_view host, RouteResult& out);
 
 // Remove every parameter called `name` (compared after percent-decoding the
 // parameter name) from the query of `url`; append their percent-decoded
