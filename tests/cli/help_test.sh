@@ -121,4 +121,20 @@ if [[ -n ${MAN_PAGE:-} ]]; then
     [[ -s $MAN_PAGE ]] && grep -q '^\.TH' "$MAN_PAGE" || fail "the built man page $MAN_PAGE is missing or not troff"
 fi
 
+# Commands carried out by another installed program: the program gets the
+# arguments as given, and a missing one is an I/O error naming its package.
+stand_in=$(mktemp /tmp/camrelay-stand-in.XXXXXX)
+printf '#!/bin/sh\necho "stand-in: $*"\n' >"$stand_in"
+chmod 755 "$stand_in"
+CAMRELAY_TUNNEL_PROGRAM=$stand_in run tunnel --relay cam@relay --listen 20001
+expect_rc 0 "tunnel through its program"
+expect_out "stand-in: --relay cam@relay --listen 20001"
+CAMRELAY_SETUP_PROGRAM=$stand_in run --config /etc/x setup --no-firewall
+expect_rc 0 "setup through its program"
+expect_out "stand-in: --config /etc/x --no-firewall"
+rm -f "$stand_in"
+CAMRELAY_TUNNEL_PROGRAM=/nonexistent/camrelay-tunnel run tunnel --help
+expect_rc 5 "tunnel without its program"
+expect_err_has "is the camrelay-tunnel package installed?"
+
 finish

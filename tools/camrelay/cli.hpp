@@ -46,6 +46,18 @@ private:
 [[noreturn]] void fail_refused(const std::string& message);
 [[noreturn]] void fail_io(const std::string& message);
 
+// A command carried out by another installed program (external.cpp).
+struct ExternalProgram {
+    const char* program;       // absolute path of the installed program
+    const char* override_env;  // environment variable naming another one (tests)
+    const char* package;       // Debian package that installs it, for the error
+    bool passes_config;        // pass --config DIR on when it was given
+};
+// Replaces the process with the program and ARGS; returns only by failing
+// (exit 5).
+[[noreturn]] void exec_external(const ExternalProgram& external, const std::optional<std::string>& config_dir,
+                               std::span<const std::string> args);
+
 // One option of one command. A flag has an empty value_name.
 struct Option {
     std::string_view name;        // "--port"

@@ -15,6 +15,16 @@ namespace camrelay::cli {
 // tools/setup/setup_command.cpp: execs the relay setup program.
 int run_setup(const std::optional<std::string>& config_dir, std::span<const std::string> args);
 
+#ifndef CAMRELAY_TUNNEL_SCRIPT
+#define CAMRELAY_TUNNEL_SCRIPT "/usr/bin/camrelay-tunnel"
+#endif
+// `camrelay tunnel ARGS...`: the camera side of a tunnel, camrelay-tunnel(1).
+// It takes no --config: its own --config names a tunnel configuration file.
+int run_tunnel(std::span<const std::string> args) {
+    static constexpr ExternalProgram kTunnel{CAMRELAY_TUNNEL_SCRIPT, "CAMRELAY_TUNNEL_PROGRAM", "camrelay-tunnel", false};
+    exec_external(kTunnel, std::nullopt, args);
+}
+
 namespace {
 
 constexpr std::string_view kExitStatusHelp =
@@ -48,6 +58,7 @@ std::string main_help(const std::vector<CommandGroup>& groups) {
     }
     text += format_table(rows);
     text += "  setup  turn this server into a working relay (camrelay setup --help)\n";
+    text += "  tunnel keep a camera's tunnel to a relay up (camrelay tunnel --help)\n";
     text +=
         "\n"
         "Global options:\n"
@@ -154,6 +165,7 @@ int run(std::span<const std::string> args, HelpHint& hint) {
     }
 
     if (args[next] == "setup") return run_setup(explicit_config, args.subspan(next + 1));
+    if (args[next] == "tunnel") return run_tunnel(args.subspan(next + 1));
 
     const CommandGroup* group = find_group(groups, args[next]);
     if (group == nullptr) fail_usage("unknown command '" + args[next] + "'");
