@@ -7,7 +7,6 @@
 #include "../io/clock.hpp"
 #include "../measure/process_usage.hpp"
 #include "../measure/stream_checker.hpp"
-#include "../protocol/close_code.hpp"
 #include "run_modes.hpp"
 #include "viewer.hpp"
 
@@ -127,7 +126,6 @@ private:
                 if (c.code) why += " (code " + std::to_string(*c.code) + (c.reason.empty() ? "" : " " + c.reason) + ")";
                 note_error(v.url().text + ": dropped: " + why);
             }
-            if (closing_ && all_ended()) loop_.stop();
         };
     }
 
@@ -172,20 +170,15 @@ private:
         if (result_.tally.messages == 0 && result_.connected > 0) note_error("no stream message arrived");
     }
 
-    bool all_ended() const {
-        return std::all_of(viewers_.begin(), viewers_.end(), [](const auto& lv) {
-            return lv->viewer.ended() || lv->viewer.state() == Viewer::State::idle;
-        });
-    }
-
     void close_all() {
         closing_ = true;
+        std::vector<Viewer*> all;
         for (auto& lv : viewers_) {
             if (lv->upstream_timer) loop_.cancel(*lv->upstream_timer);
             lv->upstream_timer.reset();
-            if (lv->viewer.is_open()) lv->viewer.connection().close(ws::close_code::normal, "done");
+            all.push_back(&lv->viewer);
         }
-        if (!all_ended()) loop_.run(monotonic_ns() + WsConnection::kCloseTimeoutNs + 500'000'000);
+        close_viewers(loop_, all);
     }
 
     const RunOptions& o_;

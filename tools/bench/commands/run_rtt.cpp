@@ -3,7 +3,6 @@
 
 #include "../io/clock.hpp"
 #include "../measure/bench_message.hpp"
-#include "../protocol/close_code.hpp"
 #include "run_modes.hpp"
 #include "viewer.hpp"
 
@@ -78,11 +77,7 @@ RttResult run_rtt(const RunOptions& o, const ws::Url& url) {
     if (!loop.run(deadline) && !done) {
         finish("timed out after " + std::to_string(r.completed) + " of " + std::to_string(o.count) + " round trips");
     }
-    if (viewer.is_open()) {
-        viewer.connection().close(ws::close_code::normal, "done");
-        viewer.on_end = [&](Viewer&) { loop.stop(); };
-        loop.run(monotonic_ns() + WsConnection::kCloseTimeoutNs + 500'000'000);
-    }
+    close_viewers(loop, {&viewer});
     return r;
 }
 

@@ -1,7 +1,6 @@
 // camrelay-bench: stream mode.
 #include "../io/clock.hpp"
 #include "../measure/stream_checker.hpp"
-#include "../protocol/close_code.hpp"
 #include "run_modes.hpp"
 #include "viewer.hpp"
 
@@ -64,11 +63,7 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url) {
     }
     if (r.seconds == 0 && first_ns != 0) r.seconds = static_cast<double>(monotonic_ns() - first_ns) / 1e9;
     r.tally = checker.tally();
-    if (viewer.is_open()) {
-        viewer.connection().close(ws::close_code::normal, "done");
-        viewer.on_end = [&](Viewer&) { loop.stop(); };
-        loop.run(monotonic_ns() + WsConnection::kCloseTimeoutNs + 500'000'000);
-    }
+    close_viewers(loop, {&viewer});
     return r;
 }
 

@@ -1,7 +1,10 @@
 // camrelay-bench: one viewer.
 #include "viewer.hpp"
 
+#include <algorithm>
+
 #include "../io/clock.hpp"
+#include "../protocol/close_code.hpp"
 
 namespace camrelay::bench {
 
@@ -38,6 +41,20 @@ void Viewer::on_closed(WsConnection&, const CloseInfo& info) {
     state_ = State::closed;
     close_info_ = info;
     if (on_end) on_end(*this);
+}
+
+void close_viewers(EventLoop& loop, const std::vector<Viewer*>& viewers) {
+    auto all_ended = [&viewers] {
+        return std::all_of(viewers.begin(), viewers.end(),
+                           [](const Viewer* v) { return v->ended() || v->state() == Viewer::State::idle; });
+    };
+    for (Viewer* v : viewers) {
+        v->on_end = [&](Viewer&) {
+            if (all_ended()) loop.stop();
+        };
+        if (v->is_open()) v->connection().close(ws::close_code::normal, "done");
+    }
+    if (!all_ended()) loop.run(monotonic_ns() + WsConnection::kCloseTimeoutNs + 500'000'000);
 }
 
 }  // namespace camrelay::bench

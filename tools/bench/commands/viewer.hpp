@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "../io/event_loop.hpp"
 #include "../io/ws_connection.hpp"
@@ -56,5 +57,9 @@ private:
     CloseInfo close_info_;
     std::uint64_t opened_ns_ = 0;
 };
+
+// Closes every open viewer (1000, "done") and runs the loop until all have
+// ended or the closing handshake timed out. Replaces their on_end.
+void close_viewers(EventLoop& loop, const std::vector<Viewer*>& viewers);
 
 }  // namespace camrelay::bench

@@ -20,10 +20,10 @@ namespace {
 constexpr std::size_t kReadChunk = 256 * 1024;
 constexpr int kReadsPerEvent = 8;  // then let the other connections run
 
-// One read buffer for every connection: the loop is single-threaded and a
-// buffer is fully parsed before the next read.
+// One read buffer for every connection of a thread: an event loop runs on
+// one thread and a buffer is fully parsed before the next read.
 std::vector<std::uint8_t>& read_buffer() {
-    static std::vector<std::uint8_t> buffer(kReadChunk);
+    thread_local std::vector<std::uint8_t> buffer(kReadChunk);
     return buffer;
 }
 
