@@ -52,8 +52,7 @@ rm -f "$BUILD_DIR.configure.log" "$BUILD_DIR.build.log"
 # Work files live under the build tree: sshd's StrictModes refuses key files
 # below a world-writable directory such as /tmp.
 mkdir -p "$BUILD_DIR/bench-run"
-export TMPDIR=$BUILD_DIR/bench-run
-source "$top/tests/bench/lib.sh"
+TMPDIR=$BUILD_DIR/bench-run source "$top/tests/bench/lib.sh"
 chmod 0755 "$TMP"
 for tool in varnishd jq; do command -v "$tool" >/dev/null || fail "$tool is not installed"; done
 

@@ -71,23 +71,7 @@ public:
         measuring_ = false;
         const std::uint64_t end = monotonic_ns();
         result_.seconds = static_cast<double>(end - window_start) / 1e9;
-        if (before) {
-            ProcessSample at_end = sample_processes(o_.relay_pids);
-            peak_rss = std::max(peak_rss, at_end.rss_kib);
-            RelayUsage usage;
-            usage.pids = o_.relay_pids;
-            usage.processes = at_end.processes;
-            const double cpu_s = static_cast<double>(at_end.cpu_ticks - std::min(at_end.cpu_ticks, at_start->cpu_ticks)) /
-                                 static_cast<double>(ticks_per_second());
-            usage.cpu_percent = result_.seconds > 0 ? 100.0 * cpu_s / result_.seconds : 0;
-            usage.rss_before_kib = before->rss_kib;
-            usage.rss_peak_kib = peak_rss;
-            if (result_.connected > 0) {
-                usage.rss_per_viewer_kib = static_cast<double>(peak_rss - std::min(peak_rss, before->rss_kib)) /
-                                           static_cast<double>(result_.connected);
-            }
-            result_.relay = usage;
-        }
+        if (before) result_.relay = relay_usage(*before, *at_start, sample_processes(o_.relay_pids), peak_rss);
 
         collect(end);
         close_all();
@@ -95,6 +79,24 @@ public:
     }
 
 private:
+    // CPU over the window, memory from before connecting to the peak.
+    RelayUsage relay_usage(const ProcessSample& before, const ProcessSample& window_start,
+                           const ProcessSample& window_end, std::uint64_t peak_rss) const {
+        RelayUsage usage;
+        usage.pids = o_.relay_pids;
+        usage.processes = window_end.processes;
+        const std::uint64_t ticks = window_end.cpu_ticks - std::min(window_end.cpu_ticks, window_start.cpu_ticks);
+        const double cpu_s = static_cast<double>(ticks) / static_cast<double>(ticks_per_second());
+        usage.cpu_percent = result_.seconds > 0 ? 100.0 * cpu_s / result_.seconds : 0;
+        usage.rss_before_kib = before.rss_kib;
+        usage.rss_peak_kib = std::max(peak_rss, window_end.rss_kib);
+        if (result_.connected > 0) {
+            usage.rss_per_viewer_kib = static_cast<double>(usage.rss_peak_kib - std::min(usage.rss_peak_kib, before.rss_kib)) /
+                                       static_cast<double>(result_.connected);
+        }
+        return usage;
+    }
+
     void hook(LoadViewer& lv) {
         lv.viewer.on_open = [this, &lv](Viewer& v) {
             ++result_.connected;
