@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <string>
@@ -64,6 +65,9 @@ struct vmod_camrelay_relay {
     // VCL owns them: it deletes them itself when it is discarded.
     std::vector<VCL_BACKEND> backends;
     std::vector<std::string> backend_names;  // "relay.cam1", same order
+    // Each camera's slot in viewer_counter(), same order: looked up once
+    // here so that requests count viewers without its lock.
+    std::vector<camrelay::ViewerCounter::Slot*> viewer_slots;
     struct VSC_camrelay* vsc = nullptr;
     struct vsc_seg* vsc_seg = nullptr;
     // Linked list of the relay objects of one VCL.
@@ -82,19 +86,23 @@ camrelay::ViewerCounter& viewer_counter() {
     return counter;
 }
 
-const char* ws_copy(VRT_CTX, std::string_view s) {
-    // "" is a valid static string: never hand NULL to VCL.
-    if (s.empty())
-        return "";
-    char* p = static_cast<char*>(WS_Alloc(ctx->ws, static_cast<unsigned>(s.size() + 1)));
-    if (p == nullptr) {
-        VRT_fail(ctx, "%s: out of workspace", kPrefix);
-        return "";
-    }
-    std::memcpy(p, s.data(), s.size());
-    p[s.size()] = '\0';
-    return p;
+// Copies `s` with its NUL to `p`; returns `p`, and sets `p` past the copy.
+const char* put(char*& p, const std::string& s) {
+    char* start = p;
+    std::memcpy(p, s.c_str(), s.size() + 1);
+    p += s.size() + 1;
+    return start;
 }
+
+// The decision of the current worker thread: decide() refills it, so its
+// strings keep their capacity and a request allocates nothing for them.
+// Everything VCL may read later is copied to the workspace.
+camrelay::Decision& thread_decision() {
+    thread_local camrelay::Decision d;
+    return d;
+}
+// A URL buffer larger than this is not kept for the next request.
+constexpr std::size_t kKeptUrlCapacity = 2048;
 
 bool check_obj(VRT_CTX, const vmod_camrelay_relay* obj) {
     CHECK_OBJ_NOTNULL(ctx, VRT_CTX_MAGIC);
@@ -161,18 +169,15 @@ struct task_state {
     const char* key_for_log;
     const camrelay::Camera* camera;  // routed camera, or null
     std::size_t index;               // its index in the registry
-    bool holds_viewer;               // counted in viewer_counter()
+    bool holds_viewer;               // counted in viewer_slot
+    camrelay::ViewerCounter::Slot* viewer_slot;
 };
 
 void release_viewer(task_state* st) noexcept {
-    if (!st->holds_viewer || st->camera == nullptr)
+    if (!st->holds_viewer || st->viewer_slot == nullptr)
         return;
     st->holds_viewer = false;
-    try {
-        viewer_counter().release(st->camera->id);
-    } catch (...) {
-        // release() only erases from a map; nothing to report from a fini.
-    }
+    camrelay::ViewerCounter::release(*st->viewer_slot);
     if (st->obj != nullptr && st->obj->vsc != nullptr)
         __atomic_sub_fetch(&st->obj->vsc->viewers, 1, __ATOMIC_RELAXED);
 }
@@ -229,6 +234,7 @@ task_state* get_task(VRT_CTX, vmod_camrelay_relay* obj, bool create) {
     st->camera = nullptr;
     st->index = 0;
     st->holds_viewer = false;
+    st->viewer_slot = nullptr;
     priv->priv = st;
     priv->len = sizeof(task_state);
     priv->methods = task_methods;
@@ -240,12 +246,14 @@ const task_state* decided_task(VRT_CTX, vmod_camrelay_relay* obj) {
     return (st != nullptr && st->decided) ? st : nullptr;
 }
 
+// The index of `cam` in the registry (cameras.size() if it is not one of
+// them): decide() and find() return the registry's own cameras.
 std::size_t camera_index(const vmod_camrelay_relay* obj, const camrelay::Camera* cam) {
     const auto& cams = obj->relay->registry().cameras;
-    for (std::size_t i = 0; i < cams.size(); i++)
-        if (&cams[i] == cam)
-            return i;
-    return cams.size();
+    std::less<const camrelay::Camera*> before;  // a total order, unlike <
+    if (cam == nullptr || before(cam, cams.data()) || !before(cam, cams.data() + cams.size()))
+        return cams.size();
+    return static_cast<std::size_t>(cam - cams.data());
 }
 
 const camrelay::Camera* find_camera(VRT_CTX, vmod_camrelay_relay* obj, VCL_STRING id,
@@ -489,6 +497,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
             if (be == nullptr)
                 return false;  // already VRT_fail()ed; the VCL discards what we made
             obj->backends.push_back(be);
+            obj->viewer_slots.push_back(&viewer_counter().slot(cam.id));
         }
 
         obj->vsc = VSC_camrelay_New(nullptr, &obj->vsc_seg, "%s.%s", VCL_Name(ctx->vcl), vcl_name);
@@ -546,28 +555,32 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         if (!http_GetHdr(ctx->http_req, H_Host, &host))
             host = nullptr;
         const auto now = static_cast<std::int64_t>(ctx->now);
-        camrelay::Decision d = obj->relay->decide(url != nullptr ? url : "",
-                                                  host != nullptr ? host : "", now, key != 0);
+        camrelay::Decision& d = thread_decision();
+        obj->relay->decide(d, url != nullptr ? url : "", host != nullptr ? host : "", now, key != 0);
         std::size_t index = 0;
+        camrelay::ViewerCounter::Slot* slot = nullptr;
         if (d.camera != nullptr) {
             index = camera_index(obj, d.camera);
-            if (index >= obj->backends.size())
+            if (index >= obj->backends.size() || index >= obj->viewer_slots.size())
                 throw std::logic_error("routed camera not in the registry");
+            slot = obj->viewer_slots[index];
         }
         bool holds = false;
         if (d.allowed() && d.camera != nullptr) {
             if (obj->check_tunnel && !obj->listen->up(d.camera->tunnel)) {
                 d.outcome = Outcome::offline;
-                d.reason = "camera " + d.camera->id + " is offline (its tunnel is not connected)";
+                d.reason.assign("camera ").append(d.camera->id).append(" is offline (its tunnel is not connected)");
             } else if (viewer) {
-                if (viewer_counter().try_acquire(d.camera->id, d.camera->max_viewers)) {
+                if (camrelay::ViewerCounter::try_acquire(*slot, d.camera->max_viewers)) {
                     holds = true;
                 } else {
                     d.outcome = Outcome::too_many_viewers;
-                    d.reason = "camera " + d.camera->id + " already has " +
-                               std::to_string(d.camera->max_viewers) +
-                               (d.camera->max_viewers == 1 ? " viewer" : " viewers") +
-                               ", its maximum";
+                    d.reason.assign("camera ")
+                        .append(d.camera->id)
+                        .append(" already has ")
+                        .append(std::to_string(d.camera->max_viewers))
+                        .append(d.camera->max_viewers == 1 ? " viewer" : " viewers")
+                        .append(", its maximum");
                 }
             }
         }
@@ -577,12 +590,23 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         st->status = camrelay::http_status(d.outcome);
         st->camera = d.camera;
         st->index = index;
-        st->outcome_name = ws_copy(ctx, camrelay::to_string(d.outcome));
-        st->reason = ws_copy(ctx, d.reason);
-        st->url = ws_copy(ctx, d.url);
-        st->key_for_log = ws_copy(ctx, d.key_for_log);
+        st->outcome_name = camrelay::outcome_name(d.outcome);  // static storage
+        // reason, url and key_for_log in one workspace allocation.
+        const std::size_t need = d.reason.size() + d.url.size() + d.key_for_log.size() + 3;
+        char* p = static_cast<char*>(WS_Alloc(ctx->ws, static_cast<unsigned>(need)));
+        if (p == nullptr) {
+            VRT_fail(ctx, "%s: out of workspace", kPrefix);
+            st->reason = st->url = st->key_for_log = "";
+        } else {
+            st->reason = put(p, d.reason);
+            st->url = put(p, d.url);
+            st->key_for_log = put(p, d.key_for_log);
+        }
+        if (d.url.capacity() > kKeptUrlCapacity)
+            std::string().swap(d.url);
         if (holds) {
             st->holds_viewer = true;
+            st->viewer_slot = slot;
             if (obj->vsc != nullptr)
                 __atomic_add_fetch(&obj->vsc->viewers, 1, __ATOMIC_RELAXED);
         }
@@ -593,7 +617,7 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         VSLb(ctx->vsl, SLT_VCL_Log, "%s %s: %s %d camera=%s viewers=%u key=%s reason=\"%s\"",
              kPrefix, obj->vcl_name.c_str(), st->outcome_name, st->status,
              d.camera != nullptr ? d.camera->id.c_str() : "-",
-             d.camera != nullptr ? viewer_counter().live(d.camera->id) : 0u,
+             slot != nullptr ? camrelay::ViewerCounter::live(*slot) : 0u,
              *st->key_for_log != '\0' ? st->key_for_log : "-", st->reason);
         return st->outcome_name;
     });
@@ -676,10 +700,11 @@ VCL_INT vmod_relay_viewers(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING 
     if (!check_obj(ctx, obj))
         return 0;
     return guard(ctx, "viewers()", static_cast<VCL_INT>(0), [&]() -> VCL_INT {
-        const camrelay::Camera* cam = find_camera(ctx, obj, camera, nullptr);
-        if (cam == nullptr)
+        std::size_t index = 0;
+        const camrelay::Camera* cam = find_camera(ctx, obj, camera, &index);
+        if (cam == nullptr || index >= obj->viewer_slots.size())
             return 0;
-        return static_cast<VCL_INT>(viewer_counter().live(cam->id));
+        return static_cast<VCL_INT>(camrelay::ViewerCounter::live(*obj->viewer_slots[index]));
     });
 }
 

@@ -73,6 +73,7 @@ TEST(Outcomes, NamesStatusesAndVerdictMapping) {
     std::set<std::string_view> names;
     for (const auto& [o, expect] : table) {
         EXPECT_EQ(to_string(o), expect.first);
+        EXPECT_STREQ(outcome_name(o), expect.first);  // the VMOD hands it to VCL as is
         EXPECT_EQ(http_status(o), expect.second) << expect.first;
         names.insert(to_string(o));
     }
@@ -258,5 +259,46 @@ TEST(ViewerCounter, NeverExceedsTheLimitUnderContention) {
         });
     for (auto& th : threads) th.join();
     EXPECT_EQ(over.load(), 0);
+    EXPECT_EQ(v.live("cam1"), 0u);
+}
+
+TEST(ViewerCounter, SlotsAreStableAndShareTheCount) {
+    ViewerCounter v;
+    ViewerCounter::Slot& cam1 = v.slot("cam1");
+    for (int i = 0; i < 100; ++i) v.slot("other" + std::to_string(i));  // the map grows; cam1 stays put
+    EXPECT_EQ(&v.slot("cam1"), &cam1);
+    EXPECT_NE(&v.slot("cam2"), &cam1);
+    EXPECT_TRUE(ViewerCounter::try_acquire(cam1, 2));
+    EXPECT_TRUE(v.try_acquire("cam1", 2));
+    EXPECT_FALSE(ViewerCounter::try_acquire(cam1, 2));
+    EXPECT_EQ(v.live("cam1"), 2u);
+    EXPECT_EQ(ViewerCounter::live(cam1), 2u);
+    v.release("cam1");
+    ViewerCounter::release(cam1);
+    ViewerCounter::release(cam1);  // one too many: stays at zero
+    EXPECT_EQ(ViewerCounter::live(cam1), 0u);
+    EXPECT_FALSE(ViewerCounter::try_acquire(cam1, 0));
+    EXPECT_EQ(v.live("cam1"), 0u);
+}
+
+TEST(ViewerCounter, SlotsNeverExceedTheLimitUnderContention) {
+    ViewerCounter v;
+    ViewerCounter::Slot& slot = v.slot("cam1");
+    std::atomic<int> over{0};
+    std::atomic<int> admitted{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 5000; ++i) {
+                if (ViewerCounter::try_acquire(slot, 3)) {
+                    ++admitted;
+                    if (ViewerCounter::live(slot) > 3) ++over;
+                    ViewerCounter::release(slot);
+                }
+            }
+        });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(over.load(), 0);
+    EXPECT_GT(admitted.load(), 0);
     EXPECT_EQ(v.live("cam1"), 0u);
 }

@@ -5,7 +5,9 @@
 
 namespace camrelay {
 
-std::string_view to_string(Outcome o) {
+std::string_view to_string(Outcome o) { return outcome_name(o); }
+
+const char* outcome_name(Outcome o) {
     switch (o) {
         case Outcome::allowed: return "allowed";
         case Outcome::bad_request: return "bad_request";
@@ -123,29 +125,40 @@ void Relay::decide(Decision& d, std::string_view url, std::string_view host, std
     outcome(from_key_verdict(v), key_reason(v));
 }
 
-bool ViewerCounter::try_acquire(const std::string& camera, unsigned max) {
+ViewerCounter::Slot& ViewerCounter::slot(std::string_view camera) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = live_.find(camera);
-    unsigned n = it == live_.end() ? 0 : it->second;
-    if (n >= max) return false;
-    if (it == live_.end())
-        live_.emplace(camera, 1);
-    else
-        ++it->second;
+    auto it = slots_.find(camera);
+    if (it == slots_.end()) it = slots_.try_emplace(std::string(camera), 0u).first;
+    return it->second;
+}
+
+bool ViewerCounter::try_acquire(Slot& slot, unsigned max) {
+    unsigned n = slot.load(std::memory_order_relaxed);
+    do {
+        if (n >= max) return false;
+    } while (!slot.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel, std::memory_order_relaxed));
     return true;
 }
 
+void ViewerCounter::release(Slot& slot) {
+    unsigned n = slot.load(std::memory_order_relaxed);
+    do {
+        if (n == 0) return;  // unbalanced release: never go below zero
+    } while (!slot.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel, std::memory_order_relaxed));
+}
+
+bool ViewerCounter::try_acquire(const std::string& camera, unsigned max) { return try_acquire(slot(camera), max); }
+
 void ViewerCounter::release(const std::string& camera) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = live_.find(camera);
-    if (it == live_.end()) return;  // unbalanced release: never go below zero
-    if (--it->second == 0) live_.erase(it);
+    auto it = slots_.find(camera);
+    if (it != slots_.end()) release(it->second);
 }
 
 unsigned ViewerCounter::live(const std::string& camera) const {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = live_.find(camera);
-    return it == live_.end() ? 0 : it->second;
+    auto it = slots_.find(camera);
+    return it == slots_.end() ? 0 : live(it->second);
 }
 
 }  // namespace camrelay

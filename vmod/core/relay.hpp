@@ -2,6 +2,7 @@
 // types. Route the request, check its key, and say what to answer.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,6 +34,7 @@ enum class Outcome {
 };
 inline constexpr int kOutcomeCount = 12;
 std::string_view to_string(Outcome o);  // "allowed", "bad_request", ..., "key_missing", ...
+const char* outcome_name(Outcome o);    // the same as a C string with static storage
 int http_status(Outcome o);             // 200 for allowed
 Outcome from_key_verdict(KeyVerdict v);
 
@@ -83,14 +85,25 @@ private:
 // process so that a VCL reload does not reset the count of open pipes.
 class ViewerCounter {
 public:
-    // True and counted if fewer than `max` viewers are live for `camera`.
+    // One camera's count. A slot lives as long as the counter (never
+    // erased), so a caller may look its cameras' slots up once and then
+    // count without the lock (the VMOD does, per VCL load).
+    using Slot = std::atomic<unsigned>;
+    Slot& slot(std::string_view camera);
+    // True and counted if fewer than `max` viewers are live.
+    static bool try_acquire(Slot& slot, unsigned max);
+    // Never goes below zero.
+    static void release(Slot& slot);
+    static unsigned live(const Slot& slot) { return slot.load(std::memory_order_relaxed); }
+
+    // The same by camera id.
     bool try_acquire(const std::string& camera, unsigned max);
     void release(const std::string& camera);
     unsigned live(const std::string& camera) const;
 
 private:
     mutable std::mutex mutex_;
-    std::map<std::string, unsigned, std::less<>> live_;
+    std::map<std::string, Slot, std::less<>> slots_;  // map nodes never move
 };
 
 }  // namespace camrelay
