@@ -48,10 +48,18 @@ for f in "$SESSION" "$SETUP" "$PROBE" "$CAMRELAY"; do
 	[ -x "$f" ] || die "$f is not built"
 done
 
-# The test directory lives under the build tree, not /tmp: sshd's StrictModes
-# refuses an authorized_keys file below a world-writable directory.
-mkdir -p "$BUILD_DIR/tests/tunnel/run"
-T_ROOT=$(mktemp -d "$BUILD_DIR/tests/tunnel/run/$T_NAME.XXXXXX") || die "mktemp"
+# sshd's StrictModes refuses an authorized_keys file below a world-writable
+# directory such as /tmp, and the build tree may well be below one (a CI
+# clone in /tmp). As root the test directory goes under /run, whose every
+# ancestor is root's and 0755; otherwise (tests that need no sshd) under
+# the build tree.
+if [ "$(id -u)" = 0 ]; then
+	T_BASE=/run/camrelay-tests
+else
+	T_BASE=$BUILD_DIR/tests/tunnel/run
+fi
+mkdir -p "$T_BASE" && chmod 0755 "$T_BASE" || die "mkdir $T_BASE"
+T_ROOT=$(mktemp -d "$T_BASE/$T_NAME.XXXXXX") || die "mktemp"
 chmod 0755 "$T_ROOT"
 export CAMRELAY_CONFIG="$T_ROOT/etc"
 export CAMRELAY_SESSION_PROGRAM="$SESSION"
@@ -109,6 +117,7 @@ cleanup() {
 		say "kept $T_ROOT"
 	else
 		rm -rf "$T_ROOT"
+		rmdir "$T_BASE" 2>/dev/null  # when no other test is using it
 	fi
 	[ "$_rc" = 0 ] && [ "$T_FAILED" != 0 ] && _rc=1
 	exit "$_rc"
