@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   # run and test: the data plane, the camera transport, load and browser tests
   varnish varnish-modules varnish-vmod-digest openssh-server openssh-client wrk hitch openssl
-  chromium iproute2 procps psmisc curl ca-certificates
+  chromium iproute2 procps psmisc curl ca-certificates jq shellcheck
   # packaging
   debhelper dpkg-dev fakeroot lintian git
 )
