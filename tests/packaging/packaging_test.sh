@@ -279,7 +279,7 @@ check "setup: daemons running; TLS socket varnish:_hitch 0660; pipe_timeout=30, 
 
 # ----------------------------------------------------------------- camera
 
-node "$here/camera.js" "$CAMERA_PORT" 8 >"$log/camera.out" 2>&1 &
+node "$src/tests/e2e/camera.js" "$CAMERA_PORT" 8 >"$log/camera.out" 2>&1 &
 pids+=($!)
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$CAMERA_PORT" || not_ok "camera: its server did not start"
 
