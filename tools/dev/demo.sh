@@ -20,6 +20,7 @@ check=0
 [ "${SKIP_DEPS:-0}" = 1 ] || "$top/tools/dev/install-deps.sh"
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" --target camrelay camrelay-bench vmod_camrelay >/dev/null
+build=$(cd "$build" && pwd)  # varnishd resolves vmod_path from its own directory
 
 cli=("$build/tools/camrelay/camrelay" --config "$demo/conf")
 bench="$build/tools/bench/camrelay-bench"
