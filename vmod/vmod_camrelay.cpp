@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <charconv>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <new>
 #include <string>
@@ -92,6 +94,15 @@ const char* put(char*& p, const std::string& s) {
     std::memcpy(p, s.c_str(), s.size() + 1);
     p += s.size() + 1;
     return start;
+}
+
+// `v` in decimal, as printf's %d or %u would write it, NUL-terminated.
+template <std::size_t N, class T>
+const char* decimal(char (&buf)[N], T v) {
+    static_assert(N > 11, "room for any 32-bit value");
+    char* end = std::to_chars(buf, buf + N - 1, v).ptr;
+    *end = '\0';
+    return buf;
 }
 
 // The decision of the current worker thread: decide() refills it, so its
@@ -613,12 +624,19 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         count(obj, d.outcome);
 
         // The decision, for varnishlog. Never the key itself: key_for_log is
-        // loggable_key(), with the MAC replaced by '*'.
-        VSLb(ctx->vsl, SLT_VCL_Log, "%s %s: %s %d camera=%s viewers=%u key=%s reason=\"%s\"",
-             kPrefix, obj->vcl_name.c_str(), st->outcome_name, st->status,
-             d.camera != nullptr ? d.camera->id.c_str() : "-",
-             slot != nullptr ? camrelay::ViewerCounter::live(*slot) : 0u,
-             *st->key_for_log != '\0' ? st->key_for_log : "-", st->reason);
+        // loggable_key(), with the MAC replaced by '*'. The text of
+        //   "%s %s: %s %d camera=%s viewers=%u key=%s reason=\"%s\""
+        // as strands: VSLbs copies them (truncating like VSLb) without the
+        // cost of printf formatting.
+        char status_text[16];
+        char viewers_text[16];
+        const char* parts[] = {
+            kPrefix, " ", obj->vcl_name.c_str(), ": ", st->outcome_name, " ",
+            decimal(status_text, st->status), " camera=", d.camera != nullptr ? d.camera->id.c_str() : "-",
+            " viewers=", decimal(viewers_text, slot != nullptr ? camrelay::ViewerCounter::live(*slot) : 0u),
+            " key=", *st->key_for_log != '\0' ? st->key_for_log : "-", " reason=\"", st->reason, "\""};
+        const struct strands line = {static_cast<int>(std::size(parts)), parts};
+        VSLbs(ctx->vsl, SLT_VCL_Log, &line);
         return st->outcome_name;
     });
 }
