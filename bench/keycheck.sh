@@ -11,10 +11,21 @@
 # noise hits all three alike. Reports requests per second and the ratio to
 # nocheck, and the core's per-check cost from core_bench. Writes a section of
 # BENCHMARKS.md.
-#   bench/keycheck.sh [BUILD_DIR]     env: ROUNDS (3), SECONDS_PER_RUN (5), CONNECTIONS (16)
+#   bench/keycheck.sh [BUILD_DIR] [--no-write]
+#   env: ROUNDS (3), SECONDS_PER_RUN (5), CONNECTIONS (16), BENCHMARKS_FILE
+# bench/run.sh runs it at the end.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "${1:-$top/build}" && pwd)
+write=1
+build_arg=
+for arg in "$@"; do
+  case $arg in
+    --no-write) write=0 ;;
+    -*) echo "usage: bench/keycheck.sh [BUILD_DIR] [--no-write]" >&2; exit 2 ;;
+    *) build_arg=$arg ;;
+  esac
+done
+build=$(cd "${build_arg:-$top/build}" && pwd)
 rounds=${ROUNDS:-3}
 secs=${SECONDS_PER_RUN:-5}
 conns=${CONNECTIONS:-16}
@@ -148,6 +159,7 @@ $core}
 <!-- keycheck:end -->"
 echo
 echo "$section"
+[ "$write" = 1 ] || exit 0
 if [ -f "$out" ] && grep -q '^<!-- keycheck:begin' "$out"; then
   awk -v s="$section" '/^<!-- keycheck:begin/ {print s; skip=1; next} /^<!-- keycheck:end/ {skip=0; next} !skip' "$out" >"$out.tmp"
   mv "$out.tmp" "$out"

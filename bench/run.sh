@@ -17,9 +17,11 @@
 # with its ratio to (a) and to (c). Compare ratios within one run: absolute
 # figures move with the machine's load.
 #
-# Usage: bench/run.sh [--no-write]
+# Usage: bench/run.sh [--no-write] [--no-keycheck]
 # Every figure is the median of REPEAT rounds; a round runs each kind of
-# measurement on every path in turn.
+# measurement on every path in turn. At the end bench/keycheck.sh measures
+# what the key check costs and writes its own section (not with
+# --no-keycheck; --no-write is passed on).
 #
 # Environment: BUILD_DIR (default build-bench), REPEAT (3), RTT_COUNT (1000),
 # STREAM_SECONDS (3), LOAD_SECONDS (4), BENCHMARKS_FILE (BENCHMARKS.md).
@@ -34,36 +36,21 @@ LOAD_SECONDS=${LOAD_SECONDS:-4}
 REPEAT=${REPEAT:-3}
 BENCHMARKS_FILE=${BENCHMARKS_FILE:-$top/BENCHMARKS.md}
 write=1
-[ "${1:-}" = "--no-write" ] && write=0
-command_line="bench/run.sh${1:+ $1}"
+keycheck=1
+for arg in "$@"; do
+    case $arg in
+        --no-write) write=0 ;;
+        --no-keycheck) keycheck=0 ;;
+        *) echo "usage: bench/run.sh [--no-write] [--no-keycheck]" >&2; exit 2 ;;
+    esac
+done
+command_line="bench/run.sh${*:+ $*}"
 
-say() { printf 'run.sh: %s\n' "$*" >&2; }
-
-# --- build what is needed
-BENCH=$BUILD_DIR/tools/bench/camrelay-bench
-say "building camrelay-bench in $BUILD_DIR"
-if ! { cmake -S "$top" -B "$BUILD_DIR" >"$BUILD_DIR.configure.log" 2>&1 &&
-       cmake --build "$BUILD_DIR" -j2 --target camrelay-bench >"$BUILD_DIR.build.log" 2>&1; }; then
-    [ -x "$BENCH" ] || { cat "$BUILD_DIR.configure.log" "$BUILD_DIR.build.log" >&2 2>/dev/null; exit 1; }
-    say "the build failed (see $BUILD_DIR.build.log); using the camrelay-bench built before"
-fi
-rm -f "$BUILD_DIR.configure.log" "$BUILD_DIR.build.log"
-
-# Work files live under the build tree: sshd's StrictModes refuses key files
-# below a world-writable directory such as /tmp.
-mkdir -p "$BUILD_DIR/bench-run"
-TMPDIR=$BUILD_DIR/bench-run source "$top/tests/bench/lib.sh"
-chmod 0755 "$TMP"
+BENCH_NAME=run.sh
+source "$top/bench/common.sh"
+bench_build
+bench_workdir
 for tool in varnishd jq; do command -v "$tool" >/dev/null || fail "$tool is not installed"; done
-
-THROWAWAY_USER=
-finish() {
-    cleanup
-    if [ -n "$THROWAWAY_USER" ]; then
-        for _ in $(seq 1 20); do userdel "$THROWAWAY_USER" 2>/dev/null && break; sleep 0.2; done
-    fi
-}
-trap finish EXIT
 
 # --- the camera: echoes, and streams when a viewer asks
 start_camera camera --mode echo
@@ -106,23 +93,6 @@ sub vcl_backend_response {
 sub vcl_deliver {
 }
 VCL
-}
-
-# start_varnish NAME PORT ARGS...: varnishd in the foreground of a background
-# job; sets VARNISH_PID once it answers HTTP.
-start_varnish() {
-    local name=$1 port=$2
-    shift 2
-    varnishd -F -n "$TMP/varnish-$name" -a "127.0.0.1:$port" -j none -s malloc,64m -T none "$@" \
-        >"$TMP/varnishd-$name.log" 2>&1 &
-    VARNISH_PID=$!
-    started $VARNISH_PID
-    for _ in $(seq 1 100); do
-        kill -0 $VARNISH_PID 2>/dev/null || fail "varnishd ($name) died: $(tail -5 "$TMP/varnishd-$name.log")"
-        [ -n "$(ss -Htln "sport = :$port")" ] && return 0
-        sleep 0.1
-    done
-    fail "varnishd ($name) does not listen on $port"
 }
 
 declare -A URL RELAY_PIDS
@@ -296,8 +266,8 @@ report() {
     done
 }
 
-machine="$(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), Linux $(uname -r)"
-versions="$(varnishd -V 2>&1 | head -1 | sed 's/ revision [^)]*//'), $(ssh -V 2>&1 | cut -d, -f1)"
+machine=$(machine_line)
+versions=$(software_line)
 section=$(cat <<MD
 <!-- camrelay-bench:begin (bench/run.sh writes this section; edits inside are lost) -->
 ### Last run: $(date -u '+%Y-%m-%d %H:%M UTC')
@@ -318,23 +288,19 @@ MD
 echo
 echo "$section" | sed '1d;$d'
 if [ "$write" = 1 ]; then
-    if [ ! -f "$BENCHMARKS_FILE" ]; then
-        printf '# camrelay benchmarks\n\nMeasured by `bench/run.sh` with `camrelay-bench` (see tools/bench).\n\n' \
-            >"$BENCHMARKS_FILE"
-    fi
-    if grep -q '^<!-- camrelay-bench:begin' "$BENCHMARKS_FILE"; then
-        printf '%s\n' "$section" >"$TMP/section.md"
-        awk -v section_file="$TMP/section.md" '
-            /^<!-- camrelay-bench:begin/ {
-                while ((getline line < section_file) > 0) print line
-                skipping = 1
-                next
-            }
-            /^<!-- camrelay-bench:end/ { skipping = 0; next }
-            !skipping { print }' "$BENCHMARKS_FILE" >"$TMP/benchmarks.md"
-        cat "$TMP/benchmarks.md" >"$BENCHMARKS_FILE"
-    else
-        printf '%s\n' "$section" >>"$BENCHMARKS_FILE"
-    fi
-    say "wrote the results to $BENCHMARKS_FILE"
+    write_section "$BENCHMARKS_FILE" camrelay-bench "$section"
+fi
+
+# --- what a key check costs, in its own section
+if [ "$keycheck" = 1 ]; then
+    # Our work tree (sshd, tunnels, varnishd) goes first: keycheck.sh runs
+    # its own varnishd, and the machine should be as quiet as for ours.
+    bench_finish
+    trap - EXIT
+    say "bench/keycheck.sh: what the key check costs"
+    keycheck_args=("$BUILD_DIR")
+    [ "$write" = 1 ] || keycheck_args+=(--no-write)
+    cmake --build "$BUILD_DIR" -j2 --target camrelay vmod_camrelay >/dev/null 2>&1 || true
+    BENCHMARKS_FILE=$BENCHMARKS_FILE "$top/bench/keycheck.sh" "${keycheck_args[@]}" ||
+        { status=$?; say "bench/keycheck.sh failed (exit $status); its section is unchanged"; exit "$status"; }
 fi

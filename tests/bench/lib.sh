@@ -23,15 +23,40 @@ tree_of() {
     for child in $(children_of "$1"); do tree_of "$child"; done
 }
 
+# The given processes and all their descendants, each root followed by its
+# tree, from one read of /proc (bench/load.sh runs hundreds of processes).
+trees_of() {
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v roots="$*" '
+        { pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " "); kids[f[2]] = kids[f[2]] " " pid }
+        END {
+            n = split(roots, queue, " ")
+            for (i = 1; i <= n; i++) {
+                if (queue[i] in seen) continue
+                seen[queue[i]] = 1
+                print queue[i]
+                m = split(kids[queue[i]], k, " ")
+                for (j = 1; j <= m; j++) queue[++n] = k[j]
+            }
+        }'
+}
+
+# Stops the last started first (viewers before the relay, tunnels before
+# sshd), waits up to 3 s in all, then kills what is left.
 cleanup() {
-    local pid all=()
-    for pid in "${STARTED_PIDS[@]}"; do all+=($(tree_of "$pid")); done
-    for pid in "${all[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${all[@]}"; do
-        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    local pid i roots=() all=() alive=()
+    for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do roots+=("${STARTED_PIDS[i]}"); done
+    if [ ${#roots[@]} -gt 0 ]; then
+        all=($(trees_of "${roots[@]}"))
+        for pid in "${all[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+        for _ in $(seq 1 30); do
+            alive=()
+            for pid in "${all[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+            [ ${#alive[@]} = 0 ] && break
+            sleep 0.1
+        done
+        for pid in "${alive[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+        for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -1,0 +1,412 @@
+#!/usr/bin/env bash
+# bench/load.sh: many cameras and their viewers through one camrelay relay,
+# all on loopback, and its section of BENCHMARKS.md.
+#
+#   CAMERAS x `camrelay-bench serve` (the cameras), each behind its own
+#   camrelay-tunnel (ssh -R, its own key, registered with `camrelay camera
+#   add --ssh-key`) to one sshd with camrelay's drop-in; one varnishd with
+#   vcl/default.vcl and vmod_camrelay; `camrelay-bench run --mode load` plays
+#   VIEWERS viewers per camera, each getting a MBPS Mbit/s stream of SIZE
+#   messages (and sending 64 B upstream 30 times a second) for SECONDS.
+#
+# Reports failed and dropped connections, lost / out-of-order / corrupt
+# messages, one-way latency, the relay's CPU and memory (varnishd and sshd
+# with their children, from camrelay-bench --relay-pid), and the CPU of
+# everything else on the machine: the load generator (viewers, cameras and
+# their ssh clients) shares the relay's cores, and is reported so that a
+# saturated generator is not mistaken for a slow relay.
+#
+# Usage: bench/load.sh [--no-write] [--tuning]
+#   --tuning   afterwards, the same cameras and tunnels through varnishd
+#              restarted with each parameter set of TUNING below, for
+#              TUNING_SECONDS each: the "Tuning" section's figures.
+# Environment: CAMERAS (100), VIEWERS (2 per camera), MBPS (2), SECONDS
+# (60), SIZE (16K), TUNING_SECONDS (20), BUILD_DIR (build-bench),
+# BENCHMARKS_FILE (BENCHMARKS.md). A short run: CAMERAS=5 SECONDS=5 bench/load.sh --no-write
+# Needs root (sshd, a throwaway account), varnish, openssh-server,
+# openssh-client, jq, and what bench/run.sh needs to build.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+# SECONDS is also bash's clock, which starts counting at the caller's
+# value: read that value from the environment this process started with.
+DURATION=$(tr '\0' '\n' </proc/$$/environ | sed -n 's/^SECONDS=//p')
+DURATION=${DURATION:-60}
+CAMERAS=${CAMERAS:-100}
+VIEWERS=${VIEWERS:-2}
+MBPS=${MBPS:-2}
+SIZE=${SIZE:-16K}
+TUNING_SECONDS=${TUNING_SECONDS:-20}
+BUILD_DIR=${BUILD_DIR:-$top/build-bench}
+BENCHMARKS_FILE=${BENCHMARKS_FILE:-$top/BENCHMARKS.md}
+write=1
+tuning=0
+for arg in "$@"; do
+    case $arg in
+        --no-write) write=0 ;;
+        --tuning) tuning=1 ;;
+        *) echo "usage: bench/load.sh [--no-write] [--tuning]" >&2; exit 2 ;;
+    esac
+done
+for n in CAMERAS VIEWERS DURATION TUNING_SECONDS; do
+    [[ ${!n} =~ ^[1-9][0-9]*$ ]] || { echo "load.sh: $n must be a positive integer" >&2; exit 2; }
+done
+[ "$CAMERAS" -le 5000 ] || { echo "load.sh: at most 5000 cameras (ports 20000-29999)" >&2; exit 2; }
+[[ $MBPS =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "load.sh: MBPS must be a number" >&2; exit 2; }
+TOTAL=$((CAMERAS * VIEWERS))
+command_line="$(printf 'CAMERAS=%s VIEWERS=%s MBPS=%s SECONDS=%s ' "$CAMERAS" "$VIEWERS" "$MBPS" "$DURATION")bench/load.sh${*:+ $*}"
+
+BENCH_NAME=load.sh
+source "$top/bench/common.sh"
+[ "$(id -u)" = 0 ] || { say "needs root (sshd and a throwaway account)"; exit 77; }
+for tool in varnishd varnishstat jq curl ssh /usr/sbin/sshd; do
+    command -v "$tool" >/dev/null || { say "$tool is not installed"; exit 1; }
+done
+
+# Descriptors: varnishd holds two per viewer (viewer, tunnel port), the
+# viewers' process one per viewer, sshd a few per camera.
+want_fds=$((4 * TOTAL + 8 * CAMERAS + 1024))
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$want_fds" ]; then
+    ulimit -n "$want_fds" 2>/dev/null ||
+        { say "ulimit -n $want_fds refused (hard limit $(ulimit -Hn))"; exit 1; }
+fi
+
+bench_build vmod_camrelay camrelay camrelay-session
+bench_workdir
+source "$top/bench/camrelay_path.sh"
+camrelay_path_available || fail "$CAMRELAY_MISSING"
+
+# The parameters `camrelay setup --max-viewers N` gives varnishd
+# (tools/setup/camrelay-setup.in): keep the two in step.
+shipped_params() {
+    local max=$(($1 + 100))
+    [ "$max" -ge 500 ] || max=500
+    echo "-p thread_pools=2 -p thread_pool_min=50 -p thread_pool_max=$max -p pipe_sess_max=$1"
+}
+SHIPPED=$(shipped_params "$TOTAL")
+
+# --- the cameras, their keys and tunnels
+say "starting $CAMERAS cameras"
+CAMERA_PIDS=()
+for i in $(seq 1 "$CAMERAS"); do
+    start_camera "cam$i" --mode echo
+    CAMERA_PIDS+=("$CAMERA_PID")
+    CAMPORT_OF[i]=$CAMERA_PORT
+done
+camrelay_relay_start || fail "the relay's sshd did not start"
+say "registering $CAMERAS cameras (camrelay camera add --ssh-key, key issue)"
+declare -A TUNNEL_PORT_USED
+LISTEN_PORTS=()
+KEYS=()
+for i in $(seq 1 "$CAMERAS"); do
+    camrelay_camera_add "cam$i" "${CAMPORT_OF[i]}" "$VIEWERS" || fail "camera add cam$i failed"
+    LISTEN_PORTS+=("$CAMRELAY_LISTEN")
+    TUNNEL_PORT_USED[$CAMRELAY_LISTEN]=1
+    KEYS+=("$(camrelay_cli key issue --camera "cam$i" --ttl 2h)")
+done
+
+say "starting $CAMERAS camrelay-tunnel"
+TUNNEL_PIDS=()
+tunnels_from=$(date +%s%N)
+for i in $(seq 1 "$CAMERAS"); do
+    camrelay_tunnel_start "cam$i"
+    TUNNEL_PIDS+=("$CAMRELAY_TUNNEL_PID")
+done
+# All tunnel ports listening, within 120 s.
+listening_tunnels() {
+    local port n=0 open
+    open=" $(ss -Htln 'sport >= :20000 and sport <= :29999' | awk '{ sub(/.*:/, "", $4); printf "%s ", $4 }') "
+    for port in "${LISTEN_PORTS[@]}"; do [[ $open == *" $port "* ]] && n=$((n + 1)); done
+    echo "$n"
+}
+up=0
+for _ in $(seq 1 1200); do
+    up=$(listening_tunnels)
+    [ "$up" = "$CAMERAS" ] && break
+    sleep 0.1
+done
+TUNNELS_UP_S=$(awk -v a="$tunnels_from" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+[ "$up" = "$CAMERAS" ] || fail "only $up of $CAMERAS tunnels came up within 120 s"
+TUNNEL_RETRIES=$(cat "$TMP"/cam*.tunnel.log | grep -c 'tunnel down' || true)
+say "$CAMERAS tunnels up after ${TUNNELS_UP_S} s ($TUNNEL_RETRIES reconnects)"
+
+# varnishd's port: not one that a camera's tunnel holds.
+while :; do
+    VARNISH_PORT=$(free_port)
+    [ -z "${TUNNEL_PORT_USED[$VARNISH_PORT]:-}" ] && break
+done
+for i in $(seq 1 "$CAMERAS"); do
+    echo "ws://127.0.0.1:$VARNISH_PORT/cam$i/?k=${KEYS[i - 1]}"
+done >"$TMP/urls"
+
+# --- measuring
+
+# proc_sample NAME=PID[,PID...]...: one line "NAME ticks rss_kib processes"
+# per group, each PID with all its descendants, from one read of /proc.
+PAGE_KIB=$(($(getconf PAGESIZE) / 1024))
+proc_sample() {
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v groups="$*" -v page_kib="$PAGE_KIB" '
+        {
+            pid = $1
+            rest = $0
+            sub(/^.*\) /, "", rest)   # the command name may hold blanks
+            split(rest, f, " ")
+            parent[pid] = f[2]; ticks[pid] = f[12] + f[13]; rss[pid] = f[22] * page_kib
+        }
+        END {
+            n = split(groups, g, " ")
+            for (i = 1; i <= n; i++) {
+                split(g[i], kv, "="); name[i] = kv[1]
+                m = split(kv[2], roots, ",")
+                for (j = 1; j <= m; j++) group_of[roots[j]] = i
+            }
+            for (pid in parent) {
+                p = pid
+                for (d = 0; d < 64 && !(p in group_of) && (p in parent); d++) p = parent[p]
+                if (p in group_of) { k = group_of[p]; T[k] += ticks[pid]; R[k] += rss[pid]; N[k]++ }
+            }
+            for (i = 1; i <= n; i++) printf "%s %d %d %d\n", name[i], T[i], R[i], N[i]
+        }'
+}
+join_pids() { local IFS=,; echo "$*"; }
+CAMERA_GROUP=$(join_pids "${CAMERA_PIDS[@]}")
+TUNNEL_GROUP=$(join_pids "${TUNNEL_PIDS[@]}")
+CLK_TCK=$(getconf CLK_TCK)
+
+# sampler VIEWERS_PID OUT: every second, while VIEWERS_PID runs, one line:
+# "time_ns n_pipe busy_ticks all_ticks" then "group ticks rss processes"
+# for varnishd, sshd, viewers, cameras, tunnels.
+sampler() {
+    local viewers=$1 out=$2 stat
+    while kill -0 "$viewers" 2>/dev/null; do
+        read -r -a stat </proc/stat
+        {
+            printf 'T %s %s %s %s\n' "$(date +%s%N)" \
+                "$(varnishstat -n "$TMP/varnish-camrelay" -1 -f MAIN.n_pipe 2>/dev/null | awk '{ print $2 + 0 }')" \
+                "$((stat[1] + stat[2] + stat[3] + stat[6] + stat[7]))" \
+                "$((stat[1] + stat[2] + stat[3] + stat[4] + stat[5] + stat[6] + stat[7] + stat[8]))"
+            proc_sample varnishd="$VARNISH_PID" sshd="$CAMRELAY_SSHD_PID" viewers="$viewers" \
+                cameras="$CAMERA_GROUP" tunnels="$TUNNEL_GROUP"
+        } >>"$out"
+        sleep 1
+    done
+}
+
+# sample_summary FILE: over the samples taken while the most pipes were
+# open (the measured window), CPU in % of one core for each group and the
+# machine ("busy", of all cores), and the peak RSS of each group; as
+# NAME_cpu=, NAME_rss= lines.
+sample_summary() {
+    awk -v tck="$CLK_TCK" -v cores="$(nproc)" '
+        $1 == "T" { s++; t[s] = $2; pipes[s] = $3; busy[s] = $4; all[s] = $5; if ($3 > top) top = $3; next }
+        { ticks[s, $1] = $2; rss[s, $1] = $3; names[$1] = 1 }
+        END {
+            for (i = 1; i <= s; i++) if (pipes[i] == top) { if (!a) a = i; b = i }
+            if (!a || a == b) { a = 1; b = s }
+            dt = (t[b] - t[a]) / 1e9
+            if (dt <= 0) exit
+            printf "window_s=%.1f\npipes=%d\n", dt, top
+            printf "busy_cpu=%.1f\n", 100 * cores * (busy[b] - busy[a]) / (all[b] - all[a])
+            for (n in names) {
+                printf "%s_cpu=%.1f\n", n, 100 * (ticks[b, n] - ticks[a, n]) / tck / dt
+                peak = 0
+                for (i = a; i <= b; i++) if (rss[i, n] > peak) peak = rss[i, n]
+                printf "%s_rss=%d\n", n, peak
+            }
+        }' "$1"
+}
+
+varnish_counters() {
+    varnishstat -n "$TMP/varnish-camrelay" -1 \
+        -f MAIN.threads -f MAIN.threads_created -f MAIN.threads_limited -f MAIN.sess_queued \
+        -f MAIN.sess_dropped -f MAIN.sess_drop -f MAIN.sess_fail -f MAIN.pipe_limited -f MAIN.s_pipe 2>/dev/null |
+        awk '{ sub(/^MAIN\./, "", $1); printf "%s=%s\n", $1, $2 }'
+}
+
+# measure NAME SECONDS VARNISHD_ARG...: varnishd with these parameters, idle
+# memory, the load run with the sampler, counters; results in $TMP/NAME.*.
+measure() {
+    local name=$1 secs=$2 viewers_pid
+    shift 2
+    say "[$name] varnishd $*"
+    camrelay_varnish_start "$VARNISH_PORT" "$@"
+    sleep 2   # the pools reach thread_pool_min
+    proc_sample varnishd="$VARNISH_PID" sshd="$CAMRELAY_SSHD_PID" >"$TMP/$name.idle"
+    say "[$name] $TOTAL viewers ($CAMERAS cameras x $VIEWERS) at $MBPS Mbit/s, $SIZE messages, ${secs} s"
+    "$BENCH" run --urls-file "$TMP/urls" --mode load --viewers "$VIEWERS" --mbps "$MBPS" --size "$SIZE" \
+        --duration "$secs" --relay-pid "$VARNISH_PID,$CAMRELAY_SSHD_PID" --json \
+        >"$TMP/$name.json" 2>"$TMP/$name.err" &
+    viewers_pid=$!
+    started $viewers_pid
+    sampler "$viewers_pid" "$TMP/$name.samples" &
+    started $!
+    # A page load (the camera's viewer page, passed) while the viewers
+    # hold their pipes: it needs a worker thread of its own.
+    sleep 3
+    curl -s -o /dev/null -m 10 -w 'page=%{http_code} %{time_total}\n' \
+        "http://127.0.0.1:$VARNISH_PORT/cam1/" >"$TMP/$name.page" || true
+    wait "$viewers_pid" || true
+    wait $! 2>/dev/null || true
+    sleep 1
+    proc_sample varnishd="$VARNISH_PID" >"$TMP/$name.after"
+    sample_summary "$TMP/$name.samples" >"$TMP/$name.summary"
+    varnish_counters >"$TMP/$name.counters"
+    stop_varnish
+    [ -s "$TMP/$name.json" ] || fail "[$name] camrelay-bench printed no result: $(head -c 500 "$TMP/$name.err")"
+    say "[$name] $(jq -c '{ok, connected, failed_connections, dropped_connections, lost, p99: .latency_ms.p99}' "$TMP/$name.json")"
+}
+
+# get NAME KEY: a figure of a measurement (summary, counters or idle).
+get() {
+    local name=$1 key=$2
+    case $key in
+        idle_*) awk -v g="${key#idle_}" '$1 == g { print $3 }' "$TMP/$name.idle" ;;
+        after_*) awk -v g="${key#after_}" '$1 == g { print $3 }' "$TMP/$name.after" ;;
+        page) awk '{ sub(/page=/, "", $1); if ($1 == "000") print "no answer in 10 s"; else printf "%s in %.0f ms\n", $1, $2 * 1000 }' "$TMP/$name.page" ;;
+        *) sed -n "s/^$key=//p" "$TMP/$name.summary" "$TMP/$name.counters" | head -1 ;;
+    esac
+}
+j() { jq -r "$2" "$TMP/$1.json"; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+
+# group_pss ROOT: proportional memory (KiB) of a process tree: shared pages
+# (sshd's code, for one) split between the processes that map them.
+group_pss() {
+    local files=() pid
+    for pid in $(trees_of "$1"); do files+=("/proc/$pid/smaps_rollup"); done
+    { cat "${files[@]}" 2>/dev/null || true; } | awk '$1 == "Pss:" { s += $2 } END { print s + 0 }'
+}
+
+# shellcheck disable=SC2086  # the parameter lists are split on purpose
+measure load "$DURATION" $SHIPPED
+SSHD_PSS=$(group_pss "$CAMRELAY_SSHD_PID")
+
+# --- tuning: the same load through varnishd with other parameters
+# TUNING_VARIANTS: "NAME=VARNISHD ARGS" entries separated by ";". Each
+# changes one thing against the shipped set; "quarter" is a relay set up
+# for a quarter of these viewers (setup's formula without its floor of
+# 500), to see what the viewers beyond its threads meet.
+quarter=$((TOTAL / 4 > 0 ? TOTAL / 4 : 1))
+quarter_threads="-p thread_pools=2 -p thread_pool_min=50 -p thread_pool_max=$((quarter + 10 > 50 ? quarter + 10 : 50))"
+TUNING_VARIANTS=${TUNING_VARIANTS:-"defaults=;shipped=$SHIPPED;\
+stack-48k=$SHIPPED -p thread_pool_stack=48k;\
+workspaces-64k=$SHIPPED -p workspace_client=64k -p workspace_backend=64k;\
+one-pool=${SHIPPED/thread_pools=2/thread_pools=1};\
+min-100=${SHIPPED/thread_pool_min=50/thread_pool_min=100};\
+quarter-no-cap=$quarter_threads;\
+quarter-cap=$quarter_threads -p pipe_sess_max=$quarter"}
+TUNING_NAMES=()
+if [ "$tuning" = 1 ]; then
+    IFS=';' read -r -a variants <<<"$TUNING_VARIANTS"
+    for v in "${variants[@]}"; do
+        name=tune-${v%%=*}
+        TUNING_NAMES+=("$name")
+        printf '%s\n' "${v#*=}" >"$TMP/$name.params"
+        # shellcheck disable=SC2046
+        measure "$name" "$TUNING_SECONDS" $(cat "$TMP/$name.params")
+    done
+fi
+
+# --- the report
+load_report() {
+    local n=load p99 target
+    p99=$(j $n .latency_ms.p99)
+    target() { [ "$1" = 1 ] && echo "met" || echo "**not met**"; }
+    echo "| | result | target |"
+    echo "|---|---|---|"
+    echo "| connections | $(j $n .connected) of $TOTAL open, $(j $n .failed_connections) failed, $(j $n .dropped_connections) dropped | none failed: $(target "$(j $n '(.failed_connections == 0 and .dropped_connections == 0 and .connected == .viewers) | if . then 1 else 0 end')") |"
+    echo "| messages | $(j $n .messages) received ($(j $n '.received_mbps_per_viewer * 100 | round / 100') Mbit/s per viewer); $(j $n .lost) lost, $(j $n .out_of_order) out of order, $(j $n .corrupt) corrupt | none lost: $(target "$(j $n '(.lost == 0 and .out_of_order == 0 and .corrupt == 0 and .unexpected == 0) | if . then 1 else 0 end')") |"
+    echo "| one-way latency | p50 $(j $n '.latency_ms.p50 * 1000 | round / 1000') ms, p99 $(j $n '.latency_ms.p99 * 1000 | round / 1000') ms, max $(j $n '.latency_ms.max * 1000 | round / 1000') ms ($(j $n .latency_ms.count) messages; $(j $n .over_threshold) over 10 ms) | p99 ≤ 20 ms: $(target "$(awk -v p="$p99" 'BEGIN { print (p <= 20) ? 1 : 0 }')") |"
+    echo "| relay CPU (varnishd + sshd) | $(j $n '.relay.cpu_percent * 10 | round / 10') % of one core: varnishd $(get $n varnishd_cpu) %, sshd $(get $n sshd_cpu) % | |"
+    echo "| relay memory (RSS, $(j $n .relay.processes) processes) | $(mib "$(j $n .relay.rss_before_kib)") before the viewers, $(mib "$(j $n .relay.rss_peak_kib)") peak: **$(j $n '.relay.rss_per_viewer_kib * 10 | round / 10') KiB per viewer** (varnishd $(mib "$(get $n idle_varnishd)") → $(mib "$(get $n varnishd_rss)"), sshd $(mib "$(get $n idle_sshd)") → $(mib "$(get $n sshd_rss)"), RSS sums count shared pages once per process; sshd's proportional share (PSS) is $(awk -v a="$SSHD_PSS" -v c="$CAMERAS" 'BEGIN { printf "%.0f", a / c }') KiB per camera) | |"
+    echo "| load generator CPU | viewers (one camrelay-bench process) $(get $n viewers_cpu) %, cameras $(get $n cameras_cpu) %, their ssh clients $(get $n tunnels_cpu) % | |"
+    echo "| machine | $(get $n busy_cpu) % of $(nproc) cores busy, $(others_cpu $n) % of it outside this benchmark (other jobs on the machine) | |"
+    echo "| varnishd | $(get $n threads) worker threads, $(get $n threads_limited) times at thread_pool_max, $(get $n sess_queued) sessions queued, $(get $n sess_dropped) dropped | |"
+}
+
+# CPU of the machine not used by the relay, the cameras or the viewers.
+others_cpu() {
+    awk -v b="$(get "$1" busy_cpu)" -v v="$(get "$1" varnishd_cpu)" -v s="$(get "$1" sshd_cpu)" \
+        -v w="$(get "$1" viewers_cpu)" -v c="$(get "$1" cameras_cpu)" -v t="$(get "$1" tunnels_cpu)" \
+        'BEGIN { o = b - v - s - w - c - t; printf "%.0f", (o > 0 ? o : 0) }'
+}
+
+saturation_note() {
+    local n=load viewers busy
+    viewers=$(get $n viewers_cpu)
+    busy=$(get $n busy_cpu)
+    awk -v v="$viewers" -v b="$busy" -v c="$(nproc)" 'BEGIN {
+        if (v >= 90) print "The viewers process used " v " % of a core: the load generator itself was the bottleneck, and the latency above is partly its own."
+        else if (b >= 90 * c) print "The machine was saturated (" b " % of " c " cores busy): relay, cameras and viewers competed for CPU, so latency includes waiting for a core."
+        else print "The viewers process used " v " % of one core and the machine " b " % of " c " cores: the load generator was not the bottleneck."
+    }'
+}
+
+section=$(cat <<MD
+<!-- camrelay-load:begin (bench/load.sh writes this section; edits inside are lost) -->
+### Last run: $(date -u '+%Y-%m-%d %H:%M UTC')
+
+- Machine: $(machine_line)
+- Software: $(software_line)
+- Command: \`$command_line\`
+- $CAMERAS cameras (\`camrelay-bench serve\`), each with its own \`camrelay-tunnel\` and key to one sshd
+  with camrelay's drop-in ($CAMERAS tunnels up ${TUNNELS_UP_S} s after starting them, $TUNNEL_RETRIES reconnects), one
+  varnishd with vcl/default.vcl and vmod_camrelay (\`$(echo "${CAMRELAY_VARNISH_PARAMS[*]} $SHIPPED" | sed 's/  */ /g')\`,
+  as \`camrelay setup --max-viewers $TOTAL\` starts it). $VIEWERS viewers per camera ($TOTAL) in one
+  \`camrelay-bench run --mode load\`, each getting $SIZE messages at $MBPS Mbit/s and sending 64 B upstream
+  30 times a second, measured for $DURATION s after all connected. Relay CPU and memory: varnishd and sshd
+  with all their children (\`--relay-pid\`); CPU in % of one core over the window, split and the load
+  generator's share sampled every second from /proc; memory per viewer = (peak RSS − RSS before the
+  viewers) ÷ viewers.
+
+$(load_report)
+
+$(saturation_note)
+<!-- camrelay-load:end -->
+MD
+)
+echo
+echo "$section" | sed '1d;$d'
+if [ "$write" = 1 ]; then
+    write_section "$BENCHMARKS_FILE" camrelay-load "$section"
+fi
+
+# One row per variant: what a parameter changes, read side by side.
+tuning_report() {
+    local n params
+    echo "| variant | varnishd parameters (besides vsl_mask, pipe_timeout) | viewers connected / failed | sessions queued | page load during the load | lost | one-way p50 / p99 / max | varnishd CPU | varnishd RSS idle → with viewers → after they left | worker threads |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    for n in "${TUNING_NAMES[@]}"; do
+        params=$(sed 's/-p //g' "$TMP/$n.params")
+        printf '| %s | %s | %s / %s | %s | %s | %s | %s / %s / %s ms | %s %% | %s → %s → %s | %s |\n' "${n#tune-}" \
+            "${params:-(Varnish defaults)}" "$(j "$n" .connected)" \
+            "$(j "$n" '.failed_connections + .dropped_connections')" "$(get "$n" sess_queued)" "$(get "$n" page)" \
+            "$(j "$n" '.lost + .out_of_order + .corrupt')" \
+            "$(j "$n" '.latency_ms.p50 * 100 | round / 100')" "$(j "$n" '.latency_ms.p99 * 100 | round / 100')" \
+            "$(j "$n" '.latency_ms.max * 100 | round / 100')" "$(get "$n" varnishd_cpu)" \
+            "$(mib "$(get "$n" idle_varnishd)")" "$(mib "$(get "$n" varnishd_rss)")" "$(mib "$(get "$n" after_varnishd)")" \
+            "$(get "$n" threads)"
+    done
+}
+
+if [ "$tuning" = 1 ]; then
+    tuning_section=$(cat <<MD
+<!-- camrelay-tuning:begin (bench/load.sh --tuning writes this section; edits inside are lost) -->
+### Last run: $(date -u '+%Y-%m-%d %H:%M UTC')
+
+- Machine: $(machine_line)
+- Command: \`$command_line\` (TUNING_SECONDS=$TUNING_SECONDS)
+- The same $CAMERAS cameras and tunnels as the load run above; varnishd restarted with each parameter
+  set, then $TOTAL viewers at $MBPS Mbit/s for $TUNING_SECONDS s. Idle RSS: 2 s after varnishd started, before
+  any viewer; peak: the highest sample (every second) while all viewers were connected.
+
+$(tuning_report)
+<!-- camrelay-tuning:end -->
+MD
+)
+    echo
+    echo "$tuning_section" | sed '1d;$d'
+    if [ "$write" = 1 ]; then
+        write_section "$BENCHMARKS_FILE" camrelay-tuning "$tuning_section"
+    fi
+fi
