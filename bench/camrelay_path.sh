@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # camrelay's own relay, path (d) of bench/run.sh and the relay of
 # bench/load.sh; sourced after bench/common.sh.
 #
@@ -39,9 +40,11 @@ camrelay_path_available() {
         return 1
     fi
     [ "$(id -u)" = 0 ] || { CAMRELAY_MISSING="needs root (a throwaway account, sshd)"; return 1; }
-    say "building vmod_camrelay, camrelay, camrelay-session"
-    cmake --build "$BUILD_DIR" -j2 --target vmod_camrelay camrelay camrelay-session >"$TMP/build-d.log" 2>&1 ||
-        say "the build failed: $(grep -m1 -i error "$TMP/build-d.log" || tail -1 "$TMP/build-d.log")"
+    if [ "${NO_BUILD:-0}" != 1 ]; then
+        say "building vmod_camrelay, camrelay, camrelay-session"
+        cmake --build "$BUILD_DIR" -j2 --target vmod_camrelay camrelay camrelay-session >"$TMP/build-d.log" 2>&1 ||
+            say "the build failed: $(grep -m1 -i error "$TMP/build-d.log" || tail -1 "$TMP/build-d.log")"
+    fi
     local f
     for f in "$CAMRELAY_MODULE" "$CAMRELAY_CLI" "$CAMRELAY_SESSION" "$CAMRELAY_SSH_SETUP" "$CAMRELAY_TUNNEL" \
         "$CAMRELAY_DROPIN"; do

@@ -1,9 +1,10 @@
+# shellcheck shell=bash
 # What bench/run.sh and bench/load.sh share; sourced with top (the source
 # tree), BUILD_DIR and BENCH_NAME (for messages) set:
 #   bench_build TARGET...   builds camrelay-bench and TARGETs in BUILD_DIR
-#   bench_workdir           $TMP under the build tree, cleanup on exit and
-#                           on SIGINT/SIGTERM (tests/bench/lib.sh), the
-#                           throwaway account (THROWAWAY_USER) removed too
+#   bench_workdir           $TMP, cleanup on exit and on SIGINT/SIGTERM
+#                           (tests/bench/lib.sh), the throwaway account
+#                           (THROWAWAY_USER) removed too
 #   start_varnish, stop_varnish, machine_line, software_line,
 #   write_section FILE NAME TEXT   (a marker-delimited part of BENCHMARKS.md)
 
@@ -12,8 +13,9 @@ say() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; }
 BENCH=$BUILD_DIR/tools/bench/camrelay-bench
 
 # bench_build [TARGET...]: camrelay-bench at least; an older build is used if
-# this one fails.
+# this one fails. NO_BUILD=1: only what BUILD_DIR already has (the tests).
 bench_build() {
+    [ "${NO_BUILD:-0}" = 1 ] && return 0
     say "building camrelay-bench${1:+ and $*} in $BUILD_DIR"
     mkdir -p "$BUILD_DIR"
     if ! { cmake -S "$top" -B "$BUILD_DIR" >"$BUILD_DIR.configure.log" 2>&1 &&
@@ -25,11 +27,17 @@ bench_build() {
     rm -f "$BUILD_DIR.configure.log" "$BUILD_DIR.build.log"
 }
 
-# Work files live under the build tree: sshd's StrictModes refuses key files
-# below a world-writable directory such as /tmp.
+# sshd's StrictModes refuses an authorized_keys file below a world-writable
+# directory such as /tmp, where the build tree may well be (a CI clone): as
+# root (the only way sshd runs here) work files go under /run, whose every
+# ancestor is root's and 0755, else under the build tree.
 bench_workdir() {
-    mkdir -p "$BUILD_DIR/bench-run"
-    TMPDIR=$BUILD_DIR/bench-run source "$top/tests/bench/lib.sh"
+    local base=$BUILD_DIR/bench-run
+    [ "$(id -u)" = 0 ] && base=/run/camrelay-bench
+    mkdir -p "$base"
+    chmod 0755 "$base"
+    # shellcheck source=../tests/bench/lib.sh
+    TMPDIR=$base source "$top/tests/bench/lib.sh"
     chmod 0755 "$TMP"
     THROWAWAY_USER=
     trap bench_finish EXIT

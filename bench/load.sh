@@ -21,7 +21,8 @@
 #              restarted with each parameter set of TUNING below, for
 #              TUNING_SECONDS each: the "Tuning" section's figures.
 # Environment: CAMERAS (100), VIEWERS (2 per camera), MBPS (2), SECONDS
-# (60), SIZE (16K), TUNING_SECONDS (20), BUILD_DIR (build-bench),
+# (60), SIZE (16K), TUNING_SECONDS (20), SSHD_OPTIONS (sshd_config lines
+# separated by ";", e.g. "MaxStartups 100:30:200"), BUILD_DIR (build-bench),
 # BENCHMARKS_FILE (BENCHMARKS.md). A short run: CAMERAS=5 SECONDS=5 bench/load.sh --no-write
 # Needs root (sshd, a throwaway account), varnish, openssh-server,
 # openssh-client, jq, and what bench/run.sh needs to build.
@@ -54,9 +55,10 @@ done
 [ "$CAMERAS" -le 5000 ] || { echo "load.sh: at most 5000 cameras (ports 20000-29999)" >&2; exit 2; }
 [[ $MBPS =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "load.sh: MBPS must be a number" >&2; exit 2; }
 TOTAL=$((CAMERAS * VIEWERS))
-command_line="$(printf 'CAMERAS=%s VIEWERS=%s MBPS=%s SECONDS=%s ' "$CAMERAS" "$VIEWERS" "$MBPS" "$DURATION")bench/load.sh${*:+ $*}"
+command_line="$(printf 'CAMERAS=%s VIEWERS=%s MBPS=%s SECONDS=%s ' "$CAMERAS" "$VIEWERS" "$MBPS" "$DURATION")${SSHD_OPTIONS:+SSHD_OPTIONS=\"$SSHD_OPTIONS\" }bench/load.sh${*:+ $*}"
 
 BENCH_NAME=load.sh
+# shellcheck source=common.sh
 source "$top/bench/common.sh"
 [ "$(id -u)" = 0 ] || { say "needs root (sshd and a throwaway account)"; exit 77; }
 for tool in varnishd varnishstat jq curl ssh /usr/sbin/sshd; do
@@ -73,6 +75,7 @@ fi
 
 bench_build vmod_camrelay camrelay camrelay-session
 bench_workdir
+# shellcheck source=camrelay_path.sh
 source "$top/bench/camrelay_path.sh"
 camrelay_path_available || fail "$CAMRELAY_MISSING"
 
@@ -93,7 +96,8 @@ for i in $(seq 1 "$CAMERAS"); do
     CAMERA_PIDS+=("$CAMERA_PID")
     CAMPORT_OF[i]=$CAMERA_PORT
 done
-camrelay_relay_start || fail "the relay's sshd did not start"
+IFS=';' read -r -a sshd_options <<<"${SSHD_OPTIONS:-}"
+camrelay_relay_start "${sshd_options[@]}" || fail "the relay's sshd did not start"
 say "registering $CAMERAS cameras (camrelay camera add --ssh-key, key issue)"
 declare -A TUNNEL_PORT_USED
 LISTEN_PORTS=()
@@ -309,7 +313,7 @@ fi
 
 # --- the report
 load_report() {
-    local n=load p99 target
+    local n=load p99
     p99=$(j $n .latency_ms.p99)
     target() { [ "$1" = 1 ] && echo "met" || echo "**not met**"; }
     echo "| | result | target |"

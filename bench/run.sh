@@ -47,6 +47,7 @@ done
 command_line="bench/run.sh${*:+ $*}"
 
 BENCH_NAME=run.sh
+# shellcheck source=common.sh
 source "$top/bench/common.sh"
 bench_build
 bench_workdir
@@ -150,6 +151,7 @@ else
 fi
 
 # --- (d) camrelay: vmod_camrelay with vcl/default.vcl, the locked-down tunnel
+# shellcheck source=camrelay_path.sh
 source "$top/bench/camrelay_path.sh"
 if camrelay_path_available; then
     if camrelay_path_start; then

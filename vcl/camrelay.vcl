@@ -35,7 +35,14 @@
 #                         viewer slot and worker thread within 30 s instead
 #                         of the default 60. Never 0: dead viewers would then
 #                         hold their slots forever.
-#   thread_pool_max       every viewer holds one worker thread while piped.
+#   thread_pool_max       every viewer holds one worker thread while piped;
+#                         each of the thread_pools should have room for all
+#                         viewers plus other traffic.
+#   pipe_sess_max         the most viewers at once: one more gets a 503 at
+#                         once, and page loads still find a free thread.
+#                         `camrelay setup --max-viewers N` sets thread_pools=2,
+#                         thread_pool_max=N+100 (at least 500) and
+#                         pipe_sess_max=N (BENCHMARKS.md, "Tuning").
 #
 # The camera's page without a key: the Picam360 page must load before its
 # script opens the WebSocket with the key. To require the key for the page

@@ -273,9 +273,11 @@ daemons_up() {
 	[ "$(stat -c %U:%G:%a /etc/camrelay/tls/relay.pem)" = root:root:600 ]
 	varnishadm param.show pipe_timeout | grep -q 'Value is: 30'
 	varnishadm param.show vsl_mask | grep -q -- '-ReqURL'
+	varnishadm param.show pipe_sess_max | grep -q 'Value is: 1000'
+	[ "$(awk '$1 == "Max" && $3 == "files" { print $4 }' "/proc/$(cat /run/camrelay/varnishd.pid)/limits")" -ge 3024 ]
 	ps -o args= -p "$(cat /run/camrelay/varnishd.pid)" | grep -q -- '-f /usr/share/camrelay/vcl/default.vcl'
 }
-check "setup: daemons running; TLS socket varnish:_hitch 0660; pipe_timeout=30, vsl_mask=-ReqURL" daemons_up
+check "setup: daemons running; TLS socket varnish:_hitch 0660; pipe_timeout=30, vsl_mask=-ReqURL, pipe_sess_max=1000, open files for 1000 viewers" daemons_up
 
 # ----------------------------------------------------------------- camera
 
