@@ -20,6 +20,7 @@
 #   camrelay_tunnel_start ID       its camrelay-tunnel, not waited for
 #   camrelay_varnish_start PORT [VARNISHD_ARG...]
 #                                  varnishd with default.vcl and the module
+#   camrelay_setup_params N        what `camrelay setup --max-viewers N` adds
 #   camrelay_path_start            all of it for one camera (run.sh's (d))
 
 CAMRELAY_MODULE=$BUILD_DIR/vmod/libvmod_camrelay.so
@@ -31,6 +32,15 @@ CAMRELAY_DROPIN=$top/tools/tunnel/sshd_config.d/camrelay.conf
 
 # The varnishd parameters the shipped VCL is written for (vcl/camrelay.vcl).
 CAMRELAY_VARNISH_PARAMS=(-p vsl_mask=-ReqURL -p pipe_timeout=30)
+
+# camrelay_setup_params N: the worker thread and pipe parameters that
+# `camrelay setup --max-viewers N` gives varnishd (tools/setup/camrelay-setup.in:
+# keep the two in step; bench/load.sh --tuning measures them).
+camrelay_setup_params() {
+    local max=$(($1 + 100))
+    [ "$max" -ge 500 ] || max=500
+    echo "-p thread_pools=2 -p thread_pool_min=50 -p thread_pool_max=$max -p pipe_sess_max=$1"
+}
 
 # Builds what (d) needs; true if it is all there, else CAMRELAY_MISSING says why.
 camrelay_path_available() {
@@ -139,7 +149,8 @@ camrelay_path_start() {
 
     local vd
     vd=$(free_port)
-    camrelay_varnish_start "$vd"
+    # shellcheck disable=SC2046  # a list of options
+    camrelay_varnish_start "$vd" $(camrelay_setup_params 1000)
     CAMRELAY_URL=$(camrelay_cli key issue --camera cam1 --ttl 1h --url "ws://127.0.0.1:$vd/cam1/") ||
         { say "key issue failed"; return 1; }
     CAMRELAY_RELAY_PIDS="$VARNISH_PID,$CAMRELAY_SSHD_PID"

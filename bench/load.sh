@@ -79,14 +79,8 @@ bench_workdir
 source "$top/bench/camrelay_path.sh"
 camrelay_path_available || fail "$CAMRELAY_MISSING"
 
-# The parameters `camrelay setup --max-viewers N` gives varnishd
-# (tools/setup/camrelay-setup.in): keep the two in step.
-shipped_params() {
-    local max=$(($1 + 100))
-    [ "$max" -ge 500 ] || max=500
-    echo "-p thread_pools=2 -p thread_pool_min=50 -p thread_pool_max=$max -p pipe_sess_max=$1"
-}
-SHIPPED=$(shipped_params "$TOTAL")
+# As `camrelay setup --max-viewers TOTAL` starts varnishd.
+SHIPPED=$(camrelay_setup_params "$TOTAL")
 
 # --- the cameras, their keys and tunnels
 say "starting $CAMERAS cameras"
@@ -322,7 +316,7 @@ load_report() {
     echo "| messages | $(j $n .messages) received ($(j $n '.received_mbps_per_viewer * 100 | round / 100') Mbit/s per viewer); $(j $n .lost) lost, $(j $n .out_of_order) out of order, $(j $n .corrupt) corrupt | none lost: $(target "$(j $n '(.lost == 0 and .out_of_order == 0 and .corrupt == 0 and .unexpected == 0) | if . then 1 else 0 end')") |"
     echo "| one-way latency | p50 $(j $n '.latency_ms.p50 * 1000 | round / 1000') ms, p99 $(j $n '.latency_ms.p99 * 1000 | round / 1000') ms, max $(j $n '.latency_ms.max * 1000 | round / 1000') ms ($(j $n .latency_ms.count) messages; $(j $n .over_threshold) over 10 ms) | p99 ≤ 20 ms: $(target "$(awk -v p="$p99" 'BEGIN { print (p <= 20) ? 1 : 0 }')") |"
     echo "| relay CPU (varnishd + sshd) | $(j $n '.relay.cpu_percent * 10 | round / 10') % of one core: varnishd $(get $n varnishd_cpu) %, sshd $(get $n sshd_cpu) % | |"
-    echo "| relay memory (RSS, $(j $n .relay.processes) processes) | $(mib "$(j $n .relay.rss_before_kib)") before the viewers, $(mib "$(j $n .relay.rss_peak_kib)") peak: **$(j $n '.relay.rss_per_viewer_kib * 10 | round / 10') KiB per viewer** (varnishd $(mib "$(get $n idle_varnishd)") → $(mib "$(get $n varnishd_rss)"), sshd $(mib "$(get $n idle_sshd)") → $(mib "$(get $n sshd_rss)"), RSS sums count shared pages once per process; sshd's proportional share (PSS) is $(awk -v a="$SSHD_PSS" -v c="$CAMERAS" 'BEGIN { printf "%.0f", a / c }') KiB per camera) | |"
+    echo "| relay memory (RSS, $(j $n .relay.processes) processes) | $(mib "$(j $n .relay.rss_before_kib)") before the viewers, $(mib "$(j $n .relay.rss_peak_kib)") peak: **$(j $n '.relay.rss_per_viewer_kib * 10 | round / 10') KiB per viewer** (varnishd $(mib "$(get $n idle_varnishd)") → $(mib "$(get $n varnishd_rss)"), $(mib "$(get $n after_varnishd)") after they left, sshd $(mib "$(get $n idle_sshd)") → $(mib "$(get $n sshd_rss)"), RSS sums count shared pages once per process; sshd's proportional share (PSS) is $(awk -v a="$SSHD_PSS" -v c="$CAMERAS" 'BEGIN { printf "%.0f", a / c }') KiB per camera) | |"
     echo "| load generator CPU | viewers (one camrelay-bench process) $(get $n viewers_cpu) %, cameras $(get $n cameras_cpu) %, their ssh clients $(get $n tunnels_cpu) % | |"
     echo "| machine | $(get $n busy_cpu) % of $(nproc) cores busy, $(others_cpu $n) % of it outside this benchmark (other jobs on the machine) | |"
     echo "| varnishd | $(get $n threads) worker threads, $(get $n threads_limited) times at thread_pool_max, $(get $n sess_queued) sessions queued, $(get $n sess_dropped) dropped | |"
