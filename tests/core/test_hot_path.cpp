@@ -434,8 +434,9 @@ std::string random_url(Rng& rng) {
     static const std::vector<std::string> firsts = {"cam1", "cam2", "front-door", "cam9", "Cam1", "", "x",
                                                     "cam%31", "-cam", "index.html", "cam1x"};
     static const std::vector<std::string> rests = {"", "/", "/x", "/a/b", "/cam2/", "/x.js"};
-    static const std::vector<std::string> names = {"k", "K", "%6b", "%6B", "%6", "k%", "cam", "%63am", "c%61m",
-                                                   "camera", "a", "", "%00", "%6b%", "kk", "%2k", "t"};
+    static const std::vector<std::string> names = {"k",      "K",     "%6b",   "%6B",    "%6",    "k%",  "cam",
+                                                   "%63am",  "c%61m", "%63a",  "c%61",   "%63%61", "camera", "a",
+                                                   "",       "%00",   "%6b%",  "kk",     "%2k",   "t",     "%6b%00"};
     static const std::vector<std::string> values = {
         "", "v1.cam1", "%zz", "a%00b", "%41", "x%2", "cam1", "cam2", "CAM2", "cam%32", "front-door",
         "=", "a=b", "%", "open-sesame", "cam9", "%76%31.cam1"};
@@ -659,6 +660,20 @@ TEST(RoutingHotPath, PercentDecodeAgreesWithReference) {
         for (int j = 0; j < n; ++j) t += pick(rng, bits);
         EXPECT_EQ(percent_decode(t), ref::percent_decode(t)) << show(t);
     }
+}
+
+TEST(RoutingHotPath, PercentDecodeStaysInsideTheView) {
+    // The bytes after a view's end are not part of it: "%4" then "1".
+    const std::string text = "%41";
+    EXPECT_FALSE(percent_decode(std::string_view(text).substr(0, 2)).has_value());
+    EXPECT_FALSE(percent_decode(std::string_view(text).substr(0, 1)).has_value());
+    EXPECT_EQ(percent_decode(text), "A");
+    // The same at the end of a key parameter that is followed by more URL.
+    const Registry reg = registry(false);
+    RouteResult r;
+    route_request(RouteConfig{}, reg, "/cam1/?k=%4&x=1", "", r);
+    EXPECT_EQ(r.status, Route::Status::bad_request);
+    EXPECT_EQ(r.reason, "invalid percent-encoding in key");
 }
 
 TEST(RoutingHotPath, RemoveQueryParamAgreesWithReference) {

@@ -52,60 +52,47 @@ bool iequal(std::string_view a, std::string_view b) {
     return true;
 }
 
-// Percent-decodes `text` into `out` (which must have room for text.size()
-// bytes); the decoded length, or -1 where percent_decode gives nullopt.
-std::ptrdiff_t decode_to(std::string_view text, char* out) {
-    char* w = out;
+// Walks the percent-decoding of `text` ('+' left as is), handing each
+// decoded byte to `sink`. False where percent_decode gives nullopt (a bad
+// escape, a decoded NUL) or as soon as `sink` returns false.
+template <class Sink>
+bool each_decoded(std::string_view text, Sink&& sink) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
         if (c == '%') {
-            if (i + 2 >= text.size()) return -1;  // "%" or "%4" at the end
-            int hi = kHexValues[static_cast<unsigned char>(text[i + 1])];
-            int lo = kHexValues[static_cast<unsigned char>(text[i + 2])];
-            if (hi < 0 || lo < 0) return -1;
-            c = static_cast<char>(hi << 4 | lo);
-            i += 2;
-        }
-        if (c == '\0') return -1;
-        *w++ = c;
-    }
-    return w - out;
-}
-
-// Whether percent_decode(text) would succeed, without decoding anywhere.
-bool decodes(std::string_view text) {
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c == '%') {
-            if (i + 2 >= text.size()) return false;
+            if (i + 2 >= text.size()) return false;  // "%" or "%4" at the end
             int hi = kHexValues[static_cast<unsigned char>(text[i + 1])];
             int lo = kHexValues[static_cast<unsigned char>(text[i + 2])];
             if (hi < 0 || lo < 0) return false;
             c = static_cast<char>(hi << 4 | lo);
             i += 2;
         }
-        if (c == '\0') return false;
+        if (c == '\0' || !sink(c)) return false;
     }
     return true;
 }
 
-// percent_decode(raw) == name, without decoding anywhere. `name` holds no
-// NUL (it comes from a C string), so a decoded NUL never matches.
+// Percent-decodes `text` into `out` (room for text.size() bytes): the
+// decoded length, or -1 where percent_decode gives nullopt.
+std::ptrdiff_t decode_to(std::string_view text, char* out) {
+    char* w = out;
+    if (!each_decoded(text, [&](char c) {
+            *w++ = c;
+            return true;
+        }))
+        return -1;
+    return w - out;
+}
+
+// Whether percent_decode(text) would succeed, without writing anything.
+bool decodes(std::string_view text) {
+    return each_decoded(text, [](char) { return true; });
+}
+
+// percent_decode(raw) == name, without writing anything.
 bool decodes_to(std::string_view raw, std::string_view name) {
     std::size_t j = 0;
-    for (std::size_t i = 0; i < raw.size(); ++i, ++j) {
-        char c = raw[i];
-        if (c == '%') {
-            if (i + 2 >= raw.size()) return false;
-            int hi = kHexValues[static_cast<unsigned char>(raw[i + 1])];
-            int lo = kHexValues[static_cast<unsigned char>(raw[i + 2])];
-            if (hi < 0 || lo < 0) return false;
-            c = static_cast<char>(hi << 4 | lo);
-            i += 2;
-        }
-        if (c == '\0' || j >= name.size() || c != name[j]) return false;
-    }
-    return j == name.size();
+    return each_decoded(raw, [&](char c) { return j < name.size() && name[j++] == c; }) && j == name.size();
 }
 
 // A parameter name, as received, names `name`: equal as is or once
