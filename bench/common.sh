@@ -3,14 +3,14 @@
 # tree), BUILD_DIR and BENCH_NAME (for messages) set:
 #   bench_build TARGET...   builds camrelay-bench and TARGETs in BUILD_DIR
 #   bench_workdir           $TMP, cleanup on exit and on SIGINT/SIGTERM
-#                           (tests/bench/lib.sh), the throwaway account
+#                           (tests/camrelay-bench/lib.sh), the throwaway account
 #                           (THROWAWAY_USER) removed too
 #   start_varnish, stop_varnish, machine_line, software_line,
 #   write_section FILE NAME TEXT   (a marker-delimited part of BENCHMARKS.md)
 
 say() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; }
 
-BENCH=$BUILD_DIR/tools/bench/camrelay-bench
+BENCH=$BUILD_DIR/tools/camrelay-bench/camrelay-bench
 
 # bench_build [TARGET...]: camrelay-bench at least; an older build is used if
 # this one fails. NO_BUILD=1: only what BUILD_DIR already has (the tests).
@@ -36,8 +36,8 @@ bench_workdir() {
     [ "$(id -u)" = 0 ] && base=/run/camrelay-bench
     mkdir -p "$base"
     chmod 0755 "$base"
-    # shellcheck source=../tests/bench/lib.sh
-    TMPDIR=$base source "$top/tests/bench/lib.sh"
+    # shellcheck source=../tests/camrelay-bench/lib.sh
+    TMPDIR=$base source "$top/tests/camrelay-bench/lib.sh"
     chmod 0755 "$TMP"
     THROWAWAY_USER=
     trap bench_finish EXIT

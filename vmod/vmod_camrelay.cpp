@@ -3,7 +3,7 @@
 // It converts types (VCL strings <-> std::string, the core's Camera/Tunnel
 // <-> Varnish backends) and errors (C++ exceptions -> VRT_fail), and keeps the
 // per-request decision in a PRIV_TASK. Every decision itself is made by
-// camrelay::Relay (vmod/core). The manual is vmod_camrelay.vcc.
+// camrelay::Relay (lib/camrelay). The manual is vmod_camrelay.vcc.
 //
 // Rules kept here: no exception ever leaves an entry point; no VCL_STRING is
 // NULL (we return "" instead); strings handed to VCL live in the workspace or
@@ -37,10 +37,10 @@ extern "C" {
 #include "VSC_camrelay.h"
 }
 
-#include "registry.hpp"
-#include "relay.hpp"
-#include "routing.hpp"
-#include "tunnel_status.hpp"
+#include "camrelay/registry.hpp"
+#include "camrelay/relay.hpp"
+#include "camrelay/routing.hpp"
+#include "camrelay/tunnel_status.hpp"
 
 using camrelay::Outcome;
 

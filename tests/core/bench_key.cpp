@@ -1,8 +1,8 @@
 // core_bench: the per-request costs. Not a ctest test; run by hand.
 #include <benchmark/benchmark.h>
 
-#include "key.hpp"
-#include "relay.hpp"
+#include "camrelay/key.hpp"
+#include "camrelay/relay.hpp"
 
 using namespace camrelay;
 

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "crypto.hpp"
+#include "camrelay/crypto.hpp"
 #include "test_util.hpp"
 
 using namespace camrelay;

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "crypto.hpp"
-#include "ids.hpp"
-#include "key.hpp"
-#include "relay.hpp"
-#include "routing.hpp"
+#include "camrelay/crypto.hpp"
+#include "camrelay/ids.hpp"
+#include "camrelay/key.hpp"
+#include "camrelay/relay.hpp"
+#include "camrelay/routing.hpp"
 #include "test_util.hpp"
 
 using namespace camrelay;

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "ids.hpp"
+#include "camrelay/ids.hpp"
 
 using namespace camrelay;
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "key.hpp"
+#include "camrelay/key.hpp"
 #include "test_util.hpp"
 
 using namespace camrelay;

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "registry.hpp"
+#include "camrelay/registry.hpp"
 #include "test_util.hpp"
 
 using namespace camrelay;

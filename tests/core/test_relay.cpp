@@ -5,7 +5,7 @@
 #include <set>
 #include <thread>
 
-#include "relay.hpp"
+#include "camrelay/relay.hpp"
 #include "test_util.hpp"
 
 using namespace camrelay;

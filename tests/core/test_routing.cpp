@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "routing.hpp"
+#include "camrelay/routing.hpp"
 
 using namespace camrelay;
 

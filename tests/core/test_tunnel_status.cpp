@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "test_util.hpp"
-#include "tunnel_status.hpp"
+#include "camrelay/tunnel_status.hpp"
 
 using namespace camrelay;
 

@@ -22,7 +22,7 @@
 #include <cstring>
 #include <string>
 
-#include "ssh_access.hpp"
+#include "camrelay/admin/ssh_access.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // camrelay command: the SSH side of `camera add --ssh-key` and `camera
 // remove` (camera_ssh.cpp). Each step either prepares (checks, computes new
-// file text, writes nothing) or commits; camera.cpp calls them around its
+// file text, writes nothing) or commits; camera_command.cpp calls them around its
 // own edit of cameras.conf, under the configuration directory's lock.
 #pragma once
 
@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cli.hpp"
-#include "ssh_access.hpp"
+#include "camrelay/admin/ssh_access.hpp"
 
 namespace camrelay::cli {
 

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "ids.hpp"
+#include "camrelay/ids.hpp"
 
 namespace camrelay::cli {
 

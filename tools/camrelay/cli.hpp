@@ -1,7 +1,7 @@
 // camrelay command: what every command group shares. The command table
 // (Command, CommandGroup), argument parsing, exit codes and errors, and the
 // read-check-edit-write cycle on the configuration files. The key format and
-// the file grammar are the core's (vmod/core); nothing here re-implements them.
+// the file grammar are lib/camrelay's; nothing here re-implements them.
 #pragma once
 
 #include <sys/types.h>
@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "key.hpp"
-#include "registry.hpp"
+#include "camrelay/key.hpp"
+#include "camrelay/registry.hpp"
 
 namespace camrelay::cli {
 
@@ -103,7 +103,7 @@ struct CommandGroup {
     std::vector<Command> commands;
 };
 
-// Defined in camera.cpp, secret.cpp and key.cpp.
+// Defined in camera_command.cpp, secret_command.cpp and key_command.cpp.
 CommandGroup camera_commands();
 CommandGroup secret_commands();
 CommandGroup key_commands();

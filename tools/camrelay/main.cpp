@@ -12,7 +12,7 @@
 
 namespace camrelay::cli {
 
-// tools/setup/setup_command.cpp: execs the relay setup program.
+// setup_command.cpp: execs the relay setup program.
 int run_setup(const std::optional<std::string>& config_dir, std::span<const std::string> args);
 
 #ifndef CAMRELAY_TUNNEL_SCRIPT

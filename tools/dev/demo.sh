@@ -23,7 +23,7 @@ cmake --build "$build" -j"$(nproc)" --target camrelay camrelay-bench vmod_camrel
 build=$(cd "$build" && pwd)  # varnishd resolves vmod_path from its own directory
 
 cli=("$build/tools/camrelay/camrelay" --config "$demo/conf")
-bench="$build/tools/bench/camrelay-bench"
+bench="$build/tools/camrelay-bench/camrelay-bench"
 
 # The configuration directory: readable by varnishd's worker user, secrets
 # readable by root and the varnish group only (camrelay sets that up).

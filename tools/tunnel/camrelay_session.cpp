@@ -4,7 +4,7 @@
 //   camrelay-session -c "/path/to/camrelay-session CAMERA-ID PORT"
 //
 // Each camera's authorized_keys line forces `command="camrelay-session ID
-// PORT"` (vmod/core/ssh_access.hpp). sshd runs a forced command through the
+// PORT"` (lib/camrelay/admin/ssh_access.hpp). sshd runs a forced command through the
 // account's login shell as `SHELL -c COMMAND`, and the forwarding account's
 // login shell is this program itself, so the second form is how it is
 // normally started: nothing on the way is a real shell, and no path through
@@ -44,8 +44,8 @@
 #include <thread>
 #include <vector>
 
-#include "ids.hpp"
-#include "ssh_access.hpp"
+#include "camrelay/ids.hpp"
+#include "camrelay/admin/ssh_access.hpp"
 
 namespace {
 

@@ -24,7 +24,7 @@ export SOURCE_DIR BUILD_DIR
 REPEAT=${REPEAT:-3}
 RTT_COUNT=${RTT_COUNT:-1000}
 STREAM_SECONDS=${STREAM_SECONDS:-3}
-BENCH=$BUILD_DIR/tools/bench/camrelay-bench
+BENCH=$BUILD_DIR/tools/camrelay-bench/camrelay-bench
 
 # shellcheck source=../../tests/tunnel/lib.sh
 . "$SOURCE_DIR/tests/tunnel/lib.sh"

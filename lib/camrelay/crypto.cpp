@@ -1,5 +1,5 @@
 // camrelay core: SHA-256, HMAC-SHA256, constant-time compare, base64url, hex.
-#include "crypto.hpp"
+#include "camrelay/crypto.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -1,5 +1,5 @@
 // camrelay core: tunnel liveness from /proc/net (see tunnel_status.hpp).
-#include "tunnel_status.hpp"
+#include "camrelay/tunnel_status.hpp"
 
 #include <array>
 #include <cstring>

@@ -13,7 +13,7 @@
 #include <set>
 #include <string>
 
-#include "registry.hpp"
+#include "camrelay/registry.hpp"
 
 namespace camrelay {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "crypto.hpp"
+#include "camrelay/crypto.hpp"
 
 namespace camrelay::cli {
 namespace {

@@ -1,11 +1,11 @@
 // camrelay core: viewer keys (see key.hpp for the format).
-#include "key.hpp"
+#include "camrelay/key.hpp"
 
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
-#include "ids.hpp"
+#include "camrelay/ids.hpp"
 
 namespace camrelay {
 

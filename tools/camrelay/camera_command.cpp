@@ -5,8 +5,8 @@
 
 #include "camera_ssh.hpp"
 #include "cli.hpp"
-#include "crypto.hpp"
-#include "tunnel_status.hpp"
+#include "camrelay/crypto.hpp"
+#include "camrelay/tunnel_status.hpp"
 
 namespace camrelay::cli {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "cli.hpp"
-#include "routing.hpp"
+#include "camrelay/routing.hpp"
 
 namespace camrelay::cli {
 namespace {

@@ -33,7 +33,7 @@
 #include <string_view>
 #include <vector>
 
-#include "registry.hpp"
+#include "camrelay/registry.hpp"
 
 namespace camrelay {
 

@@ -1,4 +1,4 @@
-// The core's SSH access functions (vmod/core/ssh_access.hpp): public key
+// The core's SSH access functions (lib/camrelay/admin/ssh_access.hpp): public key
 // validation, the camera's authorized_keys line, editing authorized_keys,
 // port choice, the camera-side settings.
 #include <gtest/gtest.h>
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "registry.hpp"
-#include "ssh_access.hpp"
+#include "camrelay/registry.hpp"
+#include "camrelay/admin/ssh_access.hpp"
 
 namespace camrelay {
 namespace {

@@ -1,6 +1,6 @@
 // camrelay core: cameras.conf and secrets.conf, parsing and line-preserving
 // editing (see registry.hpp for the grammar).
-#include "registry.hpp"
+#include "camrelay/registry.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <cstring>
 #include <map>
 
-#include "ids.hpp"
+#include "camrelay/ids.hpp"
 
 namespace camrelay {
 

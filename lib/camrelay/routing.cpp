@@ -1,12 +1,12 @@
 // camrelay core: request routing and k= extraction (see routing.hpp).
-#include "routing.hpp"
+#include "camrelay/routing.hpp"
 
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
-#include "ids.hpp"
+#include "camrelay/ids.hpp"
 
 namespace camrelay {
 

@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "crypto.hpp"
+#include "camrelay/crypto.hpp"
 
 namespace camrelay {
 

@@ -1,4 +1,4 @@
-#include "ssh_access.hpp"
+#include "camrelay/admin/ssh_access.hpp"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -18,7 +18,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "ids.hpp"
+#include "camrelay/ids.hpp"
 
 namespace camrelay {
 

@@ -1,5 +1,5 @@
 // camrelay core: the per-request decision (see relay.hpp).
-#include "relay.hpp"
+#include "camrelay/relay.hpp"
 
 #include <stdexcept>
 

@@ -42,7 +42,7 @@ function open(target) {
   });
 }
 
-// The data message format of tools/bench/measure/bench_message.hpp, written
+// The data message format of tools/camrelay-bench/measure/bench_message.hpp, written
 // again here from its description.
 const MASK64 = (1n << 64n) - 1n;
 function patternSeed(sequence) {

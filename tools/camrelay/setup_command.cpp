@@ -2,7 +2,7 @@
 // setup program (tools/setup/camrelay-setup) with ARGS, and --config DIR
 // when it was given. $CAMRELAY_SETUP_PROGRAM names another program (tests
 // of an uninstalled build).
-#include "../camrelay/cli.hpp"
+#include "cli.hpp"
 
 #ifndef CAMRELAY_SETUP_PROGRAM
 #define CAMRELAY_SETUP_PROGRAM "/usr/libexec/camrelay/camrelay-setup"

@@ -10,9 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "key.hpp"
-#include "registry.hpp"
-#include "routing.hpp"
+#include "camrelay/key.hpp"
+#include "camrelay/registry.hpp"
+#include "camrelay/routing.hpp"
 
 namespace camrelay {
 

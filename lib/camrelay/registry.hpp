@@ -44,8 +44,8 @@
 #include <string_view>
 #include <vector>
 
-#include "crypto.hpp"
-#include "key.hpp"
+#include "camrelay/crypto.hpp"
+#include "camrelay/key.hpp"
 
 namespace camrelay {
 

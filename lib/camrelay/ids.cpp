@@ -1,5 +1,5 @@
 // camrelay core: camera and secret id syntax (see ids.hpp).
-#include "ids.hpp"
+#include "camrelay/ids.hpp"
 
 namespace camrelay {
 
