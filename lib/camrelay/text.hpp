@@ -1,0 +1,40 @@
+// camrelay library: the small text pieces every parser and tool shares, so
+// that a decimal, a port, a blank or a JSON string means the same thing in
+// the configuration files, the command line and camrelay-bench's output.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace camrelay::text {
+
+// The separators of every camrelay file format: space and tab.
+constexpr bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+// `s` without leading and trailing blanks.
+std::string_view trim_blanks(std::string_view s);
+
+// The next blank-separated word of `rest` ("" when only blanks are left);
+// `rest` moves past it and the blanks that follow.
+std::string_view next_word(std::string_view& rest);
+
+// Every blank-separated word of `s`.
+std::vector<std::string_view> split_blanks(std::string_view s);
+
+// An unsigned decimal as camrelay writes them: digits only, no sign, no
+// leading zero except "0" itself, at most `max`. Never overflows.
+std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max);
+
+// A TCP port, 1..65535 (0 too when `allow_zero`), as parse_decimal reads it.
+std::optional<std::uint16_t> parse_port(std::string_view s, bool allow_zero = false);
+
+// `s` as a JSON string, quotes included: '"', '\\' and control characters
+// escaped (RFC 8259), every other byte copied as it is.
+std::string json_quote(std::string_view s);
+// The same appended to `out`.
+void append_json_quoted(std::string& out, std::string_view s);
+
+}  // namespace camrelay::text
