@@ -1,0 +1,33 @@
+# shellcheck shell=sh
+# The varnishd arguments of a camrelay relay, beyond its listen addresses,
+# VCL, management address and secret: the one place that camrelay setup
+# (installed as @CAMRELAY_DATADIR@/relay-params.sh), tools/dev/demo.sh,
+# tests/lib/relay_fixture.sh (the tunnel, e2e and packaging tests) and
+# bench/*.sh all read them from. POSIX sh, sourced; defines one function and
+# does nothing else.
+#
+#   camrelay_varnishd_params MAX_VIEWERS
+#       prints the arguments, one word per line (bash: mapfile -t ARRAY)
+#
+# Worker threads: each piped viewer holds one for its whole life, so every
+# pool gets room for all viewers plus other traffic (vmod_camrelay(3),
+# PITFALLS). pipe_sess_max: past MAX_VIEWERS pipes a viewer gets a 503 at
+# once, and page loads and ACME checks still find a thread; without it they
+# wait for a pipe to end (BENCHMARKS.md, "Tuning"; bench/load.sh --tuning
+# measures these). pipe_timeout=30 and vsl_mask=-ReqURL: see
+# vcl/default.vcl. The cache itself stores nothing of a relay's traffic
+# (pipe and pass): 64 MB of malloc storage is plenty.
+
+camrelay_varnishd_params() {
+	_crp_max=$(($1 + 100))
+	[ "$_crp_max" -ge 500 ] || _crp_max=500
+	printf '%s\n' \
+		-p vsl_mask=-ReqURL \
+		-p pipe_timeout=30 \
+		-p thread_pools=2 \
+		-p thread_pool_min=50 \
+		-p "thread_pool_max=$_crp_max" \
+		-p "pipe_sess_max=$1" \
+		-s malloc,64m
+	unset _crp_max
+}
