@@ -8,6 +8,8 @@ packages=(
   # build
   build-essential cmake pkg-config libvarnishapi-dev libssl-dev python3-docutils
   libgtest-dev libbenchmark-dev
+  # the clang builds and the formatting check (tools/dev/test.sh)
+  clang clang-format
   # run and test: the data plane, the camera transport, load and browser tests
   varnish varnish-modules varnish-vmod-digest openssh-server openssh-client wrk hitch openssl
   chromium iproute2 procps psmisc curl ca-certificates jq shellcheck
@@ -29,6 +31,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "camrelay: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# clang's sanitizer runtimes (the clang-asan build): a package of their own
+# on Debian bookworm and later, part of clang's on older releases.
+if ! dpkg-query -W -f='${Status}' libclang-rt-dev 2>/dev/null | grep -q "install ok installed" &&
+  apt-cache show libclang-rt-dev >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libclang-rt-dev >/dev/null
 fi
 
 # Packages install services that may start on their default ports; camrelay's

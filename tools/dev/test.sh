@@ -1,23 +1,59 @@
 #!/usr/bin/env bash
-# Builds camrelay and runs every test suite: GoogleTest on the core (also
-# under ASan+UBSan), varnishtest against varnishd with the built module, the
-# CLI, camrelay-bench interop, end-to-end WebSocket, real sshd tunnels; then
-# the Debian packages, built, installed, used and purged (tests/packaging, as
-# root only; PACKAGING_TESTS=0 leaves them out).
-#   tools/dev/test.sh            install what is missing, build, test
+# Builds camrelay and runs every test suite; this is what CI runs (.ci/run).
+#   1. the C++ formatting check (tools/dev/format.sh --check)
+#   2. the dev build (GCC, RelWithDebInfo, warnings are errors) and every
+#      ctest suite: GoogleTest on lib/, varnishtest against varnishd with the
+#      built module, the CLI, camrelay-bench interop, end-to-end WebSocket,
+#      real sshd tunnels (ctest arguments pass through: test.sh -L core)
+#   3. the Debian packages, built, installed, used and purged
+#      (tests/packaging, as root only; PACKAGING_TESTS=0 leaves them out)
+#   4. the other builds, all with warnings as errors: GCC Release and Debug,
+#      clang Release, and clang Debug with ASan + UBSan, whose unit suites run
+#      (OTHER_BUILDS=0 leaves them out)
+#   tools/dev/test.sh               install what is missing, then all of the above
 #   SKIP_DEPS=1 tools/dev/test.sh   skip the install step
+# Build folders: $BUILD_DIR (default build/) and $BUILD_DIR-<name> for step 4.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$top/build}
+jobs=$(nproc)
 [ "${SKIP_DEPS:-0}" = 1 ] || "$top/tools/dev/install-deps.sh"
-cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build "$build" -j"$(nproc)"
-cd "$build"
-ctest --output-on-failure --timeout 900 "$@"
+
+"$top/tools/dev/format.sh" --check
+
+step() { printf '\n== camrelay test: %s\n' "$*"; }
+
+step "dev build (gcc RelWithDebInfo) and every suite"
+cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAMRELAY_WERROR=ON
+cmake --build "$build" -j"$jobs"
+(cd "$build" && ctest --output-on-failure --timeout 900 "$@")
 
 if [ "${PACKAGING_TESTS:-1}" = 1 ]; then
+  step "Debian packages"
   status=0
   "$top/tests/packaging/packaging_test.sh" "$top" || status=$?
   # 77: skipped (not root), the script said why
   [ "$status" = 0 ] || [ "$status" = 77 ] || exit "$status"
 fi
+
+# other_build NAME LABELS CMAKE-ARGS...: configures and builds every target
+# in $build-NAME; runs the ctest tests labelled LABELS when LABELS is set.
+other_build() {
+  local name=$1 labels=$2 dir="$build-$1"
+  shift 2
+  step "$name build"
+  cmake -S "$top" -B "$dir" -DCAMRELAY_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  [ -z "$labels" ] || (cd "$dir" && ctest --output-on-failure --timeout 900 -L "$labels")
+}
+if [ "${OTHER_BUILDS:-1}" = 1 ]; then
+  clang=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+  other_build gcc-release "" -DCMAKE_BUILD_TYPE=Release
+  other_build gcc-debug "" -DCMAKE_BUILD_TYPE=Debug
+  other_build clang-release "" -DCMAKE_BUILD_TYPE=Release "${clang[@]}"
+  # The module is left to the vtc suites of the dev build: a sanitized
+  # module needs libasan preloaded into varnishd.
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    other_build clang-asan 'core|unit' -DCMAKE_BUILD_TYPE=Debug -DCAMRELAY_SANITIZE=ON "${clang[@]}"
+fi
+step "all passed"
