@@ -2,8 +2,9 @@
 //
 // It converts types (VCL strings <-> std::string, the core's Camera/Tunnel
 // <-> Varnish backends) and errors (C++ exceptions -> VRT_fail), and keeps the
-// per-request decision in a PRIV_TASK. Every decision itself is made by
-// camrelay::Relay (lib/camrelay). The manual is vmod_camrelay.vcc.
+// per-request decision in a PRIV_TASK, counts it and logs it. Every decision
+// itself is made by camrelay::Admission (lib/camrelay/admission.hpp). The
+// manual is vmod_camrelay.vcc.
 //
 // Rules kept here: no exception ever leaves an entry point; no VCL_STRING is
 // NULL (we return "" instead); strings handed to VCL live in the workspace or
@@ -37,6 +38,7 @@ extern "C" {
 #include "VSC_camrelay.h"
 }
 
+#include "camrelay/admission.hpp"
 #include "camrelay/registry.hpp"
 #include "camrelay/relay.hpp"
 #include "camrelay/routing.hpp"
@@ -63,13 +65,13 @@ struct vmod_camrelay_relay {
     std::unique_ptr<camrelay::Relay> relay;
     std::unique_ptr<camrelay::ListenCache> listen;
     bool check_tunnel = true;
+    // Decides with relay, listen (if check_tunnel) and viewer_counter();
+    // declared after them, so destroyed before them.
+    std::unique_ptr<camrelay::Admission> admission;
     // One backend per camera, same order as relay->registry().cameras. The
     // VCL owns them: it deletes them itself when it is discarded.
     std::vector<VCL_BACKEND> backends;
     std::vector<std::string> backend_names;  // "relay.cam1", same order
-    // Each camera's slot in viewer_counter(), same order: looked up once
-    // here so that requests count viewers without its lock.
-    std::vector<camrelay::ViewerCounter::Slot*> viewer_slots;
     struct VSC_camrelay* vsc = nullptr;
     struct vsc_seg* vsc_seg = nullptr;
     // Linked list of the relay objects of one VCL.
@@ -105,7 +107,7 @@ const char* decimal(char (&buf)[N], T v) {
     return buf;
 }
 
-// The decision of the current worker thread: decide() refills it, so its
+// The decision of the current worker thread: admit() refills it, so its
 // strings keep their capacity and a request allocates nothing for them.
 // Everything VCL may read later is copied to the workspace.
 camrelay::Decision& thread_decision() {
@@ -179,16 +181,12 @@ struct task_state {
     const char* url;
     const char* key_for_log;
     const camrelay::Camera* camera;  // routed camera, or null
-    std::size_t index;               // its index in the registry
-    bool holds_viewer;               // counted in viewer_slot
-    camrelay::ViewerCounter::Slot* viewer_slot;
+    camrelay::Admitted admitted;     // its index, its viewer count, whether we hold a slot
 };
 
 void release_viewer(task_state* st) noexcept {
-    if (!st->holds_viewer || st->viewer_slot == nullptr)
+    if (!camrelay::Admission::release(st->admitted))
         return;
-    st->holds_viewer = false;
-    camrelay::ViewerCounter::release(*st->viewer_slot);
     if (st->obj != nullptr && st->obj->vsc != nullptr)
         __atomic_sub_fetch(&st->obj->vsc->viewers, 1, __ATOMIC_RELAXED);
 }
@@ -243,9 +241,7 @@ task_state* get_task(VRT_CTX, vmod_camrelay_relay* obj, bool create) {
     st->url = "";
     st->key_for_log = "";
     st->camera = nullptr;
-    st->index = 0;
-    st->holds_viewer = false;
-    st->viewer_slot = nullptr;
+    st->admitted = camrelay::Admitted{};
     priv->priv = st;
     priv->len = sizeof(task_state);
     priv->methods = task_methods;
@@ -257,16 +253,6 @@ const task_state* decided_task(VRT_CTX, vmod_camrelay_relay* obj) {
     return (st != nullptr && st->decided) ? st : nullptr;
 }
 
-// The index of `cam` in the registry (cameras.size() if it is not one of
-// them): decide() and find() return the registry's own cameras.
-std::size_t camera_index(const vmod_camrelay_relay* obj, const camrelay::Camera* cam) {
-    const auto& cams = obj->relay->registry().cameras;
-    std::less<const camrelay::Camera*> before;  // a total order, unlike <
-    if (cam == nullptr || before(cam, cams.data()) || !before(cam, cams.data() + cams.size()))
-        return cams.size();
-    return static_cast<std::size_t>(cam - cams.data());
-}
-
 const camrelay::Camera* find_camera(VRT_CTX, vmod_camrelay_relay* obj, VCL_STRING id,
                                     std::size_t* index) {
     const camrelay::Camera* cam = nullptr;
@@ -276,7 +262,7 @@ const camrelay::Camera* find_camera(VRT_CTX, vmod_camrelay_relay* obj, VCL_STRIN
         cam = st->camera;
     }
     if (cam != nullptr && index != nullptr)
-        *index = camera_index(obj, cam);
+        *index = obj->relay->camera_index(cam);
     return cam;
 }
 
@@ -497,6 +483,8 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         obj->check_tunnel = check_tunnel != 0;
         obj->listen = std::make_unique<camrelay::ListenCache>(
             std::chrono::milliseconds(static_cast<long>(tunnel_cache * 1000.0)));
+        obj->admission = std::make_unique<camrelay::Admission>(
+            *obj->relay, viewer_counter(), obj->check_tunnel ? obj->listen.get() : nullptr);
 
         const backend_timeouts tmo{connect_timeout, first_byte_timeout, between_bytes_timeout};
         const auto& cams = obj->relay->registry().cameras;
@@ -508,7 +496,6 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
             if (be == nullptr)
                 return false;  // already VRT_fail()ed; the VCL discards what we made
             obj->backends.push_back(be);
-            obj->viewer_slots.push_back(&viewer_counter().slot(cam.id));
         }
 
         obj->vsc = VSC_camrelay_New(nullptr, &obj->vsc_seg, "%s.%s", VCL_Name(ctx->vcl), vcl_name);
@@ -567,40 +554,19 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
             host = nullptr;
         const auto now = static_cast<std::int64_t>(ctx->now);
         camrelay::Decision& d = thread_decision();
-        obj->relay->decide(d, url != nullptr ? url : "", host != nullptr ? host : "", now, key != 0);
-        std::size_t index = 0;
-        camrelay::ViewerCounter::Slot* slot = nullptr;
-        if (d.camera != nullptr) {
-            index = camera_index(obj, d.camera);
-            if (index >= obj->backends.size() || index >= obj->viewer_slots.size())
-                throw std::logic_error("routed camera not in the registry");
-            slot = obj->viewer_slots[index];
-        }
-        bool holds = false;
-        if (d.allowed() && d.camera != nullptr) {
-            if (obj->check_tunnel && !obj->listen->up(d.camera->tunnel)) {
-                d.outcome = Outcome::offline;
-                d.reason.assign("camera ").append(d.camera->id).append(" is offline (its tunnel is not connected)");
-            } else if (viewer) {
-                if (camrelay::ViewerCounter::try_acquire(*slot, d.camera->max_viewers)) {
-                    holds = true;
-                } else {
-                    d.outcome = Outcome::too_many_viewers;
-                    d.reason.assign("camera ")
-                        .append(d.camera->id)
-                        .append(" already has ")
-                        .append(std::to_string(d.camera->max_viewers))
-                        .append(d.camera->max_viewers == 1 ? " viewer" : " viewers")
-                        .append(", its maximum");
-                }
-            }
-        }
+        const camrelay::Admitted admitted = obj->admission->admit(
+            d, url != nullptr ? url : "", host != nullptr ? host : "", now, key != 0, viewer != 0);
+        // From here on the slot is the task's: task_fini gives it back.
+        st->admitted = admitted;
+        if (admitted.holds_viewer && obj->vsc != nullptr)
+            __atomic_add_fetch(&obj->vsc->viewers, 1, __ATOMIC_RELAXED);
+        if (d.camera != nullptr && admitted.camera_index >= obj->backends.size())
+            throw std::logic_error("routed camera not in the registry");
 
         st->decided = true;
         st->outcome = d.outcome;
         st->status = camrelay::http_status(d.outcome);
         st->camera = d.camera;
-        st->index = index;
         st->outcome_name = camrelay::outcome_name(d.outcome);  // static storage
         // reason, url and key_for_log in one workspace allocation.
         const std::size_t need = d.reason.size() + d.url.size() + d.key_for_log.size() + 3;
@@ -615,12 +581,6 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         }
         if (d.url.capacity() > kKeptUrlCapacity)
             std::string().swap(d.url);
-        if (holds) {
-            st->holds_viewer = true;
-            st->viewer_slot = slot;
-            if (obj->vsc != nullptr)
-                __atomic_add_fetch(&obj->vsc->viewers, 1, __ATOMIC_RELAXED);
-        }
         count(obj, d.outcome);
 
         // The decision, for varnishlog. Never the key itself: key_for_log is
@@ -633,7 +593,8 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         const char* parts[] = {
             kPrefix, " ", obj->vcl_name.c_str(), ": ", st->outcome_name, " ",
             decimal(status_text, st->status), " camera=", d.camera != nullptr ? d.camera->id.c_str() : "-",
-            " viewers=", decimal(viewers_text, slot != nullptr ? camrelay::ViewerCounter::live(*slot) : 0u),
+            " viewers=",
+            decimal(viewers_text, admitted.viewers != nullptr ? camrelay::ViewerCounter::live(*admitted.viewers) : 0u),
             " key=", *st->key_for_log != '\0' ? st->key_for_log : "-", " reason=\"", st->reason, "\""};
         const struct strands line = {static_cast<int>(std::size(parts)), parts};
         VSLbs(ctx->vsl, SLT_VCL_Log, &line);
@@ -720,9 +681,9 @@ VCL_INT vmod_relay_viewers(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING 
     return guard(ctx, "viewers()", static_cast<VCL_INT>(0), [&]() -> VCL_INT {
         std::size_t index = 0;
         const camrelay::Camera* cam = find_camera(ctx, obj, camera, &index);
-        if (cam == nullptr || index >= obj->viewer_slots.size())
+        if (cam == nullptr)
             return 0;
-        return static_cast<VCL_INT>(camrelay::ViewerCounter::live(*obj->viewer_slots[index]));
+        return static_cast<VCL_INT>(obj->admission->viewers(index));
     });
 }
 

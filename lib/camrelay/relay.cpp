@@ -1,6 +1,7 @@
 // camrelay core: the per-request decision (see relay.hpp).
 #include "camrelay/relay.hpp"
 
+#include <functional>
 #include <stdexcept>
 
 namespace camrelay {
@@ -89,6 +90,14 @@ Relay::Relay(Registry registry, SecretSet secrets, RouteConfig route)
     // The query source must not read (or strip) the key parameter.
     if (route_.query_param.empty()) throw std::invalid_argument("the camera query parameter name is empty");
     if (route_.query_param == "k") throw std::invalid_argument("the camera query parameter cannot be \"k\"");
+}
+
+std::size_t Relay::camera_index(const Camera* camera) const {
+    const auto& cams = registry_.cameras;
+    std::less<const Camera*> before;  // a total order, unlike <
+    if (camera == nullptr || before(camera, cams.data()) || !before(camera, cams.data() + cams.size()))
+        return cams.size();
+    return static_cast<std::size_t>(camera - cams.data());
 }
 
 Decision Relay::decide(std::string_view url, std::string_view host, std::int64_t now, bool require_key) const {

@@ -1,5 +1,6 @@
-// camrelay core: the whole per-request decision, so the VMOD only converts
-// types. Route the request, check its key, and say what to answer.
+// camrelay core: the per-request decision. Relay routes the request and
+// checks its key; Admission (admission.hpp) adds the tunnel and the viewer
+// slot, so that the VMOD only converts types.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include "camrelay/key.hpp"
 #include "camrelay/registry.hpp"
 #include "camrelay/routing.hpp"
+#include "camrelay/secrets.hpp"
 
 namespace camrelay {
 
@@ -29,8 +31,8 @@ enum class Outcome {
     key_expired,       // 403
     key_wrong_camera,  // 403
     key_revoked,       // 403
-    too_many_viewers,  // 429 (decided by ViewerCounter, not by decide())
-    offline,           // 503 (decided by the tunnel status, not by decide())
+    too_many_viewers,  // 429 (decided by Admission::admit, not by decide())
+    offline,           // 503 (decided by Admission::admit, not by decide())
 };
 inline constexpr int kOutcomeCount = 12;
 std::string_view to_string(Outcome o);  // "allowed", "bad_request", ..., "key_missing", ...
@@ -74,6 +76,10 @@ public:
     const Registry& registry() const { return registry_; }
     const SecretSet& secrets() const { return secrets_; }
     const RouteConfig& route() const { return route_; }
+    // The index in registry().cameras of `camera`, one of them (as
+    // decide() returns them); registry().cameras.size() for any other
+    // pointer, null included.
+    std::size_t camera_index(const Camera* camera) const;
 
 private:
     Registry registry_;

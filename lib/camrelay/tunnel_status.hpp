@@ -26,13 +26,21 @@ struct ListenTable {
 ListenTable read_listen_table(const std::string& proc_root = "/proc");
 bool tunnel_up(const Tunnel& tunnel, const ListenTable& table);
 
+// Whether a camera's tunnel is up, as the admission decision asks it
+// (admission.hpp): a ListenCache in production, a fake in tests.
+class TunnelCheck {
+public:
+    virtual ~TunnelCheck() = default;
+    virtual bool up(const Tunnel& tunnel) = 0;
+};
+
 // A ListenTable re-read at most once per `max_age`, shared by threads: cheap
 // enough to ask on every request.
-class ListenCache {
+class ListenCache final : public TunnelCheck {
 public:
     explicit ListenCache(std::chrono::milliseconds max_age = std::chrono::milliseconds(500),
                          std::string proc_root = "/proc");
-    bool up(const Tunnel& tunnel);
+    bool up(const Tunnel& tunnel) override;
 
 private:
     std::mutex mutex_;

@@ -1,4 +1,5 @@
-// cameras.conf and secrets.conf: parsing, errors with line numbers, editing.
+// cameras.conf and secrets.conf: parsing, errors with line numbers, loading
+// (core); editing and atomic writes (admin).
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -6,7 +7,10 @@
 #include <cstdlib>
 #include <string>
 
+#include "camrelay/admin/atomic_file.hpp"
+#include "camrelay/admin/config_edit.hpp"
 #include "camrelay/registry.hpp"
+#include "camrelay/secrets.hpp"
 #include "test_util.hpp"
 
 using namespace camrelay;
@@ -61,6 +65,7 @@ TEST(Registry, ParsesAGoodFile) {
     Registry r = parse_registry(kSample, kFile);
     ASSERT_EQ(r.cameras.size(), 5u);
     EXPECT_EQ(r.default_camera, "cam1");
+    EXPECT_EQ(r.default_line, 9);
 
     const Camera* c1 = r.find("cam1");
     ASSERT_NE(c1, nullptr);
@@ -108,6 +113,7 @@ TEST(Registry, EmptyAndCommentOnlyFiles) {
     Registry r = parse_registry("# nothing\n\n   \n\t# more\n", kFile);
     EXPECT_TRUE(r.cameras.empty());
     EXPECT_EQ(r.default_camera, "");
+    EXPECT_EQ(r.default_line, 0);
 }
 
 TEST(Registry, CrlfLinesAndNoFinalNewline) {

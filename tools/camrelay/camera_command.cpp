@@ -5,6 +5,7 @@
 
 #include "camera_ssh.hpp"
 #include "cli.hpp"
+#include "camrelay/admin/config_edit.hpp"
 #include "camrelay/crypto.hpp"
 #include "camrelay/tunnel_status.hpp"
 

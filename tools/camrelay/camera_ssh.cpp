@@ -13,6 +13,8 @@
 #include <cstring>
 #include <iostream>
 
+#include "camrelay/admin/atomic_file.hpp"
+
 #ifndef CAMRELAY_SESSION_PROGRAM
 #define CAMRELAY_SESSION_PROGRAM "/usr/libexec/camrelay/camrelay-session"
 #endif

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "camrelay/admin/atomic_file.hpp"
 #include "camrelay/ids.hpp"
 
 namespace camrelay::cli {

@@ -17,6 +17,7 @@
 
 #include "camrelay/key.hpp"
 #include "camrelay/registry.hpp"
+#include "camrelay/secrets.hpp"
 
 namespace camrelay::cli {
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "camrelay/admin/config_edit.hpp"
 #include "camrelay/crypto.hpp"
 
 namespace camrelay::cli {

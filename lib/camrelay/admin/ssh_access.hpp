@@ -21,7 +21,8 @@
 // TCP_NODELAY on its connection (see tools/tunnel/camrelay-tunnel).
 //
 // These functions only transform text; reading and writing the files is the
-// caller's business (registry.hpp's read_file / write_file_atomically).
+// caller's business (config.hpp's read_file, atomic_file.hpp's
+// write_file_atomically).
 // Errors are SshAccessError with a message meant for the operator.
 #pragma once
 
