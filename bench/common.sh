@@ -1,16 +1,30 @@
 # shellcheck shell=bash
-# What bench/run.sh and bench/load.sh share; sourced with top (the source
-# tree), BUILD_DIR and BENCH_NAME (for messages) set:
-#   bench_build TARGET...   builds camrelay-bench and TARGETs in BUILD_DIR
-#   bench_workdir           $TMP, cleanup on exit and on SIGINT/SIGTERM
-#                           (tests/camrelay-bench/lib.sh), the throwaway account
-#                           (THROWAWAY_USER) removed too
-#   start_varnish, stop_varnish, machine_line, software_line,
+# What bench/*.sh share; sourced with top (the source tree) and BUILD_DIR
+# set. The test kit (tests/lib/kit.sh: say, die, free_port, started,
+# wait_for_port, start_varnish, ...) and the relay fixture
+# (tests/lib/relay_fixture.sh: camrelay's relay, as camrelay setup makes it),
+# and:
+#   bench_build [TARGET...]   builds camrelay-bench and TARGETs in BUILD_DIR
+#   bench_workdir             $TMP (below /run/camrelay-bench as root),
+#                             everything stopped and removed at exit, the
+#                             fixture's throwaway account too; cameras
+#                             (tests/camrelay-bench/lib.sh: start_camera)
+#   bench_relay_available     builds what camrelay's relay needs; true if it
+#                             can run here, else BENCH_RELAY_MISSING says why
+#   bench_relay_start [LINE...]   the fixture's account, a signing secret and
+#                             sshd (LINEs go into its sshd_config)
+#   machine_line, software_line,
 #   write_section FILE NAME TEXT   (a marker-delimited part of BENCHMARKS.md)
+#   publish_section NAME TEXT      TEXT printed (without its marker lines),
+#                             and written to BENCHMARKS_FILE unless write=0
 
-say() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; }
-
-BENCH=$BUILD_DIR/tools/camrelay-bench/camrelay-bench
+SOURCE_DIR=${top:?}
+BENCH=${BUILD_DIR:?}/tools/camrelay-bench/camrelay-bench
+# shellcheck source=../tests/lib/kit.sh
+source "$top/tests/lib/kit.sh"
+# shellcheck source=../tests/lib/relay_fixture.sh
+source "$top/tests/lib/relay_fixture.sh"
+RELAY_USER=crbench$$
 
 # bench_build [TARGET...]: camrelay-bench at least; an older build is used if
 # this one fails. NO_BUILD=1: only what BUILD_DIR already has (the tests).
@@ -27,52 +41,28 @@ bench_build() {
     rm -f "$BUILD_DIR.configure.log" "$BUILD_DIR.build.log"
 }
 
-# sshd's StrictModes refuses an authorized_keys file below a world-writable
-# directory such as /tmp, where the build tree may well be (a CI clone): as
-# root (the only way sshd runs here) work files go under /run, whose every
-# ancestor is root's and 0755, else under the build tree.
 bench_workdir() {
-    local base=$BUILD_DIR/bench-run
-    [ "$(id -u)" = 0 ] && base=/run/camrelay-bench
-    mkdir -p "$base"
-    chmod 0755 "$base"
+    relay_workdir camrelay-bench
     # shellcheck source=../tests/camrelay-bench/lib.sh
-    TMPDIR=$base source "$top/tests/camrelay-bench/lib.sh"
-    chmod 0755 "$TMP"
-    THROWAWAY_USER=
-    trap bench_finish EXIT
+    source "$top/tests/camrelay-bench/lib.sh"
 }
 
-bench_finish() {
-    cleanup
-    if [ -n "$THROWAWAY_USER" ]; then
-        # userdel refuses while a process of the account still exits.
-        for _ in $(seq 1 20); do userdel "$THROWAWAY_USER" 2>/dev/null && break; sleep 0.2; done
+bench_relay_available() {
+    BENCH_RELAY_MISSING=$(relay_why_not)
+    [ -z "$BENCH_RELAY_MISSING" ] || return 1
+    if [ "${NO_BUILD:-0}" != 1 ]; then
+        say "building vmod_camrelay, camrelay, camrelay-session"
+        cmake --build "$BUILD_DIR" -j2 --target vmod_camrelay camrelay camrelay-session >"$TMP/build-relay.out" 2>&1 ||
+            say "the build failed: $(grep -m1 -i error "$TMP/build-relay.out" || tail -1 "$TMP/build-relay.out")"
     fi
+    BENCH_RELAY_MISSING=$(relay_why_not_built)
+    [ -z "$BENCH_RELAY_MISSING" ]
 }
 
-# start_varnish NAME PORT ARGS...: varnishd in the foreground of a background
-# job; sets VARNISH_PID once it answers HTTP.
-start_varnish() {
-    local name=$1 port=$2
-    shift 2
-    varnishd -F -n "$TMP/varnish-$name" -a "127.0.0.1:$port" -j none -s malloc,64m -T none "$@" \
-        >"$TMP/varnishd-$name.log" 2>&1 &
-    VARNISH_PID=$!
-    started $VARNISH_PID
-    for _ in $(seq 1 100); do
-        kill -0 $VARNISH_PID 2>/dev/null || fail "varnishd ($name) died: $(tail -5 "$TMP/varnishd-$name.log")"
-        [ -n "$(ss -Htln "sport = :$port")" ] && return 0
-        sleep 0.1
-    done
-    fail "varnishd ($name) does not listen on $port"
-}
-
-# stop_varnish: the varnishd of the last start_varnish, and its child.
-stop_varnish() {
-    local pid
-    for pid in $(tree_of "$VARNISH_PID"); do kill -TERM "$pid" 2>/dev/null || true; done
-    wait "$VARNISH_PID" 2>/dev/null || true
+bench_relay_start() {
+    relay_setup "LogLevel ERROR" "$@"
+    cam secret new >"$TMP/secret.out" 2>&1 || die "secret new: $(cat "$TMP/secret.out")"
+    relay_start_sshd
 }
 
 machine_line() {
@@ -104,4 +94,10 @@ write_section() {
         printf '\n%s\n' "$text" >>"$file"
     fi
     say "wrote the results to $file"
+}
+
+publish_section() {
+    echo
+    printf '%s\n' "$2" | sed '1d;$d'
+    [ "${write:-1}" = 0 ] || write_section "$BENCHMARKS_FILE" "$1" "$2"
 }

@@ -26,10 +26,11 @@ for arg in "$@"; do
   esac
 done
 build=$(cd "${build_arg:-$top/build}" && pwd)
+BUILD_DIR=$build
 rounds=${ROUNDS:-3}
 secs=${SECONDS_PER_RUN:-5}
 conns=${CONNECTIONS:-16}
-out=${BENCHMARKS_FILE:-$top/BENCHMARKS.md}
+BENCHMARKS_FILE=${BENCHMARKS_FILE:-$top/BENCHMARKS.md}
 cli="$build/tools/camrelay/camrelay"
 vmoddir=$(pkg-config --variable=vmoddir varnishapi)
 for tool in wrk varnishd "$cli"; do
@@ -37,26 +38,20 @@ for tool in wrk varnishd "$cli"; do
 done
 [ -f "$vmoddir/libvmod_digest.so" ] || { echo "keycheck: vmod_digest missing (apt-get install varnish-vmod-digest)" >&2; exit 2; }
 
-tmp=$(mktemp -d /tmp/camrelay-keycheck.XXXXXX)
-chmod 755 "$tmp"
-cleanup() {
-  [ -f "$tmp/varnishd.pid" ] && kill "$(cat "$tmp/varnishd.pid")" 2>/dev/null || true
-  [ -n "${cam_pid:-}" ] && kill "$cam_pid" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=common.sh
+source "$top/bench/common.sh"
+kit_workdir
 
 cam_port=$(free_port)
 port=$(free_port)
-conf="$tmp/conf"
+conf="$TMP/conf"
 mkdir -p "$conf"
 "$cli" --config "$conf" secret new --id bench >/dev/null
 "$cli" --config "$conf" camera add cam1 --port "$cam_port" >/dev/null
 key=$("$cli" --config "$conf" key issue --camera cam1 --ttl 1d)
 # Something listens where the tunnel would land, so the check says "up".
 python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(86400)' "$cam_port" &
-cam_pid=$!
+started $!
 
 # The do-it-yourself key: e=EXPIRY&k=hex HMAC-SHA256("secret", "cam1:" EXPIRY).
 expiry=4102444800
@@ -85,24 +80,24 @@ sub vcl_recv {
 }
 VCL
 }
-{ echo "$common"; recv ''; } >"$tmp/nocheck.vcl"
+{ echo "$common"; recv ''; } >"$TMP/nocheck.vcl"
 { echo "$common"; echo 'import camrelay;'; echo "sub vcl_init { new relay = camrelay.relay(config_dir = \"$conf\"); }"
   recv 'relay.decide(key = true, viewer = false);
-	if (!relay.allowed()) { return (synth(relay.status())); }'; } >"$tmp/camrelay.vcl"
+	if (!relay.allowed()) { return (synth(relay.status())); }'; } >"$TMP/camrelay.vcl"
 { echo "$common"; echo 'import digest;'
   recv 'set req.http.x-e = regsub(req.url, "^.*[?&]e=([0-9]+).*$", "\1");
 	set req.http.x-k = regsub(req.url, "^.*[?&]k=([0-9a-f]+).*$", "\1");
 	if (digest.hmac_sha256("diysecret", "cam1:" + req.http.x-e) != "0x" + req.http.x-k) {
 		return (synth(403));
-	}'; } >"$tmp/digest.vcl"
+	}'; } >"$TMP/digest.vcl"
 
-varnishd -n "$tmp/varnish" -a "127.0.0.1:$port" -f "$tmp/nocheck.vcl" \
-  -p vmod_path="$build/vmod:$vmoddir" -p vsl_mask=-ReqURL -s malloc,16m \
-  -P "$tmp/varnishd.pid" >/dev/null
-adm() { varnishadm -n "$tmp/varnish" "$@" >/dev/null; }
-adm vcl.load nocheck_vcl "$tmp/nocheck.vcl"
-adm vcl.load camrelay_vcl "$tmp/camrelay.vcl"
-adm vcl.load digest_vcl "$tmp/digest.vcl"
+# varnishd as a relay runs it (tools/setup/relay-params.sh)
+mapfile -t relay_params < <(camrelay_varnishd_params 1000)
+start_varnish keycheck "$port" -f "$TMP/nocheck.vcl" -p vmod_path="$build/vmod:$vmoddir" "${relay_params[@]}"
+adm() { varnishadm -n "$VARNISH_DIR" "$@" >/dev/null; }
+adm vcl.load nocheck_vcl "$TMP/nocheck.vcl"
+adm vcl.load camrelay_vcl "$TMP/camrelay.vcl"
+adm vcl.load digest_vcl "$TMP/digest.vcl"
 
 declare -A url=(
   [nocheck]="http://127.0.0.1:$port/cam1/?k=$key"
@@ -157,13 +152,4 @@ Per check in the core (\`core_bench\`, median of 3, CPU time):
 |---|---|
 $core}
 <!-- keycheck:end -->"
-echo
-echo "$section"
-[ "$write" = 1 ] || exit 0
-if [ -f "$out" ] && grep -q '^<!-- keycheck:begin' "$out"; then
-  awk -v s="$section" '/^<!-- keycheck:begin/ {print s; skip=1; next} /^<!-- keycheck:end/ {skip=0; next} !skip' "$out" >"$out.tmp"
-  mv "$out.tmp" "$out"
-else
-  { [ -f "$out" ] && cat "$out" && echo; echo "$section"; } >"$out.tmp"
-  mv "$out.tmp" "$out"
-fi
+publish_section keycheck "$section"

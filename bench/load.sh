@@ -61,10 +61,9 @@ done
 TOTAL=$((CAMERAS * VIEWERS))
 command_line="$(printf 'CAMERAS=%s VIEWERS=%s MBPS=%s SECONDS=%s ' "$CAMERAS" "$VIEWERS" "$MBPS" "$DURATION")${SSHD_OPTIONS:+SSHD_OPTIONS=\"$SSHD_OPTIONS\" }bench/load.sh${*:+ $*}"
 
-BENCH_NAME=load.sh
 # shellcheck source=common.sh
 source "$top/bench/common.sh"
-[ "$(id -u)" = 0 ] || { say "needs root (sshd and a throwaway account)"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (sshd and a throwaway account)"
 for tool in varnishd varnishstat jq curl ssh /usr/sbin/sshd; do
     command -v "$tool" >/dev/null || { say "$tool is not installed"; exit 1; }
 done
@@ -79,12 +78,24 @@ fi
 
 bench_build vmod_camrelay camrelay camrelay-session
 bench_workdir
-# shellcheck source=camrelay_path.sh
-source "$top/bench/camrelay_path.sh"
-camrelay_path_available || fail "$CAMRELAY_MISSING"
+bench_relay_available || die "$BENCH_RELAY_MISSING"
 
-# As `camrelay setup --max-viewers TOTAL` starts varnishd.
-SHIPPED=$(camrelay_setup_params "$TOTAL")
+# As `camrelay setup --max-viewers TOTAL` starts varnishd
+# (tools/setup/relay-params.sh): BASE_PARAMS go to every varnishd of this
+# run; the worker thread and pipe parameters, SHIPPED, are what --tuning
+# varies. tuned_params N: those for N viewers, on one line.
+mapfile -t RELAY_PARAMS < <(camrelay_varnishd_params "$TOTAL")
+BASE_PARAMS=()
+for ((k = 0; k < ${#RELAY_PARAMS[@]}; k += 2)); do
+    case ${RELAY_PARAMS[k + 1]} in
+        thread_* | pipe_sess_max=*) ;;
+        *) BASE_PARAMS+=("${RELAY_PARAMS[k]}" "${RELAY_PARAMS[k + 1]}") ;;
+    esac
+done
+tuned_params() {
+    camrelay_varnishd_params "$1" | paste -d' ' - - | grep -E '^-p (thread_|pipe_sess_max=)' | paste -sd' '
+}
+SHIPPED=$(tuned_params "$TOTAL")
 
 # --- the cameras, their keys and tunnels
 say "starting $CAMERAS cameras"
@@ -95,24 +106,24 @@ for i in $(seq 1 "$CAMERAS"); do
     CAMPORT_OF[i]=$CAMERA_PORT
 done
 IFS=';' read -r -a sshd_options <<<"${SSHD_OPTIONS:-}"
-camrelay_relay_start "${sshd_options[@]}" || fail "the relay's sshd did not start"
+bench_relay_start "${sshd_options[@]}"
 say "registering $CAMERAS cameras (camrelay camera add --ssh-key, key issue)"
 declare -A TUNNEL_PORT_USED
 LISTEN_PORTS=()
 KEYS=()
 for i in $(seq 1 "$CAMERAS"); do
-    camrelay_camera_add "cam$i" "${CAMPORT_OF[i]}" "$VIEWERS" || fail "camera add cam$i failed"
-    LISTEN_PORTS+=("$CAMRELAY_LISTEN")
-    TUNNEL_PORT_USED[$CAMRELAY_LISTEN]=1
-    KEYS+=("$(camrelay_cli key issue --camera "cam$i" --ttl 2h)")
+    relay_add_camera "cam$i" --max-viewers "$VIEWERS"
+    LISTEN_PORTS+=("$CAM_PORT")
+    TUNNEL_PORT_USED[$CAM_PORT]=1
+    KEYS+=("$(cam key issue --camera "cam$i" --ttl 2h)")
 done
 
 say "starting $CAMERAS camrelay-tunnel"
 TUNNEL_PIDS=()
 tunnels_from=$(date +%s%N)
 for i in $(seq 1 "$CAMERAS"); do
-    camrelay_tunnel_start "cam$i"
-    TUNNEL_PIDS+=("$CAMRELAY_TUNNEL_PID")
+    relay_start_tunnel "cam$i" "${LISTEN_PORTS[i - 1]}" "127.0.0.1:${CAMPORT_OF[i]}"
+    TUNNEL_PIDS+=("$TUNNEL_PID")
 done
 # All tunnel ports listening, within 120 s.
 listening_tunnels() {
@@ -128,8 +139,8 @@ for _ in $(seq 1 1200); do
     sleep 0.1
 done
 TUNNELS_UP_S=$(awk -v a="$tunnels_from" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
-[ "$up" = "$CAMERAS" ] || fail "only $up of $CAMERAS tunnels came up within 120 s"
-TUNNEL_RETRIES=$(cat "$TMP"/cam*.tunnel.log | grep -c 'tunnel down' || true)
+[ "$up" = "$CAMERAS" ] || die "only $up of $CAMERAS tunnels came up within 120 s"
+TUNNEL_RETRIES=$(cat "$TMP"/tunnel-cam*.log | grep -c 'tunnel down' || true)
 say "$CAMERAS tunnels up after ${TUNNELS_UP_S} s ($TUNNEL_RETRIES reconnects)"
 
 # varnishd's port: not one that a camera's tunnel holds.
@@ -184,10 +195,10 @@ sampler() {
         read -r -a stat </proc/stat
         {
             printf 'T %s %s %s %s\n' "$(date +%s%N)" \
-                "$(varnishstat -n "$TMP/varnish-camrelay" -1 -f MAIN.n_pipe 2>/dev/null | awk '{ print $2 + 0 }')" \
+                "$(varnishstat -n "$VARNISH_DIR" -1 -f MAIN.n_pipe 2>/dev/null | awk '{ print $2 + 0 }')" \
                 "$((stat[1] + stat[2] + stat[3] + stat[6] + stat[7]))" \
                 "$((stat[1] + stat[2] + stat[3] + stat[4] + stat[5] + stat[6] + stat[7] + stat[8]))"
-            proc_sample varnishd="$VARNISH_PID" sshd="$CAMRELAY_SSHD_PID" viewers="$viewers" \
+            proc_sample varnishd="$VARNISH_PID" sshd="$SSHD_PID" viewers="$viewers" \
                 cameras="$CAMERA_GROUP" tunnels="$TUNNEL_GROUP"
         } >>"$out"
         sleep 1
@@ -219,7 +230,7 @@ sample_summary() {
 }
 
 varnish_counters() {
-    varnishstat -n "$TMP/varnish-camrelay" -1 \
+    varnishstat -n "$VARNISH_DIR" -1 \
         -f MAIN.threads -f MAIN.threads_created -f MAIN.threads_limited -f MAIN.sess_queued \
         -f MAIN.sess_dropped -f MAIN.sess_drop -f MAIN.sess_fail -f MAIN.pipe_limited -f MAIN.s_pipe 2>/dev/null |
         awk '{ sub(/^MAIN\./, "", $1); printf "%s=%s\n", $1, $2 }'
@@ -231,12 +242,12 @@ measure() {
     local name=$1 secs=$2 viewers_pid
     shift 2
     say "[$name] varnishd $*"
-    camrelay_varnish_start "$VARNISH_PORT" "$@"
+    relay_start_varnish "$VARNISH_PORT" "${BASE_PARAMS[@]}" "$@"
     sleep 2   # the pools reach thread_pool_min
-    proc_sample varnishd="$VARNISH_PID" sshd="$CAMRELAY_SSHD_PID" >"$TMP/$name.idle"
+    proc_sample varnishd="$VARNISH_PID" sshd="$SSHD_PID" >"$TMP/$name.idle"
     say "[$name] $TOTAL viewers ($CAMERAS cameras x $VIEWERS) at $MBPS Mbit/s, $SIZE messages, ${secs} s"
     "$BENCH" run --urls-file "$TMP/urls" --mode load --viewers "$VIEWERS" --mbps "$MBPS" --size "$SIZE" \
-        --duration "$secs" --relay-pid "$VARNISH_PID,$CAMRELAY_SSHD_PID" --json \
+        --duration "$secs" --relay-pid "$VARNISH_PID,$SSHD_PID" --json \
         >"$TMP/$name.json" 2>"$TMP/$name.err" &
     viewers_pid=$!
     started $viewers_pid
@@ -254,8 +265,8 @@ measure() {
     proc_sample varnishd="$VARNISH_PID" >"$TMP/$name.after"
     sample_summary "$TMP/$name.samples" >"$TMP/$name.summary"
     varnish_counters >"$TMP/$name.counters"
-    stop_varnish
-    [ -s "$TMP/$name.json" ] || fail "[$name] camrelay-bench printed no result: $(head -c 500 "$TMP/$name.err")"
+    stop "$VARNISH_PID"
+    [ -s "$TMP/$name.json" ] || die "[$name] camrelay-bench printed no result: $(head -c 500 "$TMP/$name.err")"
     say "[$name] $(jq -c '{ok, connected, failed_connections, dropped_connections, lost, p99: .latency_ms.p99}' "$TMP/$name.json")"
 }
 
@@ -288,7 +299,7 @@ group_pss() {
 
 # shellcheck disable=SC2086  # the parameter lists are split on purpose
 measure load "$DURATION" $SHIPPED
-SSHD_PSS=$(group_pss "$CAMRELAY_SSHD_PID")
+SSHD_PSS=$(group_pss "$SSHD_PID")
 
 # --- tuning: the same load through varnishd with other parameters
 # TUNING_VARIANTS: "NAME=VARNISHD ARGS" entries separated by ";". Each
@@ -296,7 +307,8 @@ SSHD_PSS=$(group_pss "$CAMRELAY_SSHD_PID")
 # for a quarter of these viewers (setup's formula without its floor of
 # 500), to see what the viewers beyond its threads meet.
 quarter=$((TOTAL / 4 > 0 ? TOTAL / 4 : 1))
-quarter_threads="-p thread_pools=2 -p thread_pool_min=50 -p thread_pool_max=$((quarter + 10 > 50 ? quarter + 10 : 50))"
+quarter_threads=$(tuned_params "$quarter" | sed -e 's/ -p pipe_sess_max=[0-9]*//' \
+    -e "s/thread_pool_max=[0-9]*/thread_pool_max=$((quarter + 10 > 50 ? quarter + 10 : 50))/")
 TUNING_VARIANTS=${TUNING_VARIANTS:-"defaults=;shipped=$SHIPPED;\
 stack-48k=$SHIPPED -p thread_pool_stack=48k;\
 workspaces-64k=$SHIPPED -p workspace_client=64k -p workspace_backend=64k;\
@@ -362,7 +374,7 @@ section=$(cat <<MD
 - Command: \`$command_line\`
 - $CAMERAS cameras (\`camrelay-bench serve\`), each with its own \`camrelay-tunnel\` and key to one sshd
   with camrelay's drop-in ($CAMERAS tunnels up ${TUNNELS_UP_S} s after starting them, $TUNNEL_RETRIES reconnects), one
-  varnishd with vcl/default.vcl and vmod_camrelay (\`$(echo "${CAMRELAY_VARNISH_PARAMS[*]} $SHIPPED" | sed 's/  */ /g')\`,
+  varnishd with vcl/default.vcl and vmod_camrelay (\`${RELAY_PARAMS[*]}\`,
   as \`camrelay setup --max-viewers $TOTAL\` starts it). $VIEWERS viewers per camera ($TOTAL) in one
   \`camrelay-bench run --mode load\`, each getting $SIZE messages at $MBPS Mbit/s and sending 64 B upstream
   30 times a second, measured for $DURATION s after all connected. Relay CPU and memory: varnishd and sshd
@@ -376,11 +388,7 @@ $(saturation_note)
 <!-- camrelay-load:end -->
 MD
 )
-echo
-echo "$section" | sed '1d;$d'
-if [ "$write" = 1 ]; then
-    write_section "$BENCHMARKS_FILE" camrelay-load "$section"
-fi
+publish_section camrelay-load "$section"
 
 # least_disturbed BASE: the round of a variant in which other jobs used the
 # least CPU.
@@ -396,7 +404,7 @@ least_disturbed() {
 # One row per variant: what a parameter changes, read side by side.
 tuning_report() {
     local base n params
-    echo "| variant | varnishd parameters (besides vsl_mask, pipe_timeout) | viewers connected / failed | sessions queued | page load during the load | lost | one-way p50 / p99 / max | varnishd CPU | varnishd RSS idle → with viewers → after they left | worker threads | other jobs' CPU (round) |"
+    echo "| variant | varnishd parameters (besides ${BASE_PARAMS[*]}) | viewers connected / failed | sessions queued | page load during the load | lost | one-way p50 / p99 / max | varnishd CPU | varnishd RSS idle → with viewers → after they left | worker threads | other jobs' CPU (round) |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|"
     for base in "${TUNING_BASES[@]}"; do
         n=$(least_disturbed "$base")
@@ -429,9 +437,5 @@ $(tuning_report)
 <!-- camrelay-tuning:end -->
 MD
 )
-    echo
-    echo "$tuning_section" | sed '1d;$d'
-    if [ "$write" = 1 ]; then
-        write_section "$BENCHMARKS_FILE" camrelay-tuning "$tuning_section"
-    fi
+    publish_section camrelay-tuning "$tuning_section"
 fi

@@ -46,63 +46,26 @@ for arg in "$@"; do
 done
 command_line="bench/run.sh${*:+ $*}"
 
-BENCH_NAME=run.sh
 # shellcheck source=common.sh
 source "$top/bench/common.sh"
 bench_build
 bench_workdir
-for tool in varnishd jq; do command -v "$tool" >/dev/null || fail "$tool is not installed"; done
+for tool in varnishd jq; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
 
 # --- the camera: echoes, and streams when a viewer asks
 start_camera camera --mode echo
 CAMPORT=$CAMERA_PORT
 say "camera on 127.0.0.1:$CAMPORT"
 
-# article_vcl BACKEND_PORT: the article's VCL, as published.
-article_vcl() {
-    cat <<VCL
-vcl 4.0;
-
-import std;
-
-backend default {
-    .host = "127.0.0.1";
-    .port = "$1";
-}
-
-sub vcl_recv {
-    if (req.http.upgrade ~ "(?i)websocket") {
-        #if (!std.fnmatch("*k=your_key", req.url, 0)){
-            #return(synth(403, "Access denied"));
-        #}
-
-        return (pipe);
-    }
-    return (pass);
-}
-
-sub vcl_pipe {
-    if (req.http.upgrade) {
-        set bereq.http.upgrade = req.http.upgrade;
-        set bereq.http.connection = req.http.connection;
-    }
-}
-
-sub vcl_backend_response {
-}
-
-sub vcl_deliver {
-}
-VCL
-}
-
 declare -A URL RELAY_PIDS
 PATHS=()
+# varnishd for the article's VCL: no jail, no management port
+ARTICLE_VARNISH=(-j none -T none -s "malloc,64m")
 
 # --- (b) varnishd piping, no checks
 VB=$(free_port)
 article_vcl "$CAMPORT" >"$TMP/direct.vcl"
-start_varnish pipe "$VB" -f "$TMP/direct.vcl"
+start_varnish pipe "$VB" -f "$TMP/direct.vcl" "${ARTICLE_VARNISH[@]}"
 PATHS+=(a b)
 URL[a]="ws://127.0.0.1:$CAMPORT/"
 URL[b]="ws://127.0.0.1:$VB/"
@@ -111,17 +74,17 @@ RELAY_PIDS[b]=$VARNISH_PID
 
 # --- (c) the article: its VCL, sshd, ssh -N -R with OpenSSH's defaults
 if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null; then
-    SSHD_PORT=$(free_port)
+    ARTICLE_SSHD_PORT=$(free_port)
     TUNNEL_PORT=$(free_port)
-    ssh-keygen -q -t ed25519 -N '' -f "$TMP/ssh_host_key"
+    ssh-keygen -q -t ed25519 -N '' -f "$TMP/article_host_key"
     ssh-keygen -q -t rsa -N '' -f "$TMP/pf_rsa"   # the article's `ssh-keygen -t rsa`
-    cp "$TMP/pf_rsa.pub" "$TMP/authorized_keys"
-    cat >"$TMP/sshd_config" <<CONF
-Port $SSHD_PORT
+    cp "$TMP/pf_rsa.pub" "$TMP/article_authorized_keys"
+    cat >"$TMP/article_sshd_config" <<CONF
+Port $ARTICLE_SSHD_PORT
 ListenAddress 127.0.0.1
-HostKey $TMP/ssh_host_key
-AuthorizedKeysFile $TMP/authorized_keys
-PidFile $TMP/sshd.pid
+HostKey $TMP/article_host_key
+AuthorizedKeysFile $TMP/article_authorized_keys
+PidFile $TMP/article_sshd.pid
 PermitRootLogin prohibit-password
 AllowUsers root
 UsePAM no
@@ -131,38 +94,40 @@ PrintMotd no
 LogLevel ERROR
 CONF
     [ -d /run/sshd ] || mkdir -m 0755 /run/sshd
-    /usr/sbin/sshd -D -e -f "$TMP/sshd_config" >"$TMP/sshd.log" 2>&1 &
-    SSHD_PID=$!
-    started $SSHD_PID
-    wait_for_port "$SSHD_PORT"
-    ssh -F /dev/null -N -R "$TUNNEL_PORT:localhost:$CAMPORT" -p "$SSHD_PORT" -i "$TMP/pf_rsa" \
+    /usr/sbin/sshd -D -e -f "$TMP/article_sshd_config" >"$TMP/article_sshd.log" 2>&1 &
+    ARTICLE_SSHD_PID=$!
+    started $ARTICLE_SSHD_PID
+    wait_for_port "$ARTICLE_SSHD_PORT" 10 $ARTICLE_SSHD_PID
+    ssh -F /dev/null -N -R "$TUNNEL_PORT:localhost:$CAMPORT" -p "$ARTICLE_SSHD_PORT" -i "$TMP/pf_rsa" \
         -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-        -o ExitOnForwardFailure=yes root@127.0.0.1 >"$TMP/ssh.log" 2>&1 &
+        -o ExitOnForwardFailure=yes root@127.0.0.1 >"$TMP/article_ssh.log" 2>&1 &
     started $!
-    wait_for_port "$TUNNEL_PORT" 15
+    wait_for_port "$TUNNEL_PORT" 15 $!
     VC=$(free_port)
     article_vcl "$TUNNEL_PORT" >"$TMP/article.vcl"
-    start_varnish article "$VC" -f "$TMP/article.vcl"
+    start_varnish article "$VC" -f "$TMP/article.vcl" "${ARTICLE_VARNISH[@]}"
     PATHS+=(c)
     URL[c]="ws://127.0.0.1:$VC/"
-    RELAY_PIDS[c]="$VARNISH_PID,$SSHD_PID"
+    RELAY_PIDS[c]="$VARNISH_PID,$ARTICLE_SSHD_PID"
 else
     say "(c) skipped: the article's setup needs root, sshd and ssh"
 fi
 
 # --- (d) camrelay: vmod_camrelay with vcl/default.vcl, the locked-down tunnel
-# shellcheck source=camrelay_path.sh
-source "$top/bench/camrelay_path.sh"
-if camrelay_path_available; then
-    if camrelay_path_start; then
-        PATHS+=(d)
-        URL[d]=$CAMRELAY_URL
-        RELAY_PIDS[d]=$CAMRELAY_RELAY_PIDS
-    else
-        say "(d) skipped: camrelay's path did not come up (see above)"
-    fi
+# (tests/lib/relay_fixture.sh), varnishd as `camrelay setup` starts it
+if bench_relay_available; then
+    bench_relay_start
+    relay_add_camera cam1 --max-viewers 2
+    relay_start_tunnel cam1 "$CAM_PORT" "127.0.0.1:$CAMPORT"
+    wait_for_port "$CAM_PORT" 15
+    VD=$(free_port)
+    mapfile -t relay_params < <(camrelay_varnishd_params 1000)
+    relay_start_varnish "$VD" "${relay_params[@]}"
+    URL[d]=$(cam key issue --camera cam1 --ttl 1h --url "ws://127.0.0.1:$VD/cam1/") || die "key issue failed"
+    PATHS+=(d)
+    RELAY_PIDS[d]="$VARNISH_PID,$SSHD_PID"
 else
-    say "(d) skipped: $CAMRELAY_MISSING"
+    say "(d) skipped: $BENCH_RELAY_MISSING"
 fi
 
 declare -A NAME=([a]="direct to the camera" [b]="varnishd pipe (article VCL, no ssh)"
@@ -177,23 +142,22 @@ run_json() {  # KIND PATH ROUND ARGS...: camrelay-bench run --json into $TMP/KIN
 }
 for round in $(seq 1 "$REPEAT"); do
     say "round $round of $REPEAT"
-    for p in "${PATHS[@]}"; do
-        say "($p) round trips, 16 KiB x $RTT_COUNT"
-        run_json rtt "$p" "$round" --mode rtt --size 16K --count "$RTT_COUNT" --timeout 120
-    done
-    for p in "${PATHS[@]}"; do
-        say "($p) round trips, 100 B x $RTT_COUNT"
-        run_json rtt100 "$p" "$round" --mode rtt --size 100 --count "$RTT_COUNT" --timeout 120
-    done
-    for p in "${PATHS[@]}"; do
-        say "($p) one stream, 64 KiB messages, ${STREAM_SECONDS} s"
-        run_json stream "$p" "$round" --mode stream --size 64K --duration "$STREAM_SECONDS" --timeout 60
-    done
-    for p in "${PATHS[@]}"; do
-        say "($p) 2 viewers at 4 Mbit/s, ${LOAD_SECONDS} s"
-        pids=()
-        [ -n "${RELAY_PIDS[$p]}" ] && pids=(--relay-pid "${RELAY_PIDS[$p]}")
-        run_json load "$p" "$round" --mode load --viewers 2 --mbps 4 --size 16K --duration "$LOAD_SECONDS" "${pids[@]}"
+    for kind in rtt rtt100 stream load; do
+        for p in "${PATHS[@]}"; do
+            case $kind in
+                rtt) what="round trips, 16 KiB x $RTT_COUNT"
+                    args=(--mode rtt --size 16K --count "$RTT_COUNT" --timeout 120) ;;
+                rtt100) what="round trips, 100 B x $RTT_COUNT"
+                    args=(--mode rtt --size 100 --count "$RTT_COUNT" --timeout 120) ;;
+                stream) what="one stream, 64 KiB messages, ${STREAM_SECONDS} s"
+                    args=(--mode stream --size 64K --duration "$STREAM_SECONDS" --timeout 60) ;;
+                load) what="2 viewers at 4 Mbit/s, ${LOAD_SECONDS} s"
+                    args=(--mode load --viewers 2 --mbps 4 --size 16K --duration "$LOAD_SECONDS")
+                    [ -z "${RELAY_PIDS[$p]}" ] || args+=(--relay-pid "${RELAY_PIDS[$p]}") ;;
+            esac
+            say "($p) $what"
+            run_json "$kind" "$p" "$round" "${args[@]}"
+        done
     done
 done
 
@@ -242,7 +206,7 @@ report() {
     echo "|---|---|---|---|---|---|---|---|"
     for p in a b c d; do
         if ! has "$p"; then
-            [ "$p" = d ] && echo "| ($p) ${NAME[$p]} | skipped: ${CAMRELAY_MISSING:-did not start} | | | | | | |"
+            [ "$p" = d ] && echo "| ($p) ${NAME[$p]} | skipped: ${BENCH_RELAY_MISSING:-did not start} | | | | | | |"
             continue
         fi
         printf '| (%s) %s | %s | %s | %s | %s | %s | %s | %s |\n' "$p" "${NAME[$p]}" "$(ms "${R[$p.p50]}")" \
@@ -287,17 +251,13 @@ $(report)
 MD
 )
 
-echo
-echo "$section" | sed '1d;$d'
-if [ "$write" = 1 ]; then
-    write_section "$BENCHMARKS_FILE" camrelay-bench "$section"
-fi
+publish_section camrelay-bench "$section"
 
 # --- what a key check costs, in its own section
 if [ "$keycheck" = 1 ]; then
     # Our processes (sshd, tunnels, varnishd) stop first: keycheck.sh runs
     # its own varnishd and should find the machine as quiet as we did.
-    bench_finish
+    kit_cleanup
     trap - EXIT
     say "bench/keycheck.sh: what the key check costs"
     keycheck_args=("$BUILD_DIR")

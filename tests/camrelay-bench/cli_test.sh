@@ -2,6 +2,7 @@
 # camrelay-bench's own command line: usage errors, clear failures, exit
 # codes, the camera's HTTP page, and a camera that stops by itself.
 BENCH=$1
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 # Usage: exit 2.
@@ -31,12 +32,12 @@ expect_json "$TMP/last.out" '.failed_connections == 2 and .ok == false'
 start_camera echo --mode echo
 port=$CAMERA_PORT
 curl -sS --max-time 5 -o "$TMP/page.html" -w '%{http_code}' "http://127.0.0.1:$port/some/path?k=abc" >"$TMP/code"
-[ "$(cat "$TMP/code")" = 200 ] || fail "page status $(cat "$TMP/code")"
+[ "$(cat "$TMP/code")" = 200 ] || die "page status $(cat "$TMP/code")"
 expect_in "$TMP/page.html" "camrelay-bench camera"
 # A broken upgrade gets an HTTP error, not a WebSocket.
 code=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -H "Upgrade: websocket" -H "Connection: Upgrade" \
     -H "Sec-WebSocket-Version: 13" "http://127.0.0.1:$port/")
-[ "$code" = 400 ] || fail "broken upgrade answered $code"
+[ "$code" = 400 ] || die "broken upgrade answered $code"
 
 # rtt in JSON, then the table.
 expect_exit 0 "$BENCH" run "ws://127.0.0.1:$port/cam?x=1" --mode rtt --count 100 --json
@@ -50,17 +51,16 @@ expect_in "$TMP/last.out" "result"
 "$BENCH" serve --listen 127.0.0.1:0 --mode stream --duration 1 >"$TMP/short.out" 2>"$TMP/short.err" &
 short=$!
 started $short
-for _ in $(seq 1 40); do kill -0 $short 2>/dev/null || break; sleep 0.1; done
-kill -0 $short 2>/dev/null && fail "serve --duration 1 still runs after 4 s"
-wait $short || fail "serve --duration exited $?"
+ended() { ! kill -0 "$1" 2>/dev/null; }
+wait_for 4 ended "$short" || die "serve --duration 1 still runs after 4 s"
+wait $short || die "serve --duration exited $?"
 expect_in "$TMP/short.err" "camera done"
 
 # SIGTERM stops a camera cleanly.
 start_camera term
 pid=$CAMERA_PID
 kill -TERM "$pid"
-for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && fail "serve ignores SIGTERM"
+wait_for 4 ended "$pid" || die "serve ignores SIGTERM"
 expect_in "$TMP/term.err" "camera done"
 
 echo "cli: ok"

@@ -3,18 +3,19 @@
 # package (pinned in package-lock.json; install it with `npm ci` in this
 # folder): our client with a ws server, a ws client with our camera.
 BENCH=$1
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-command -v node >/dev/null || fail "node not found (node 20 is needed)"
-[ -f "$here/node_modules/ws/package.json" ] || fail "Node's ws is not installed: run 'npm ci' in $here"
+command -v node >/dev/null || die "node not found (node 20 is needed)"
+[ -f "$here/node_modules/ws/package.json" ] || die "Node's ws is not installed: run 'npm ci' in $here"
 
 # Our client, ws server: round trips of several sizes, the echo of every
 # other message fragmented by ws, a ping from ws to answer, a clean close.
 node "$here/ws_echo_server.js" >"$TMP/ws_server.out" 2>"$TMP/ws_server.err" &
 started $!
-for _ in $(seq 1 50); do grep -q "listening on" "$TMP/ws_server.out" && break; sleep 0.1; done
+wait_for 5 grep -q "listening on" "$TMP/ws_server.out" || true
 ws_port=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$TMP/ws_server.out")
-[ -n "$ws_port" ] || fail "ws server did not start: $(cat "$TMP/ws_server.err")"
+[ -n "$ws_port" ] || die "ws server did not start: $(cat "$TMP/ws_server.err")"
 
 for spec in 32:50 100:100 16K:200 64K:50 1M:10; do
     size=${spec%:*}
@@ -26,17 +27,17 @@ done
 sleep 0.2
 expect_in "$TMP/ws_server.out" "connection /x?size=16K"
 expect_in "$TMP/ws_server.out" "pong are you there"
-[ "$(grep -c '^close 1000$' "$TMP/ws_server.out")" = 5 ] || fail "ws server saw $(cat "$TMP/ws_server.out")"
+[ "$(grep -c '^close 1000$' "$TMP/ws_server.out")" = 5 ] || die "ws server saw $(cat "$TMP/ws_server.out")"
 
 # A ws client, our camera: echo mode (and a stream asked for), stream mode.
 start_camera echo --mode echo
 node "$here/ws_client_check.js" echo "ws://127.0.0.1:$CAMERA_PORT/cam1/?k=1" >"$TMP/client.out" 2>&1 ||
-    fail "ws client against our echo camera: $(cat "$TMP/client.out")"
+    die "ws client against our echo camera: $(cat "$TMP/client.out")"
 expect_in "$TMP/client.out" "echo checks: ok"
 
 start_camera stream --mode stream --size 2000 --rate 500
 node "$here/ws_client_check.js" stream "ws://127.0.0.1:$CAMERA_PORT/" >"$TMP/client.out" 2>&1 ||
-    fail "ws client against our streaming camera: $(cat "$TMP/client.out")"
+    die "ws client against our streaming camera: $(cat "$TMP/client.out")"
 expect_in "$TMP/client.out" "stream checks: ok"
 
 echo "interop_ws: ok"

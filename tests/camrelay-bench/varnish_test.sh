@@ -5,57 +5,31 @@
 # (sizes, sequence numbers, payload patterns) and a short load run by
 # counts only, never by timings.
 BENCH=$1
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
-command -v varnishd >/dev/null || fail "varnishd not found (apt-get install varnish)"
+command -v varnishd >/dev/null || die "varnishd not found (apt-get install varnish)"
 
 start_camera camera --mode echo
 camera_port=$CAMERA_PORT
 relay_port=$(free_port)
 
-cat >"$TMP/relay.vcl" <<VCL
-vcl 4.0;
-
-import std;
-
-backend default {
-    .host = "127.0.0.1";
-    .port = "$camera_port";
-}
-
-sub vcl_recv {
-    # Test route (not in the article): a refusal with a reason header.
+{
+    article_vcl "$camera_port" '    # Test route (not in the article): a refusal with a reason header.
     if (req.url ~ "^/deny") {
         return (synth(403, "Access denied"));
-    }
-    if (req.http.upgrade ~ "(?i)websocket") {
-        return (pipe);
-    }
-    return (pass);
-}
-
-sub vcl_pipe {
-    if (req.http.upgrade) {
-        set bereq.http.upgrade = req.http.upgrade;
-        set bereq.http.connection = req.http.connection;
-    }
-}
+    }'
+    cat <<'VCL'
 
 sub vcl_synth {
     set resp.http.camrelay-reason = "test_refusal";
 }
 VCL
+} >"$TMP/relay.vcl"
 
-varnishd -F -n "$TMP/varnish" -a "127.0.0.1:$relay_port" -f "$TMP/relay.vcl" -j none -s malloc,32m -T none \
-    >"$TMP/varnishd.log" 2>&1 &
-varnish_pid=$!
-started $varnish_pid
-for _ in $(seq 1 100); do
-    code=$(curl -s --max-time 2 -o "$TMP/page.html" -w '%{http_code}' "http://127.0.0.1:$relay_port/x?y=1" || true)
-    [ "$code" = 200 ] && break
-    kill -0 $varnish_pid 2>/dev/null || fail "varnishd died: $(cat "$TMP/varnishd.log")"
-    sleep 0.1
-done
-[ "$code" = 200 ] || fail "varnishd did not serve the camera page (last status $code)"
+start_varnish relay "$relay_port" -f "$TMP/relay.vcl" -j none -s malloc,32m -T none
+varnish_pid=$VARNISH_PID
+code=$(curl -s --max-time 10 -o "$TMP/page.html" -w '%{http_code}' "http://127.0.0.1:$relay_port/x?y=1" || true)
+[ "$code" = 200 ] || die "varnishd did not serve the camera page (status $code)"
 expect_in "$TMP/page.html" "camrelay-bench camera"
 
 relay="ws://127.0.0.1:$relay_port"

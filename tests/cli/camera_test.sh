@@ -116,8 +116,7 @@ for n in $(seq 1 12); do
     pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid" || fail "a concurrent camera add failed: $(cat "$WORK"/par*.err)"; done
-CHECKS=$((CHECKS + 1))
-[[ $(grep -c '^camera par' "$parallel/cameras.conf") -eq 12 ]] ||
+[[ $(grep -c '^camera par' "$parallel/cameras.conf") -eq 12 ]] && pass ||
     fail "12 concurrent camera adds left $(grep -c '^camera par' "$parallel/cameras.conf") cameras"
 
 # --- list
@@ -134,8 +133,7 @@ require_ok
 expect_out_has '{"id": "cam1", "tunnel": "port=18080", "max_viewers": 2, "default": false, "status": "down", "revoke_before": 0, "legacy_key": false}'
 expect_out_has '"id": "legacy1", "tunnel": "port=19010", "max_viewers": 2, "default": false, "status": "down", "revoke_before": 0, "legacy_key": true}'
 if command -v python3 >/dev/null; then
-    CHECKS=$((CHECKS + 1))
-    printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert isinstance(d, list) and len(d) == 9, d' ||
+    printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert isinstance(d, list) and len(d) == 9, d' && pass ||
         fail "camera list --json is not a JSON array of 9 cameras"
 fi
 
@@ -155,8 +153,9 @@ with open(sys.argv[1] + ".tmp", "w") as f:
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 time.sleep(60)
 PY
-    BACKGROUND_PIDS+=($!)
-    for _ in $(seq 100); do [[ -s $WORK/port ]] && break; sleep 0.1; done
+    listener=$!
+    started "$listener"
+    wait_for 10 test -s "$WORK/port"
     port=$(cat "$WORK/port")
     run --config "$live" camera add up-tcp --port "$port"
     require_ok
@@ -166,7 +165,7 @@ PY
     expect_rc 0 "list --check with every tunnel up"
     expect_out_matches $'\nup-tcp +port='"$port"' +2 +up'
     expect_out_matches $'\nup-unix +socket=[^ ]+live.sock +2 +up'
-    kill "${BACKGROUND_PIDS[-1]}"
+    stop "$listener"
 fi
 
 # An empty registry lists nothing and says so on stderr.
@@ -230,4 +229,4 @@ run --config "$conf" camera remove ../x
 expect_rc 2 "remove a bad id"
 expect_mode 644 "$cameras"
 
-finish
+kit_finish

@@ -23,7 +23,7 @@ expect_out_has "opt-cam"
 expect_out_lacks "env-cam"
 # An empty CAMRELAY_CONFIG is as if unset (default /etc/camrelay): only
 # compare what the message names, never touch /etc/camrelay.
-CAMRELAY_CONFIG= run --config "$from_option" camera list
+CAMRELAY_CONFIG='' run --config "$from_option" camera list
 expect_out_has "opt-cam"
 
 # --- a broken cameras.conf: exit 3, FILE:LINE, for every command that reads it.
@@ -72,4 +72,4 @@ fi
 run --help
 expect_out_has "/etc/camrelay"
 
-finish
+kit_finish

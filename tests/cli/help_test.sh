@@ -108,17 +108,14 @@ if [[ -n ${MAN_SOURCE:-} ]]; then
     man_text=$(cat "$MAN_SOURCE")
     for command in "${COMMANDS[@]}"; do
         read -r group name <<<"$command"
-        CHECKS=$((CHECKS + 1))
-        [[ $man_text == *"**$group $name**"* ]] || fail "camrelay.1.rst does not document '$command'"
+        [[ $man_text == *"**$group $name**"* ]] && pass || fail "camrelay.1.rst does not document '$command'"
     done
     for status in 0 1 2 3 4 5; do
-        CHECKS=$((CHECKS + 1))
-        [[ $man_text == *$'\n'"**$status**"$'\n'* ]] || fail "camrelay.1.rst does not document exit status $status"
+        [[ $man_text == *$'\n'"**$status**"$'\n'* ]] && pass || fail "camrelay.1.rst does not document exit status $status"
     done
 fi
 if [[ -n ${MAN_PAGE:-} ]]; then
-    CHECKS=$((CHECKS + 1))
-    [[ -s $MAN_PAGE ]] && grep -q '^\.TH' "$MAN_PAGE" || fail "the built man page $MAN_PAGE is missing or not troff"
+    { [[ -s $MAN_PAGE ]] && grep -q '^\.TH' "$MAN_PAGE"; } && pass || fail "the built man page $MAN_PAGE is missing or not troff"
 fi
 
 # Commands carried out by another installed program: the program gets the
@@ -137,4 +134,4 @@ CAMRELAY_TUNNEL_PROGRAM=/nonexistent/camrelay-tunnel run tunnel --help
 expect_rc 5 "tunnel without its program"
 expect_err_has "is the camrelay-tunnel package installed?"
 
-finish
+kit_finish

@@ -195,4 +195,4 @@ expect_rc 3 "world-readable secrets.conf"
 expect_err_has "world-readable"
 chmod 0640 "$conf/secrets.conf"
 
-finish
+kit_finish

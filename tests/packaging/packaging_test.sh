@@ -22,30 +22,25 @@
 # Needs root (it installs packages and creates system accounts): otherwise
 # it prints why and exits 77 (skipped). Restores the machine at the end.
 #   tests/packaging/packaging_test.sh [SOURCE_DIR]
-# Environment: PKG_TEST_KEEP=1 keeps the work directory.
+# Environment: PKG_TEST_KEEP=1 (or KEEP_TEST_DIR=1) keeps the work directory.
 set -uo pipefail
 
 src=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
 here=$src/tests/packaging
-SKIP=77
+# shellcheck source=../lib/kit.sh
+source "$src/tests/lib/kit.sh"
+# shellcheck source=../../tools/setup/relay-params.sh
+. "$src/tools/setup/relay-params.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "packaging tests: SKIP: they install packages and create system accounts, run as root"
-	exit $SKIP
-fi
+[ "$(id -u)" = 0 ] || skip "they install packages and create system accounts, run as root"
 for tool in dpkg-buildpackage apt-get lintian hitch varnishtest node chromium openssl ssh ssh-keygen curl; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "packaging tests: SKIP: $tool is missing (tools/dev/install-deps.sh installs it)"
-		exit $SKIP
-	fi
+	command -v "$tool" >/dev/null 2>&1 || skip "$tool is missing (tools/dev/install-deps.sh installs it)"
 done
 if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$src/tests/e2e/node_modules/ws" ]; then
-	echo "packaging tests: SKIP: node modules missing (npm ci in tests/packaging and tests/e2e; tools/dev/install-deps.sh does it)"
-	exit $SKIP
+	skip "node modules missing (npm ci in tests/packaging and tests/e2e; tools/dev/install-deps.sh does it)"
 fi
 if dpkg-query -W -f='${Status}' camrelay 2>/dev/null | grep -q 'ok installed'; then
-	echo "packaging tests: SKIP: camrelay is already installed on this machine; these tests install and purge it themselves"
-	exit $SKIP
+	skip "camrelay is already installed on this machine; these tests install and purge it themselves"
 fi
 
 # Loopback ports of this test.
@@ -55,42 +50,16 @@ SSH_PORT=$((HTTP_PORT + 2))
 CAMERA_PORT=$((HTTP_PORT + 3))
 TUNNEL_PORT=$((HTTP_PORT + 4))
 
-work=$(mktemp -d /tmp/camrelay-packaging.XXXXXX)
-chmod 0755 "$work"
+[ "${PKG_TEST_KEEP:-0}" != 1 ] || KEEP_TEST_DIR=1
+kit_workdir
+work=$TMP
 log=$work/log
 mkdir -p "$log"
-passed=0 failed=0
-pids=()
 packages=(camrelay varnish-camrelay camrelay-tunnel)
 
-say() { printf '%s\n' "$*"; }
-ok() {
-	passed=$((passed + 1))
-	say "ok   $*"
-}
-not_ok() {
-	failed=$((failed + 1))
-	say "FAIL $*"
-}
-# check NAME COMMAND...: run, record, show the log of a failure
-check() {
-	local name=$1
-	shift
-	local out=$log/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_').log
-	# a subshell: a check's `set -e` or exports stay its own
-	if ("$@") >"$out" 2>&1; then
-		ok "$name"
-		return 0
-	fi
-	not_ok "$name"
-	sed 's/^/     | /' "$out" | tail -n 25
-	return 1
-}
-
-cleanup() {
-	set +e
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+# At exit, after the kit stopped our processes (camera, tunnel): what the
+# packages and setup started and created, and the sentinels.
+restore_machine() {
 	if [ -x /usr/libexec/camrelay/camrelay-setup ]; then
 		/usr/libexec/camrelay/camrelay-setup --stop >/dev/null 2>&1
 	fi
@@ -99,23 +68,8 @@ cleanup() {
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${packages[@]}" >/dev/null 2>&1
 	fi
 	rm -f /etc/ssh/sshd_config.d/zz-camrelay-test-sentinel.conf /etc/varnish/camrelay-test-sentinel
-	if [ "${PKG_TEST_KEEP:-0}" = 1 ]; then
-		say "work directory kept: $work"
-	else
-		rm -rf "$work"
-	fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_for() {  # wait_for SECONDS COMMAND...
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
-}
+kit_on_exit restore_machine
 
 # ------------------------------------------------------------------ build
 
@@ -123,7 +77,7 @@ build_dir=$work/build/camrelay
 mkdir -p "$build_dir"
 # The tree as git sees it (tracked and new files, not ignored ones).
 (cd "$src" && git ls-files -co --exclude-standard -z | grep -zv -e '^build' -e '/node_modules/' |
-	xargs -0 cp --parents -t "$build_dir") || { not_ok "copy the source tree"; exit 1; }
+	xargs -0 cp --parents -t "$build_dir") || die "copy the source tree"
 
 build_packages() {
 	(cd "$build_dir" && dpkg-buildpackage -us -uc -b -j2 "$@")
@@ -264,6 +218,16 @@ second_setup() {
 		! printf '%s\n' "$out" | grep -q ' changed '
 }
 check "setup: a second run changes nothing (says unchanged)" second_setup
+# param_is NAME VALUE: varnishd's parameter NAME is VALUE (a mask: has it)
+param_is() {
+	local got
+	got=$(varnishadm param.show "$1" | sed -n 's/^ *Value is: \([^ ]*\).*/\1/p')
+	echo "$1: $got"
+	case $2 in
+	[-+]*) [[ ",$got," == *",$2,"* ]] ;;
+	*) [ "$got" = "$2" ] || [ "$got" = "$2.000" ] ;;
+	esac
+}
 daemons_up() {
 	set -e
 	for d in varnishd hitch sshd; do
@@ -271,19 +235,23 @@ daemons_up() {
 	done
 	[ "$(stat -c %U:%G:%a /run/camrelay/varnish-tls.sock)" = varnish:_hitch:660 ]
 	[ "$(stat -c %U:%G:%a /etc/camrelay/tls/relay.pem)" = root:root:600 ]
-	varnishadm param.show pipe_timeout | grep -q 'Value is: 30'
-	varnishadm param.show vsl_mask | grep -q -- '-ReqURL'
-	varnishadm param.show pipe_sess_max | grep -q 'Value is: 1000'
+	# every parameter of a relay for 1000 viewers (tools/setup/relay-params.sh)
+	local words i
+	mapfile -t words < <(camrelay_varnishd_params 1000)
+	for ((i = 0; i < ${#words[@]}; i += 2)); do
+		[ "${words[i]}" = -p ] || continue
+		param_is "${words[i + 1]%%=*}" "${words[i + 1]#*=}"
+	done
 	[ "$(awk '$1 == "Max" && $3 == "files" { print $4 }' "/proc/$(cat /run/camrelay/varnishd.pid)/limits")" -ge 3024 ]
 	ps -o args= -p "$(cat /run/camrelay/varnishd.pid)" | grep -q -- '-f /usr/share/camrelay/vcl/default.vcl'
 }
-check "setup: daemons running; TLS socket varnish:_hitch 0660; pipe_timeout=30, vsl_mask=-ReqURL, pipe_sess_max=1000, open files for 1000 viewers" daemons_up
+check "setup: daemons running; TLS socket varnish:_hitch 0660; the relay's parameters for 1000 viewers (pipe_timeout=30, vsl_mask=-ReqURL, pipe_sess_max=1000, threads), open files for 1000 viewers" daemons_up
 
 # ----------------------------------------------------------------- camera
 
 node "$src/tests/e2e/camera.js" "$CAMERA_PORT" 8 >"$log/camera.out" 2>&1 &
-pids+=($!)
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$CAMERA_PORT" || not_ok "camera: its server did not start"
+started $!
+wait_for 10 port_in_use "$CAMERA_PORT" || fail "camera: its server did not start"
 
 cam=$work/camera
 mkdir -p "$cam"
@@ -303,8 +271,8 @@ tunnel_cmd=(camrelay-tunnel --relay "camrelay-cam@127.0.0.1:$SSH_PORT" --identit
 	--known-hosts "$cam/cam1.known_hosts" --listen "$TUNNEL_PORT" --target "127.0.0.1:$CAMERA_PORT")
 "${tunnel_cmd[@]}" >"$log/tunnel.out" 2>&1 &
 tunnel_pid=$!
-pids+=($tunnel_pid)
-tunnel_up() { camrelay camera list --check; }
+started "$tunnel_pid"
+tunnel_up() { camrelay camera list --check >/dev/null 2>&1; }
 check "camera: camrelay-tunnel brings the tunnel up" wait_for 20 tunnel_up
 
 key=$(camrelay key issue --camera cam1 --ttl 1h)
@@ -487,8 +455,7 @@ check "firewall: with nftables, a table inet camrelay with policy drop; without 
 
 # ------------------------------------------------------------------ purge
 
-kill "$tunnel_pid" 2>/dev/null
-wait "$tunnel_pid" 2>/dev/null
+stop "$tunnel_pid"
 daemon_pids=$(cat /run/camrelay/varnishd.pid /run/camrelay/hitch.pid /run/camrelay/sshd.pid 2>/dev/null)
 purge() {
 	set -e
@@ -514,6 +481,4 @@ purge() {
 }
 check "purge: account, /etc/camrelay, sshd drop-in and generated files gone; the rest stays" purge
 
-say ""
-say "packaging: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+kit_finish

@@ -2,14 +2,18 @@
 # A working camrelay relay on loopback with an example camera, in one command:
 # installs what is missing, builds, configures a demo camera, starts
 # varnishd with vcl/default.vcl and the built module, and prints a viewer
-# link with a valid key. Runs until Ctrl-C, then stops what it started.
+# link with a valid key. varnishd gets the parameters camrelay setup gives it
+# (tools/setup/relay-params.sh). Runs until Ctrl-C, then stops what it started.
 #
 #   tools/dev/demo.sh            relay on 127.0.0.1:8080, camera on 127.0.0.1:19001
 #   tools/dev/demo.sh --check    the same, then one measured viewer, then exit
 #
-# Environment: RELAY_PORT, CAMERA_PORT, DEMO_DIR, SKIP_DEPS=1, BUILD_DIR.
+# Environment: RELAY_PORT, CAMERA_PORT, DEMO_DIR, SKIP_DEPS=1, BUILD_DIR,
+# MAX_VIEWERS (1000, as camrelay setup).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../setup/relay-params.sh
+. "$top/tools/setup/relay-params.sh"
 build=${BUILD_DIR:-$top/build}
 relay_port=${RELAY_PORT:-8080}
 camera_port=${CAMERA_PORT:-19001}
@@ -49,10 +53,11 @@ trap cleanup EXIT INT TERM
 "$bench" serve --listen "127.0.0.1:$camera_port" --mode echo >"$demo/camera.log" 2>&1 &
 pids+=($!)
 
+mapfile -t relay_params < <(camrelay_varnishd_params "${MAX_VIEWERS:-1000}")
 CAMRELAY_CONFIG="$demo/conf" varnishd -n "$demo/varnish" -a "127.0.0.1:$relay_port" \
   -f "$top/vcl/default.vcl" -p vcl_path="$top/vcl" \
   -p vmod_path="$build/vmod:$(pkg-config --variable=vmoddir varnishapi)" \
-  -p vsl_mask=-ReqURL -p pipe_timeout=30 -s malloc,32m -P "$demo/varnishd.pid"
+  "${relay_params[@]}" -P "$demo/varnishd.pid"
 
 for _ in $(seq 50); do
   (exec 3<>"/dev/tcp/127.0.0.1/$camera_port") 2>/dev/null && break

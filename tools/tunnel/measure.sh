@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # tools/tunnel/measure.sh: the SSH leg alone, in one run on loopback: which
 # way of running `ssh -R` stalls, and how fast each carries one stream.
 #
@@ -14,52 +14,57 @@
 # every path in turn. bench/run.sh measures whole relays (varnishd included).
 #
 # Usage: SOURCE_DIR=. BUILD_DIR=build tools/tunnel/measure.sh
-# Needs root (a throwaway account and sshd, as the tunnel tests), jq, and
-# camrelay-bench, camrelay-session, tunnel_probe built in BUILD_DIR.
+# Needs root (a throwaway account and sshd: tests/lib/relay_fixture.sh, as
+# the tunnel tests), jq, and camrelay-bench, camrelay, camrelay-session
+# built in BUILD_DIR.
 # Environment: REPEAT (3), RTT_COUNT (1000), STREAM_SECONDS (3).
-
+set -u
 : "${SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BUILD_DIR:=$SOURCE_DIR/build}"
-export SOURCE_DIR BUILD_DIR
 REPEAT=${REPEAT:-3}
 RTT_COUNT=${RTT_COUNT:-1000}
 STREAM_SECONDS=${STREAM_SECONDS:-3}
 BENCH=$BUILD_DIR/tools/camrelay-bench/camrelay-bench
 
-# shellcheck source=../../tests/tunnel/lib.sh
-. "$SOURCE_DIR/tests/tunnel/lib.sh"
+# shellcheck source=../../tests/lib/kit.sh
+source "$SOURCE_DIR/tests/lib/kit.sh"
+# shellcheck source=../../tests/lib/relay_fixture.sh
+source "$SOURCE_DIR/tests/lib/relay_fixture.sh"
 [ -x "$BENCH" ] || die "$BENCH is not built"
 command -v jq >/dev/null || die "jq is not installed"
+why=$(relay_why_not)
+[ -z "$why" ] || die "$why"
+relay_workdir camrelay-tests
 
-setup_relay
+RELAY_CLIENT_ALIVE=1 # as in the tunnel tests
+relay_setup
 # The pty variant needs a terminal; the drop-in refuses one (the camrelay
 # variant does not use it). For this comparison only, allow it.
-sed -i 's/^\([[:space:]]*PermitTTY\) no$/\1 yes/' "$T_ROOT/camrelay.conf"
-start_sshd
+sed -i 's/^\([[:space:]]*PermitTTY\) no$/\1 yes/' "$TMP/camrelay.conf"
+relay_start_sshd
 
-"$BENCH" serve --listen "127.0.0.1:$(free_port)" --mode echo >"$T_ROOT/camera.log" 2>&1 &
-track $!
-wait_until 5 grep -q "serving on" "$T_ROOT/camera.log" || die "camera did not start"
-CAMPORT=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' "$T_ROOT/camera.log")
+"$BENCH" serve --listen "127.0.0.1:$(free_port)" --mode echo >"$TMP/camera.log" 2>&1 &
+started $!
+wait_for 5 grep -q "serving on" "$TMP/camera.log" || die "camera did not start"
+CAMPORT=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/camera.log")
 
 # key_line NAME PORT EXTRA-OPTIONS: an authorized_keys line like camrelay's
 key_line() {
-	new_key "$1"
+	relay_new_key "$1"
 	printf 'restrict,port-forwarding%s,permitlisten="127.0.0.1:%s",command="%s %s %s" %s camrelay-camera=%s\n' \
-		"$3" "$2" "$SESSION" "$1" "$2" "$(cut -d' ' -f1,2 "$T_ROOT/$1.key.pub")" "$1" >>"$AUTH_KEYS"
+		"$3" "$2" "$CAMRELAY_SESSION" "$1" "$2" "$(cut -d' ' -f1,2 "$TMP/$1.key.pub")" "$1" >>"$AUTH_KEYS"
 }
 
 # start_ssh NAME PORT ssh-options...: a tunnel to 127.0.0.1:CAMPORT
 start_ssh() {
-	_n=$1
-	_p=$2
+	local n=$1 p=$2
 	shift 2
-	ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -i "$T_ROOT/$_n.key" \
+	ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -i "$TMP/$n.key" \
 		-o StrictHostKeyChecking=yes -o UserKnownHostsFile="$RELAY_KNOWN_HOSTS" -o ExitOnForwardFailure=yes \
-		-p "$SSHD_PORT" -l "$T_USER" "$@" -R "127.0.0.1:$_p:127.0.0.1:$CAMPORT" 127.0.0.1 \
-		</dev/null >"$T_ROOT/ssh-$_n.log" 2>&1 &
-	track $!
-	wait_until 10 port_in_use "$_p" || die "tunnel $_n did not come up: $(cat "$T_ROOT/ssh-$_n.log")"
+		-p "$SSHD_PORT" -l "$RELAY_USER" "$@" -R "127.0.0.1:$p:127.0.0.1:$CAMPORT" 127.0.0.1 \
+		</dev/null >"$TMP/ssh-$n.log" 2>&1 &
+	started $!
+	wait_for 10 port_in_use "$p" || die "tunnel $n did not come up: $(cat "$TMP/ssh-$n.log")"
 }
 
 PATHS="direct article naes pty camrelay"
@@ -74,8 +79,8 @@ key_line camrelay "$PORT_camrelay" ""
 start_ssh article "$PORT_article" -N
 start_ssh naes "$PORT_naes" -N -o Ciphers=aes128-gcm@openssh.com
 start_ssh pty "$PORT_pty" -tt -o Ciphers=aes128-gcm@openssh.com
-start_tunnel camrelay "$PORT_camrelay" "127.0.0.1:$CAMPORT"
-wait_until 10 port_in_use "$PORT_camrelay" || die "camrelay-tunnel did not come up"
+relay_start_tunnel camrelay "$PORT_camrelay" "127.0.0.1:$CAMPORT"
+wait_for 10 port_in_use "$PORT_camrelay" || die "camrelay-tunnel did not come up"
 
 # --- measure, round-robin
 r=1
@@ -88,17 +93,17 @@ while [ "$r" -le "$REPEAT" ]; do
 			pty) p=$PORT_pty ;;
 			camrelay) p=$PORT_camrelay ;;
 		esac
-		"$BENCH" run "ws://127.0.0.1:$p/" --mode rtt --count "$RTT_COUNT" --json >"$T_ROOT/rtt-$n-$r.json" 2>/dev/null ||
+		"$BENCH" run "ws://127.0.0.1:$p/" --mode rtt --count "$RTT_COUNT" --json >"$TMP/rtt-$n-$r.json" 2>/dev/null ||
 			say "rtt on $n failed"
 		"$BENCH" run "ws://127.0.0.1:$p/" --mode stream --duration "$STREAM_SECONDS" --json \
-			>"$T_ROOT/stream-$n-$r.json" 2>/dev/null || say "stream on $n failed"
+			>"$TMP/stream-$n-$r.json" 2>/dev/null || say "stream on $n failed"
 	done
 	r=$((r + 1))
 done
 
 # median of the REPEAT values of a jq expression over one path's files
 median() {
-	for f in "$T_ROOT/$1-$2-"*.json; do jq -r "$3 // empty" "$f"; done | sort -g |
+	for f in "$TMP/$1-$2-"*.json; do jq -r "$3 // empty" "$f"; done | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
