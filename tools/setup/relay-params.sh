@@ -1,10 +1,12 @@
 # shellcheck shell=sh
 # The varnishd arguments of a camrelay relay, beyond its listen addresses,
-# VCL, management address and secret: the one place that camrelay setup
-# (installed as @CAMRELAY_DATADIR@/relay-params.sh), tools/dev/demo.sh,
-# tests/lib/relay_fixture.sh (the tunnel, e2e and packaging tests) and
-# bench/*.sh all read them from. POSIX sh, sourced; defines one function and
-# does nothing else.
+# VCL, management address and secret: the one place they are written.
+# camrelay setup reads the installed copy (in camrelay's data directory,
+# /usr/share/camrelay/relay-params.sh); tools/dev/demo.sh, the test kit's
+# relay fixture (tests/lib/relay_fixture.sh: the tunnel and e2e tests),
+# tests/packaging (which checks the installed relay against it) and
+# bench/*.sh read this one. POSIX sh, sourced; defines one function and does
+# nothing else.
 #
 #   camrelay_varnishd_params MAX_VIEWERS
 #       prints the arguments, one word per line (bash: mapfile -t ARRAY)
