@@ -1,4 +1,5 @@
-// camrelay core: SHA-256, HMAC-SHA256, constant-time compare, base64url, hex.
+// camrelay core: SHA-256, HMAC-SHA256, constant-time compare, hex (base64 is
+// base64.cpp).
 #include "camrelay/crypto.hpp"
 
 #include <openssl/crypto.h>
@@ -142,17 +143,6 @@ bool constant_time_equal(const void* a, std::size_t a_len, const void* b, std::s
 
 namespace {
 
-constexpr char kB64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-// Byte -> 6-bit value, 0xff outside the URL-safe alphabet. Built at compile
-// time from kB64Alphabet so the decoder is one load per character.
-constexpr std::array<std::uint8_t, 256> kB64Values = [] {
-    std::array<std::uint8_t, 256> t{};
-    for (auto& v : t) v = 0xff;
-    for (std::uint8_t i = 0; i < 64; ++i) t[static_cast<unsigned char>(kB64Alphabet[i])] = i;
-    return t;
-}();
-
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -161,72 +151,6 @@ int hex_value(char c) {
 }
 
 }  // namespace
-
-std::string base64url_encode(const std::uint8_t* data, std::size_t len) {
-    std::string out;
-    out.reserve((len * 4 + 2) / 3);
-    std::size_t i = 0;
-    for (; i + 3 <= len; i += 3) {
-        std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
-        out.push_back(kB64Alphabet[(v >> 18) & 63]);
-        out.push_back(kB64Alphabet[(v >> 12) & 63]);
-        out.push_back(kB64Alphabet[(v >> 6) & 63]);
-        out.push_back(kB64Alphabet[v & 63]);
-    }
-    std::size_t rest = len - i;
-    if (rest == 1) {
-        std::uint32_t v = std::uint32_t{data[i]} << 16;
-        out.push_back(kB64Alphabet[(v >> 18) & 63]);
-        out.push_back(kB64Alphabet[(v >> 12) & 63]);
-    } else if (rest == 2) {
-        std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8);
-        out.push_back(kB64Alphabet[(v >> 18) & 63]);
-        out.push_back(kB64Alphabet[(v >> 12) & 63]);
-        out.push_back(kB64Alphabet[(v >> 6) & 63]);
-    }
-    return out;
-}
-
-bool base64url_decode_into(std::string_view text, std::uint8_t* out, std::size_t out_len) {
-    if (text.size() != base64url_length(out_len)) return false;
-    const auto* in = reinterpret_cast<const unsigned char*>(text.data());
-    // Invalid characters map to 0xff: OR every value in and test the high
-    // bits once at the end instead of branching per character.
-    unsigned seen = 0;
-    std::size_t i = 0;
-    std::size_t o = 0;
-    for (; o + 3 <= out_len; i += 4, o += 3) {
-        unsigned a = kB64Values[in[i]], b = kB64Values[in[i + 1]], c = kB64Values[in[i + 2]],
-                 d = kB64Values[in[i + 3]];
-        seen |= a | b | c | d;
-        std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
-        out[o] = static_cast<std::uint8_t>(v >> 16);
-        out[o + 1] = static_cast<std::uint8_t>(v >> 8);
-        out[o + 2] = static_cast<std::uint8_t>(v);
-    }
-    // 2 or 3 characters for the last 1 or 2 bytes; their unused low bits
-    // must be zero, otherwise two texts would decode alike.
-    if (out_len - o == 1) {
-        unsigned a = kB64Values[in[i]], b = kB64Values[in[i + 1]];
-        seen |= a | b | ((b & 0x0f) != 0 ? 0xff : 0);
-        out[o] = static_cast<std::uint8_t>((a << 2) | (b >> 4));
-    } else if (out_len - o == 2) {
-        unsigned a = kB64Values[in[i]], b = kB64Values[in[i + 1]], c = kB64Values[in[i + 2]];
-        seen |= a | b | c | ((c & 0x03) != 0 ? 0xff : 0);
-        std::uint32_t v = (a << 10) | (b << 4) | (c >> 2);
-        out[o] = static_cast<std::uint8_t>(v >> 8);
-        out[o + 1] = static_cast<std::uint8_t>(v);
-    }
-    return (seen & 0xc0) == 0;
-}
-
-std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text) {
-    if (text.size() % 4 == 1) return std::nullopt;  // no byte count gives this length
-    const std::size_t rest = text.size() % 4;
-    std::vector<std::uint8_t> out(text.size() / 4 * 3 + (rest == 0 ? 0 : rest - 1));
-    if (!base64url_decode_into(text, out.data(), out.size())) return std::nullopt;
-    return out;
-}
 
 std::string hex_encode(const std::uint8_t* data, std::size_t len) {
     static constexpr char digits[] = "0123456789abcdef";

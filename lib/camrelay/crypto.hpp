@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "camrelay/base64.hpp"
+
 namespace camrelay {
 
 using Digest = std::array<std::uint8_t, 32>;  // SHA-256 / HMAC-SHA256 output
@@ -47,18 +49,25 @@ inline bool constant_time_equal(const Digest& a, const Digest& b) {
     return constant_time_equal(a.data(), a.size(), b.data(), b.size());
 }
 
-// RFC 4648 section 5 (URL-safe) base64 without padding, as used in keys.
-std::string base64url_encode(const std::uint8_t* data, std::size_t len);
+// RFC 4648 section 5 (URL-safe) base64 without padding, as used in keys:
+// base64.hpp with its url alphabet, under the names the key code uses.
+inline std::string base64url_encode(const std::uint8_t* data, std::size_t len) {
+    return base64::encode(data, len, base64::Alphabet::url);
+}
 inline std::string base64url_encode(const Digest& d) { return base64url_encode(d.data(), d.size()); }
 // Strict: rejects padding, whitespace, characters outside the alphabet and
 // non-canonical trailing bits.
-std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text);
+inline std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text) {
+    return base64::decode(text, base64::Alphabet::url);
+}
 // The same strict decoding into a caller's buffer, for the hot path (no
 // allocation): true only if `text` decodes to exactly `out_len` bytes. On
 // false, `out` holds garbage.
-bool base64url_decode_into(std::string_view text, std::uint8_t* out, std::size_t out_len);
+inline bool base64url_decode_into(std::string_view text, std::uint8_t* out, std::size_t out_len) {
+    return base64::decode_into(text, out, out_len, base64::Alphabet::url);
+}
 // Length of the unpadded base64url text of `len` bytes.
-constexpr std::size_t base64url_length(std::size_t len) { return len / 3 * 4 + (len % 3 == 0 ? 0 : len % 3 + 1); }
+constexpr std::size_t base64url_length(std::size_t len) { return base64::encoded_length(len, base64::Alphabet::url); }
 
 std::string hex_encode(const std::uint8_t* data, std::size_t len);
 inline std::string hex_encode(const Digest& d) { return hex_encode(d.data(), d.size()); }

@@ -26,17 +26,23 @@ std::vector<std::string_view> split_blanks(std::string_view s) {
     return words;
 }
 
-std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) {
-    if (s.empty()) return std::nullopt;
-    if (s.size() > 1 && s.front() == '0') return std::nullopt;
+Decimal read_decimal(std::string_view s, std::uint64_t max, bool allow_leading_zeros) {
+    if (s.empty()) return {0, DecimalError::empty};
+    if (!allow_leading_zeros && s.size() > 1 && s.front() == '0') return {0, DecimalError::leading_zero};
     std::uint64_t value = 0;
     for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
+        if (c < '0' || c > '9') return {0, DecimalError::not_digit};
         const auto digit = static_cast<std::uint64_t>(c - '0');
-        if (value > (max - digit) / 10) return std::nullopt;
+        if (digit > max || value > (max - digit) / 10) return {0, DecimalError::too_large};
         value = value * 10 + digit;
     }
-    return value;
+    return {value, DecimalError::none};
+}
+
+std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) {
+    const Decimal d = read_decimal(s, max);
+    if (d.error != DecimalError::none) return std::nullopt;
+    return d.value;
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view s, bool allow_zero) {

@@ -28,6 +28,18 @@ std::vector<std::string_view> split_blanks(std::string_view s);
 // leading zero except "0" itself, at most `max`. Never overflows.
 std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max);
 
+// parse_decimal's reading, with the reason for a refusal, for messages that
+// tell it. The first problem met is reported: an empty text, then a leading
+// zero, then from the left a character that is not a digit or the digit that
+// takes the value past `max`. With `allow_leading_zeros`, "08080" reads as
+// 8080 (a port in a URL or in HOST:PORT may be written so).
+enum class DecimalError { none, empty, leading_zero, not_digit, too_large };
+struct Decimal {
+    std::uint64_t value = 0;  // meaningful when error is none
+    DecimalError error = DecimalError::none;
+};
+Decimal read_decimal(std::string_view s, std::uint64_t max, bool allow_leading_zeros = false);
+
 // A TCP port, 1..65535 (0 too when `allow_zero`), as parse_decimal reads it.
 std::optional<std::uint16_t> parse_port(std::string_view s, bool allow_zero = false);
 

@@ -334,7 +334,7 @@ TEST(Ports, PickSkipsCamerasAndListeners) {
     Registry r;
     for (std::uint16_t p : {20000, 20001, 20003}) {
         Camera c;
-        c.id = "c" + std::to_string(p);
+        c.id = std::string("c").append(std::to_string(p));
         c.tunnel.port = p;
         r.cameras.push_back(c);
     }

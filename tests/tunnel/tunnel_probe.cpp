@@ -39,7 +39,7 @@ std::string address(const sockaddr_storage& ss) {
         const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
         inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
         port = ntohs(a->sin6_port);
-        return "[" + std::string(host) + "]:" + std::to_string(port);
+        return std::string("[").append(host).append("]:").append(std::to_string(port));
     }
     return "?";
 }

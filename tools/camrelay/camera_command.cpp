@@ -7,6 +7,7 @@
 #include "cli.hpp"
 #include "camrelay/admin/config_edit.hpp"
 #include "camrelay/crypto.hpp"
+#include "camrelay/text.hpp"
 #include "camrelay/tunnel_status.hpp"
 
 namespace camrelay::cli {
@@ -221,10 +222,11 @@ int run_list(const Context& context, const Args& args) {
             const TunnelState state = state_of(camera);
             any_down = any_down || state == TunnelState::down;
             out += i == 0 ? "\n" : ",\n";
-            out += "  {\"id\": " + json_string(camera.id) + ", \"tunnel\": " + json_string(camera.tunnel.describe()) +
+            out += "  {\"id\": " + text::json_quote(camera.id) +
+                   ", \"tunnel\": " + text::json_quote(camera.tunnel.describe()) +
                    ", \"max_viewers\": " + std::to_string(camera.max_viewers) +
                    ", \"default\": " + (file.registry.default_camera == camera.id ? "true" : "false") +
-                   ", \"status\": " + json_string(to_string(state)) +
+                   ", \"status\": " + text::json_quote(to_string(state)) +
                    ", \"revoke_before\": " + std::to_string(camera.keys.revoke_before) +
                    ", \"legacy_key\": " + (camera.keys.legacy_sha256 ? "true" : "false") + "}";
         }

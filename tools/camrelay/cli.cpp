@@ -9,12 +9,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
 
 #include "camrelay/admin/atomic_file.hpp"
 #include "camrelay/ids.hpp"
+#include "camrelay/text.hpp"
 
 namespace camrelay::cli {
 
@@ -86,20 +86,17 @@ Args parse_args(const Command& command, std::string_view command_path, std::span
     return parsed;
 }
 
-std::uint64_t parse_decimal(std::string_view text, std::uint64_t max, std::string_view what) {
-    const std::string name(what);
-    if (text.empty()) fail_usage(name + " is empty");
-    if (text.size() > 1 && text[0] == '0') fail_usage(name + " '" + std::string(text) + "': no leading zeros");
-    std::uint64_t value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') fail_usage(name + " '" + std::string(text) + "' is not a decimal number");
-        const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
-        if (value > (max - digit) / 10) {
-            fail_usage(name + " '" + std::string(text) + "' is too large (at most " + std::to_string(max) + ")");
-        }
-        value = value * 10 + digit;
+std::uint64_t parse_decimal(std::string_view number, std::uint64_t max, std::string_view what) {
+    const text::Decimal decimal = text::read_decimal(number, max);
+    const std::string quoted = std::string(what).append(" '").append(number).append("'");
+    switch (decimal.error) {
+        case text::DecimalError::none: break;
+        case text::DecimalError::empty: fail_usage(std::string(what) + " is empty");
+        case text::DecimalError::leading_zero: fail_usage(quoted + ": no leading zeros");
+        case text::DecimalError::not_digit: fail_usage(quoted + " is not a decimal number");
+        case text::DecimalError::too_large: fail_usage(quoted + " is too large (at most " + std::to_string(max) + ")");
     }
-    return value;
+    return decimal.value;
 }
 
 std::uint16_t parse_port(std::string_view text, std::string_view what) {
@@ -117,7 +114,7 @@ std::int64_t parse_unix_time(std::string_view text, std::string_view what, bool 
 
 std::int64_t parse_duration(std::string_view text, std::string_view what) {
     const std::string name(what);
-    const std::string quoted = "'" + std::string(text) + "'";
+    const std::string quoted = std::string("'").append(text).append("'");
     if (text.size() < 2) fail_usage(name + " " + quoted + ": expected a number and a unit, like 30s, 15m, 12h, 7d or 2w");
     std::int64_t unit_seconds = 0;
     switch (text.back()) {
@@ -162,7 +159,7 @@ std::int64_t now_unix() { return static_cast<std::int64_t>(std::time(nullptr)); 
 std::string format_utc(std::int64_t unix_seconds) {
     const std::time_t when = static_cast<std::time_t>(unix_seconds);
     std::tm parts{};
-    if (gmtime_r(&when, &parts) == nullptr) return "@" + std::to_string(unix_seconds);
+    if (gmtime_r(&when, &parts) == nullptr) return std::string("@").append(std::to_string(unix_seconds));
     char buffer[64];
     std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &parts);
     return buffer;
@@ -305,29 +302,6 @@ const Camera& find_camera(const CamerasFile& cameras, std::string_view id) {
                      (cameras.exists ? ")" : ", which does not exist yet)"));
     }
     return *camera;
-}
-
-std::string json_string(std::string_view text) {
-    std::string quoted = "\"";
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"': quoted += "\\\""; break;
-            case '\\': quoted += "\\\\"; break;
-            case '\n': quoted += "\\n"; break;
-            case '\t': quoted += "\\t"; break;
-            case '\r': quoted += "\\r"; break;
-            default:
-                if (byte < 0x20 || byte == 0x7f) {
-                    char escaped[8];
-                    std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
-                    quoted += escaped;
-                } else {
-                    quoted += c;
-                }
-        }
-    }
-    return quoted + "\"";
 }
 
 std::string format_table(const std::vector<std::vector<std::string>>& rows) {

@@ -200,8 +200,7 @@ std::string checked_edit(Edit&& edit) {
     }
 }
 
-// --- output
-std::string json_string(std::string_view text);  // quoted and escaped
+// --- output (JSON strings: camrelay/text.hpp's json_quote)
 // Left-aligned columns separated by two spaces; the first row is the header.
 std::string format_table(const std::vector<std::vector<std::string>>& rows);
 

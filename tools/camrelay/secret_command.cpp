@@ -13,6 +13,7 @@
 #include "cli.hpp"
 #include "camrelay/admin/config_edit.hpp"
 #include "camrelay/crypto.hpp"
+#include "camrelay/text.hpp"
 
 namespace camrelay::cli {
 namespace {
@@ -168,7 +169,7 @@ int run_list(const Context& context, const Args& args) {
         std::string out = "[";
         for (std::size_t i = 0; i < secrets.size(); ++i) {
             out += i == 0 ? "\n" : ",\n";
-            out += "  {\"id\": " + json_string(secrets[i].id) +
+            out += "  {\"id\": " + text::json_quote(secrets[i].id) +
                    ", \"primary\": " + (secrets[i].primary ? "true" : "false") + "}";
         }
         out += secrets.empty() ? "]\n" : "\n]\n";

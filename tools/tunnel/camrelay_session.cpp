@@ -46,6 +46,7 @@
 
 #include "camrelay/ids.hpp"
 #include "camrelay/admin/ssh_access.hpp"
+#include "camrelay/text.hpp"
 
 namespace {
 
@@ -53,28 +54,11 @@ volatile sig_atomic_t g_stop = 0;
 
 void on_signal(int) { g_stop = 1; }
 
-std::vector<std::string> split_blanks(std::string_view s) {
-    std::vector<std::string> out;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-        std::size_t j = i;
-        while (j < s.size() && s[j] != ' ' && s[j] != '\t') ++j;
-        if (j > i) out.emplace_back(s.substr(i, j - i));
-        i = j;
-    }
-    return out;
-}
-
-bool parse_port(const std::string& s, std::uint16_t& port) {
-    if (s.empty() || s.size() > 5) return false;
-    unsigned long v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (v < 1024 || v > 65535) return false;
-    port = static_cast<std::uint16_t>(v);
+// The tunnel port: 1024..65535, five digits at most (leading zeros allowed).
+bool parse_port(std::string_view s, std::uint16_t& port) {
+    const camrelay::text::Decimal value = camrelay::text::read_decimal(s, 65535, true);
+    if (s.size() > 5 || value.error != camrelay::text::DecimalError::none || value.value < 1024) return false;
+    port = static_cast<std::uint16_t>(value.value);
     return true;
 }
 
@@ -109,17 +93,17 @@ void hold() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<std::string> words;
+    std::vector<std::string_view> words;
     if (argc >= 2 && std::string_view(argv[1]) == "-c") {
         if (argc != 3) {
             say(stderr, kOnlyTunnels);
             return 1;
         }
-        words = split_blanks(argv[2]);
+        words = camrelay::text::split_blanks(argv[2]);
         // The first word is this program's own path.
         if (!words.empty()) words.erase(words.begin());
     } else {
-        for (int i = 1; i < argc; ++i) words.emplace_back(argv[i]);
+        words.assign(argv + 1, argv + argc);
     }
 
     const char* original = std::getenv("SSH_ORIGINAL_COMMAND");
@@ -132,8 +116,8 @@ int main(int argc, char** argv) {
         say(stderr, "camrelay: no camera is configured for this key");
         return 1;
     }
-    const std::string& id = words[0];
-    const std::string where = "127.0.0.1:" + words[1];
+    const std::string id(words[0]);
+    const std::string where = std::string("127.0.0.1:").append(words[1]);
 
     struct sigaction sa {};
     sa.sa_handler = on_signal;

@@ -18,7 +18,9 @@
 #include <fstream>
 #include <iterator>
 
+#include "camrelay/base64.hpp"
 #include "camrelay/ids.hpp"
+#include "camrelay/text.hpp"
 
 namespace camrelay {
 
@@ -53,62 +55,12 @@ bool looks_like_key_type(std::string_view t) {
            (t.rfind("ssh-", 0) == 0 || t.rfind("ecdsa-", 0) == 0 || t.rfind("sk-", 0) == 0);
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-int base64_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-// RFC 4648 base64 with padding, canonical only (unused bits zero).
-std::optional<Bytes> base64_decode_strict(std::string_view s) {
-    if (s.empty() || s.size() % 4 != 0) return std::nullopt;
-    std::size_t pad = 0;
-    if (s.back() == '=') pad = (s[s.size() - 2] == '=') ? 2 : 1;
-    Bytes out;
-    out.reserve(s.size() / 4 * 3);
-    for (std::size_t i = 0; i < s.size(); i += 4) {
-        bool last = i + 4 == s.size();
-        std::uint32_t acc = 0;
-        for (std::size_t j = 0; j < 4; ++j) {
-            char c = s[i + j];
-            int v;
-            if (c == '=') {
-                if (!last || j < 4 - pad) return std::nullopt;
-                v = 0;
-            } else {
-                v = base64_value(c);
-                if (v < 0) return std::nullopt;
-            }
-            acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        }
-        std::uint8_t b[3] = {static_cast<std::uint8_t>(acc >> 16), static_cast<std::uint8_t>(acc >> 8),
-                             static_cast<std::uint8_t>(acc)};
-        std::size_t n = last ? 3 - pad : 3;
-        if (last && pad == 1 && b[2] != 0) return std::nullopt;
-        if (last && pad == 2 && (b[1] != 0 || b[2] != 0)) return std::nullopt;
-        out.insert(out.end(), b, b + n);
-    }
-    return out;
-}
-
-std::string base64_encode_nopad(const std::uint8_t* d, std::size_t n) {
-    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (std::size_t i = 0; i < n; i += 3) {
-        std::uint32_t acc = static_cast<std::uint32_t>(d[i]) << 16;
-        if (i + 1 < n) acc |= static_cast<std::uint32_t>(d[i + 1]) << 8;
-        if (i + 2 < n) acc |= d[i + 2];
-        out += alphabet[(acc >> 18) & 63];
-        out += alphabet[(acc >> 12) & 63];
-        if (i + 1 < n) out += alphabet[(acc >> 6) & 63];
-        if (i + 2 < n) out += alphabet[acc & 63];
-    }
-    return out;
+// A key blob as OpenSSH writes it: standard base64 with padding, canonical
+// (unused bits zero), never empty.
+std::optional<Bytes> decode_key_blob(std::string_view text) {
+    auto blob = base64::decode(text, base64::Alphabet::standard);
+    if (!blob || blob->empty()) return std::nullopt;
+    return blob;
 }
 
 // Reader for the SSH wire encoding (RFC 4251 section 5).
@@ -201,15 +153,6 @@ unsigned check_blob(const std::string& type, const Bytes& blob) {
     return bits;
 }
 
-// Split "TOKEN rest" at the first blank; rest has leading blanks removed.
-std::pair<std::string_view, std::string_view> first_token(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size() && !is_blank(s[i])) ++i;
-    std::string_view tok = s.substr(0, i);
-    while (i < s.size() && is_blank(s[i])) ++i;
-    return {tok, s.substr(i)};
-}
-
 // The options field of an authorized_keys line: up to the first blank that
 // is not inside double quotes (a backslash escapes a quote inside quotes).
 std::pair<std::string_view, std::string_view> options_token(std::string_view s) {
@@ -221,25 +164,27 @@ std::pair<std::string_view, std::string_view> options_token(std::string_view s) 
             ++i;
         } else if (c == '"') {
             quoted = !quoted;
-        } else if (!quoted && is_blank(c)) {
+        } else if (!quoted && text::is_blank(c)) {
             break;
         }
     }
     std::string_view tok = s.substr(0, i);
-    while (i < s.size() && is_blank(s[i])) ++i;
+    while (i < s.size() && text::is_blank(s[i])) ++i;
     return {tok, s.substr(i)};
 }
 
-std::string_view trim_blanks(std::string_view s) {
-    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && (is_blank(s.back()) || s.back() == '\r')) s.remove_suffix(1);
-    return s;
+// A line without its blanks, and without the '\r' of a CRLF line end.
+std::string_view trim_line(std::string_view s) {
+    while (!s.empty() && (text::is_blank(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+    return text::trim_blanks(s);
 }
 
 std::string camera_of_comment(std::string_view comment) {
     std::string_view prefix = kCameraCommentPrefix;
     if (comment.substr(0, prefix.size()) != prefix) return {};
-    auto id = first_token(comment.substr(prefix.size())).first;
+    std::string_view rest = comment.substr(prefix.size());
+    if (!rest.empty() && text::is_blank(rest.front())) return {};  // the id follows the '=' directly
+    const std::string_view id = text::next_word(rest);
     return valid_camera_id(id) ? std::string(id) : std::string();
 }
 
@@ -263,22 +208,24 @@ std::vector<RawLine> split_lines(std::string_view text) {
 }
 
 std::optional<AuthorizedKey> parse_authorized_line(std::string_view body) {
-    body = trim_blanks(body);
+    body = trim_line(body);
     if (body.empty() || body.front() == '#') return std::nullopt;
     AuthorizedKey k;
-    auto [tok, rest] = first_token(body);
-    if (!looks_like_key_type(tok)) {
+    std::string_view rest = body;
+    std::string_view type = text::next_word(rest);
+    if (!looks_like_key_type(type)) {
         auto [opts, after] = options_token(body);
         k.options = std::string(opts);
-        std::tie(tok, rest) = first_token(after);
-        if (!looks_like_key_type(tok)) return std::nullopt;
+        rest = after;
+        type = text::next_word(rest);
+        if (!looks_like_key_type(type)) return std::nullopt;
     }
-    auto [b64, comment] = first_token(rest);
+    const std::string_view b64 = text::next_word(rest);
     if (b64.empty()) return std::nullopt;
-    k.key.type = std::string(tok);
+    k.key.type = std::string(type);
     k.key.base64 = std::string(b64);
-    k.key.comment = std::string(comment);
-    k.camera_id = camera_of_comment(comment);
+    k.key.comment = std::string(rest);
+    k.camera_id = camera_of_comment(rest);
     return k;
 }
 
@@ -302,35 +249,39 @@ bool safe_value(std::string_view v) {
 }  // namespace
 
 std::string SshPublicKey::fingerprint() const {
-    auto blob = base64_decode_strict(base64);
+    auto blob = decode_key_blob(base64);
     if (!blob) return {};
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (EVP_Digest(blob->data(), blob->size(), md, &len, EVP_sha256(), nullptr) != 1) return {};
-    return "SHA256:" + base64_encode_nopad(md, len);
+    // As ssh-keygen -l shows it: standard base64 with the padding left out.
+    std::string digest = base64::encode(md, len, base64::Alphabet::standard);
+    digest.erase(digest.find_last_not_of('=') + 1);
+    return "SHA256:" + digest;
 }
 
-SshPublicKey parse_ssh_public_key(std::string_view text) {
-    if (text.size() > kMaxPublicKeyLine)
+SshPublicKey parse_ssh_public_key(std::string_view line) {
+    if (line.size() > kMaxPublicKeyLine)
         fail("the public key is over " + std::to_string(kMaxPublicKeyLine) + " bytes; is this really a .pub file?");
-    while (!text.empty() && (is_blank(text.back()) || text.back() == '\n' || text.back() == '\r'))
-        text.remove_suffix(1);
-    while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
-    if (text.empty()) fail("the public key is empty");
-    if (text.rfind("-----BEGIN", 0) == 0) {
-        if (text.find("PRIVATE KEY") != std::string_view::npos)
+    while (!line.empty() && (text::is_blank(line.back()) || line.back() == '\n' || line.back() == '\r'))
+        line.remove_suffix(1);
+    line = text::trim_blanks(line);
+    if (line.empty()) fail("the public key is empty");
+    if (line.rfind("-----BEGIN", 0) == 0) {
+        if (line.find("PRIVATE KEY") != std::string_view::npos)
             fail("this is a private key; give the public key (the .pub file) and keep the private key on the camera");
         fail("this is a PEM file, not an OpenSSH public key line");
     }
-    if (text.rfind("---- BEGIN SSH2 PUBLIC KEY", 0) == 0)
+    if (line.rfind("---- BEGIN SSH2 PUBLIC KEY", 0) == 0)
         fail("this is an RFC 4716 public key; convert it with ssh-keygen -i -f FILE");
-    if (text.find('\n') != std::string_view::npos || text.find('\r') != std::string_view::npos)
+    if (line.find('\n') != std::string_view::npos || line.find('\r') != std::string_view::npos)
         fail("the public key has several lines; give exactly one key");
-    for (char c : text)
+    for (char c : line)
         if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
             fail("the public key contains control characters");
 
-    auto [type, rest] = first_token(text);
+    std::string_view rest = line;
+    const std::string_view type = text::next_word(rest);
     if (!accepted_type(type)) {
         if (type == "ssh-dss") fail("DSA keys are refused (OpenSSH disabled them); use ssh-keygen -t ed25519");
         if (looks_like_key_type(type)) fail("'" + std::string(type) + "' keys are not supported for cameras");
@@ -339,15 +290,15 @@ SshPublicKey parse_ssh_public_key(std::string_view text) {
             fail("authorized_keys options are not accepted; give the bare public key line (the .pub file)");
         fail("unknown key type '" + std::string(type.substr(0, 64)) + "'");
     }
-    auto [b64, comment] = first_token(rest);
+    const std::string_view b64 = text::next_word(rest);
     if (b64.empty()) fail("the key data is missing after '" + std::string(type) + "'");
-    auto blob = base64_decode_strict(b64);
+    auto blob = decode_key_blob(b64);
     if (!blob) fail("the key data is not valid base64");
 
     SshPublicKey key;
     key.type = std::string(type);
     key.base64 = std::string(b64);
-    key.comment = std::string(comment);
+    key.comment = std::string(rest);
     key.bits = check_blob(key.type, *blob);
     return key;
 }
@@ -415,8 +366,9 @@ std::optional<std::string> camera_with_ssh_key(const Registry& registry, const S
                                                std::string_view except_id) {
     for (const auto& c : registry.cameras) {
         if (c.id == except_id || c.ssh_key.empty()) continue;
-        auto [type, rest] = first_token(trim_blanks(c.ssh_key));
-        auto b64 = first_token(rest).first;
+        std::string_view rest = trim_line(c.ssh_key);
+        const std::string_view type = text::next_word(rest);
+        const std::string_view b64 = text::next_word(rest);
         if (type == key.type && b64 == key.base64) return c.id;
     }
     return std::nullopt;
@@ -500,13 +452,7 @@ int close_camera_sessions(const std::string& session_program, std::string_view c
         }
         std::vector<std::string> words;
         if (argv.size() == 3 && argv[1] == "-c") {
-            std::string_view rest = argv[2];
-            while (!rest.empty()) {
-                auto [tok, after] = first_token(trim_blanks(rest));
-                if (tok.empty()) break;
-                words.emplace_back(tok);
-                rest = after;
-            }
+            for (std::string_view word : text::split_blanks(trim_line(argv[2]))) words.emplace_back(word);
             if (!words.empty()) words.erase(words.begin());
         } else {
             words.assign(argv.begin() + (argv.empty() ? 0 : 1), argv.end());

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "camrelay/text.hpp"
+
 namespace camrelay::bench {
 
 std::string Address::text() const {
@@ -25,7 +27,7 @@ std::string Address::text() const {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
     inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
     port = ntohs(in6->sin6_port);
-    return "[" + std::string(host) + "]:" + std::to_string(port);
+    return std::string("[").append(host).append("]:").append(std::to_string(port));
 }
 
 std::variant<std::vector<Address>, std::string> resolve(const std::string& host, std::uint16_t port) {
@@ -66,13 +68,11 @@ bool split_host_port(const std::string& text, std::string& host, std::uint16_t& 
         host = text.substr(0, colon);
         port_text = text.substr(colon + 1);
     }
-    if (host.empty() || port_text.empty() || port_text.size() > 5) return false;
-    for (char c : port_text) {
-        if (c < '0' || c > '9') return false;
-    }
-    unsigned long value = std::stoul(port_text);
-    if (value > 65535 || (value == 0 && !allow_port_zero)) return false;
-    port = static_cast<std::uint16_t>(value);
+    // As in a URL, the port may have leading zeros ("h:08080"), five digits at most.
+    const camrelay::text::Decimal value = camrelay::text::read_decimal(port_text, 65535, true);
+    if (host.empty() || port_text.size() > 5 || value.error != camrelay::text::DecimalError::none) return false;
+    if (value.value == 0 && !allow_port_zero) return false;
+    port = static_cast<std::uint16_t>(value.value);
     return true;
 }
 

@@ -4,116 +4,63 @@
 #include <cmath>
 #include <cstdio>
 
-namespace camrelay::bench {
+#include "camrelay/text.hpp"
 
-std::string JsonWriter::quote(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out + "\"";
-}
+namespace camrelay::bench {
 
 void JsonWriter::prefix(std::string_view key) {
     if (!first_.empty()) {
         if (!first_.back()) out_ += ",";
         first_.back() = false;
     }
-    if (!key.empty()) out_ += quote(key) + ":";
+    if (!key.empty()) {
+        camrelay::text::append_json_quoted(out_, key);
+        out_ += ":";
+    }
 }
 
-JsonWriter& JsonWriter::begin_object(std::string_view key) {
+JsonWriter& JsonWriter::open(std::string_view key, char bracket) {
     prefix(key);
-    out_ += "{";
+    out_ += bracket;
     first_.push_back(true);
     return *this;
 }
 
-JsonWriter& JsonWriter::end_object() {
+JsonWriter& JsonWriter::close(char bracket) {
     first_.pop_back();
-    out_ += "}";
+    out_ += bracket;
     return *this;
 }
 
-JsonWriter& JsonWriter::begin_array(std::string_view key) {
+JsonWriter& JsonWriter::raw(std::string_view key, std::string_view json) {
     prefix(key);
-    out_ += "[";
-    first_.push_back(true);
-    return *this;
-}
-
-JsonWriter& JsonWriter::end_array() {
-    first_.pop_back();
-    out_ += "]";
+    out_ += json;
     return *this;
 }
 
 JsonWriter& JsonWriter::field(std::string_view key, std::string_view value) {
     prefix(key);
-    out_ += quote(value);
+    camrelay::text::append_json_quoted(out_, value);
     return *this;
 }
 
 JsonWriter& JsonWriter::field(std::string_view key, double value) {
-    prefix(key);
-    if (!std::isfinite(value)) {
-        out_ += "null";
-        return *this;
-    }
+    if (!std::isfinite(value)) return raw(key, "null");
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.6g", value);
-    out_ += buf;
-    return *this;
+    return raw(key, buf);
 }
 
-JsonWriter& JsonWriter::field(std::string_view key, std::uint64_t value) {
-    prefix(key);
-    out_ += std::to_string(value);
-    return *this;
-}
+JsonWriter& JsonWriter::field(std::string_view key, std::uint64_t value) { return raw(key, std::to_string(value)); }
 
-JsonWriter& JsonWriter::field(std::string_view key, int value) {
-    prefix(key);
-    out_ += std::to_string(value);
-    return *this;
-}
+JsonWriter& JsonWriter::field(std::string_view key, int value) { return raw(key, std::to_string(value)); }
 
-JsonWriter& JsonWriter::field(std::string_view key, bool value) {
-    prefix(key);
-    out_ += value ? "true" : "false";
-    return *this;
-}
+JsonWriter& JsonWriter::field(std::string_view key, bool value) { return raw(key, value ? "true" : "false"); }
 
-JsonWriter& JsonWriter::null_field(std::string_view key) {
-    prefix(key);
-    out_ += "null";
-    return *this;
-}
+JsonWriter& JsonWriter::null_field(std::string_view key) { return raw(key, "null"); }
 
-JsonWriter& JsonWriter::value(std::string_view text) {
-    prefix({});
-    out_ += quote(text);
-    return *this;
-}
+JsonWriter& JsonWriter::value(std::string_view text) { return field({}, text); }
 
-JsonWriter& JsonWriter::value(int number) {
-    prefix({});
-    out_ += std::to_string(number);
-    return *this;
-}
+JsonWriter& JsonWriter::value(int number) { return field({}, number); }
 
 }  // namespace camrelay::bench

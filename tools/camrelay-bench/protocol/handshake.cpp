@@ -4,28 +4,13 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <cctype>
 #include <stdexcept>
-#include <vector>
+
+#include "camrelay/base64.hpp"
 
 namespace camrelay::bench::ws {
 
-namespace {
-
-bool is_base64_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
-}
-
-}  // namespace
-
-std::string base64_encode(std::span<const std::uint8_t> bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(), static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
-std::string make_key(std::span<const std::uint8_t, 16> nonce) { return base64_encode(nonce); }
+std::string make_key(std::span<const std::uint8_t, 16> nonce) { return base64::encode(nonce, base64::Alphabet::standard); }
 
 std::string accept_for_key(std::string_view key) {
     std::string input(key);
@@ -35,12 +20,13 @@ std::string accept_for_key(std::string_view key) {
     if (EVP_Digest(input.data(), input.size(), digest.data(), &length, EVP_sha1(), nullptr) != 1) {
         throw std::runtime_error("OpenSSL SHA-1 failed");
     }
-    return base64_encode(std::span<const std::uint8_t>(digest.data(), length));
+    return base64::encode(digest.data(), length, base64::Alphabet::standard);
 }
 
 bool is_valid_key(std::string_view key) {
     return key.size() == 24 && key.substr(22) == "==" &&
-           std::all_of(key.begin(), key.begin() + 22, is_base64_char);
+           std::all_of(key.begin(), key.begin() + 22,
+                       [](char c) { return base64::in_alphabet(c, base64::Alphabet::standard); });
 }
 
 std::string build_upgrade_request(std::string_view target, std::string_view host, std::string_view key) {

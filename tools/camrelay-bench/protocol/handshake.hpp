@@ -16,8 +16,6 @@ namespace camrelay::bench::ws {
 // Appended to Sec-WebSocket-Key before hashing (RFC 6455 section 1.3).
 inline constexpr std::string_view kAcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-std::string base64_encode(std::span<const std::uint8_t> bytes);
-
 // Sec-WebSocket-Key for a 16-byte random nonce.
 std::string make_key(std::span<const std::uint8_t, 16> nonce);
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "camrelay/text.hpp"
+
 namespace camrelay::bench::http {
 
 namespace {
@@ -15,12 +17,6 @@ char lower(char c) {
 bool is_token_char(char c) {
     if (std::isalnum(static_cast<unsigned char>(c))) return true;
     return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 bool is_http_version(std::string_view v) {
@@ -55,7 +51,7 @@ bool Head::has_token(std::string_view name, std::string_view token) const {
         std::string_view rest = h.value;
         while (!rest.empty()) {
             auto comma = rest.find(',');
-            std::string_view item = trim(rest.substr(0, comma));
+            std::string_view item = camrelay::text::trim_blanks(rest.substr(0, comma));
             if (iequals(item, token)) return true;
             if (comma == std::string_view::npos) break;
             rest.remove_prefix(comma + 1);
@@ -154,7 +150,7 @@ bool HeadParser::parse_header_line(std::string_view line) {
         fail("malformed HTTP header line \"" + std::string(line) + "\"");
         return false;
     }
-    std::string_view value = trim(line.substr(colon + 1));
+    std::string_view value = camrelay::text::trim_blanks(line.substr(colon + 1));
     if (has_control_chars(value)) {
         fail("control character in HTTP header " + std::string(name));
         return false;

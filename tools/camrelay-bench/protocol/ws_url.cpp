@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "camrelay/text.hpp"
+
 namespace camrelay::bench::ws {
 
 std::string Url::host_header() const {
-    std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    if (port != 80) h += ":" + std::to_string(port);
+    std::string h = host.find(':') != std::string::npos ? std::string("[").append(host).append("]") : host;
+    if (port != 80) h.append(":").append(std::to_string(port));
     return h;
 }
 
@@ -28,14 +30,14 @@ std::variant<Url, std::string> parse_url(std::string_view text) {
         return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     });
     if (scheme == "wss") return std::string("wss:// (TLS) is not supported; use ws://");
-    if (scheme != "ws") return "scheme \"" + scheme + "\" is not ws";
+    if (scheme != "ws") return std::string("scheme \"").append(scheme).append("\" is not ws");
     std::string_view rest = text.substr(scheme_end + 3);
     if (rest.find('#') != std::string_view::npos) return std::string("a WebSocket URL may not have a #fragment");
     auto authority_end = rest.find_first_of("/?");
     std::string_view authority = rest.substr(0, authority_end);
     if (authority_end != std::string_view::npos) {
         std::string_view target = rest.substr(authority_end);
-        url.target = target.front() == '?' ? "/" + std::string(target) : std::string(target);
+        url.target = target.front() == '?' ? std::string("/").append(target) : std::string(target);
     }
     if (authority.find('@') != std::string_view::npos) return std::string("user information (user@) is not supported");
     std::string_view port_text;
@@ -59,13 +61,15 @@ std::variant<Url, std::string> parse_url(std::string_view text) {
     }
     if (url.host.empty()) return std::string("missing host");
     if (!port_text.empty()) {
-        if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(),
-                                                 [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-            return "port \"" + std::string(port_text) + "\" is not a number";
+        // Leading zeros are allowed in a URL's port ("ws://h:08080"), five digits at most.
+        const camrelay::text::Decimal port = camrelay::text::read_decimal(port_text, 65535, true);
+        if (port_text.size() > 5 || port.error == camrelay::text::DecimalError::not_digit) {
+            return std::string("port \"").append(port_text).append("\" is not a number");
         }
-        unsigned long port = std::stoul(std::string(port_text));
-        if (port == 0 || port > 65535) return "port " + std::string(port_text) + " out of range 1-65535";
-        url.port = static_cast<std::uint16_t>(port);
+        if (port.error != camrelay::text::DecimalError::none || port.value == 0) {
+            return std::string("port ").append(port_text).append(" out of range 1-65535");
+        }
+        url.port = static_cast<std::uint16_t>(port.value);
     }
     return url;
 }
