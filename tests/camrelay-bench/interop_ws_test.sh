@@ -13,7 +13,7 @@ command -v node >/dev/null || die "node not found (node 20 is needed)"
 # other message fragmented by ws, a ping from ws to answer, a clean close.
 node "$here/ws_echo_server.js" >"$TMP/ws_server.out" 2>"$TMP/ws_server.err" &
 started $!
-wait_for 5 grep -q "listening on" "$TMP/ws_server.out" || true
+wait_for 5 grep -qs "listening on" "$TMP/ws_server.out" || true
 ws_port=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$TMP/ws_server.out")
 [ -n "$ws_port" ] || die "ws server did not start: $(cat "$TMP/ws_server.err")"
 

@@ -27,7 +27,7 @@ start_camera() {
     "$BENCH" serve --listen 127.0.0.1:0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     CAMERA_PID=$!
     started "$CAMERA_PID"
-    wait_for 5 grep -q "serving on" "$TMP/$name.out" || die "camera $name did not start: $(cat "$TMP/$name.err")"
+    wait_for 5 grep -qs "serving on" "$TMP/$name.out" || die "camera $name did not start: $(cat "$TMP/$name.err")"
     # shellcheck disable=SC2034 # for the caller
     CAMERA_PORT=$(sed -n 's/.*serving on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/$name.out")
 }

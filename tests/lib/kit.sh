@@ -87,6 +87,7 @@ skip() {
 check() {
     local name=$1 log
     shift
+    [ -n "$TMP" ] || kit_workdir
     mkdir -p "$TMP/checks"
     log=$TMP/checks/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_').log
     if ("$@") >"$log" 2>&1; then

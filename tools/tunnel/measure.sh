@@ -45,7 +45,7 @@ relay_start_sshd
 
 "$BENCH" serve --listen "127.0.0.1:$(free_port)" --mode echo >"$TMP/camera.log" 2>&1 &
 started $!
-wait_for 5 grep -q "serving on" "$TMP/camera.log" || die "camera did not start"
+wait_for 5 grep -qs "serving on" "$TMP/camera.log" || die "camera did not start"
 CAMPORT=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/camera.log")
 
 # key_line NAME PORT EXTRA-OPTIONS: an authorized_keys line like camrelay's
