@@ -1,11 +1,10 @@
-// camrelay core: what a camera id and a secret id may look like.
+// camrelay core: what a camera id and a secret id may look like, as
+// specified in vmod_camrelay(3) (vmod/vmod_camrelay.vcc): camera ids in
+// section ROUTING, secret ids in section KEYS.
 //
-// Camera ids are DNS labels in lower case, so the same id works as a path
-// prefix (/cam1/), a Host label (cam1.relay.example.com), a query value, a
-// key field and part of a file or account name: 1 to 63 characters of
-// [a-z0-9-], neither starting nor ending with '-'.
-//
-// Secret ids: 1 to 32 characters of [A-Za-z0-9_-].
+// Camera ids are DNS labels in lower case so that the same id works as a
+// path prefix (/cam1/), a Host label (cam1.relay.example.com), a query
+// value, a key field and part of a file or account name.
 #pragma once
 
 #include <cstddef>

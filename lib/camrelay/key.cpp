@@ -1,4 +1,5 @@
-// camrelay core: viewer keys (see key.hpp for the format).
+// camrelay core: viewer keys (key.hpp; the format is specified in
+// vmod_camrelay(3), section KEYS).
 #include "camrelay/key.hpp"
 
 #include <cstdio>

@@ -1,26 +1,10 @@
-// camrelay core: viewer keys.
+// camrelay core: viewer keys: signed (v1) keys and their secrets, legacy
+// keys, the check and the loggable form.
 //
-// Key format (version 1), five dot-separated fields after the "v1" tag:
-//
-//     v1.<camera>.<secret-id>.<issued>.<expires>.<mac>
-//
-//   camera     the camera id the key opens (see ids.hpp)
-//   secret-id  which signing secret made the key (see ids.hpp)
-//   issued     issue time, decimal Unix seconds: 1 to 12 digits, no sign,
-//              no leading zero (so never 0)
-//   expires    expiry time, same syntax, greater than issued (a key with
-//              expires <= issued is malformed); the key is refused from
-//              that second on (now >= expires)
-//   mac        base64url (RFC 4648 section 5, no padding, 43 characters) of
-//              HMAC-SHA256(secret, "camrelay-v1\n" camera "\n" secret-id "\n"
-//                                  issued "\n" expires)
-//
-// Every field uses only [A-Za-z0-9_-] so a key never needs percent-encoding.
-// A key longer than kMaxKeyLength, or holding NUL, CR or LF, is malformed.
-//
-// Legacy keys: a camera may instead (or also) carry the SHA-256 of a fixed
-// key (the article's "k=your_key"); any k= value that does not start with
-// "v1." is then hashed and compared in constant time with that digest.
+// The key format (fields, the MAC's message, base64url, lengths), legacy keys
+// and the order of the checks are specified in vmod_camrelay(3)
+// (vmod/vmod_camrelay.vcc), section KEYS; secrets.conf, which holds the
+// secrets, in section CONFIGURATION FILES.
 #pragma once
 
 #include <cstdint>
