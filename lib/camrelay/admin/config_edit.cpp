@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "camrelay/config_lines.hpp"
@@ -153,7 +154,7 @@ std::string registry_set_option(std::string_view text, std::string_view id, std:
     if (!is_camera_option(option)) throw ConfigError(file, line_no, "unknown option " + quote(option));
     const bool ssh = option == "ssh-key";
     if (has_line_breaking_byte(value)) throw ConfigError(file, line_no, "control character in value of " + quote(option));
-    if (!ssh && value.find_first_of(" \t") != std::string_view::npos)
+    if (!ssh && std::any_of(value.begin(), value.end(), is_blank))
         throw ConfigError(file, line_no, "blank in value of " + quote(option));
     if (ssh && !value.empty() && (is_blank(value.front()) || is_blank(value.back())))
         throw ConfigError(file, line_no, "ssh-key must not start or end with blanks");
