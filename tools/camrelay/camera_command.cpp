@@ -120,13 +120,19 @@ void edit_cameras(const CamerasFile& file, Edit&& edit) {
     write_config_file(file.path, text, kCamerasMode);
 }
 
+// The camera a command acts on: its first argument, a valid camera id.
+const std::string& camera_argument(const Args& args) {
+    const std::string& id = args.positionals()[0];
+    require_camera_id(id, "camera id");
+    return id;
+}
+
 // Options that set up more than the registry line (an SSH account for the
 // camera's tunnel, say) go into the option list of "add" below, are read here
 // into `camera` (its ssh_key field is written verbatim by the core), and act
 // after the registry is written, while the lock is still held.
 int run_add(const Context& context, const Args& args) {
-    const std::string& id = args.positionals()[0];
-    require_camera_id(id, "camera id");
+    const std::string& id = camera_argument(args);
 
     DirectoryLock lock(context.config_dir);
     const CamerasFile file = load_cameras(context);
@@ -144,8 +150,7 @@ int run_add(const Context& context, const Args& args) {
 }
 
 int run_remove(const Context& context, const Args& args) {
-    const std::string& id = args.positionals()[0];
-    require_camera_id(id, "camera id");
+    const std::string& id = camera_argument(args);
 
     DirectoryLock lock(context.config_dir);
     const CamerasFile file = load_cameras(context);
@@ -162,8 +167,7 @@ int run_remove(const Context& context, const Args& args) {
 }
 
 int run_default(const Context& context, const Args& args) {
-    const std::string& id = args.positionals()[0];
-    require_camera_id(id, "camera id");
+    const std::string& id = camera_argument(args);
 
     DirectoryLock lock(context.config_dir);
     const CamerasFile file = load_cameras(context);
@@ -175,8 +179,7 @@ int run_default(const Context& context, const Args& args) {
 }
 
 int run_revoke(const Context& context, const Args& args) {
-    const std::string& id = args.positionals()[0];
-    require_camera_id(id, "camera id");
+    const std::string& id = camera_argument(args);
     const std::int64_t now = now_unix();
     const std::int64_t before = args.has("--before") ? parse_unix_time(*args.value("--before"), "--before", true) : now;
 

@@ -263,17 +263,31 @@ void write_config_file(const std::string& path, std::string_view content, mode_t
     }
 }
 
-CamerasFile load_cameras(const Context& context) {
-    CamerasFile file;
-    file.path = context.cameras_path();
+namespace {
+
+// Reads a configuration file into `file` (path, exists, text: a missing file
+// reads as empty), then parses it with `parse`; a ConfigError from that is a
+// config Failure. Reading first tells a missing or unreadable file apart from
+// one that does not parse.
+template <typename File, typename Parse>
+void load_config_file(File& file, std::string path, Parse&& parse) {
+    file.path = std::move(path);
     std::optional<std::string> text = read_text_file(file.path);
     file.exists = text.has_value();
     if (text) file.text = std::move(*text);
     try {
-        file.registry = parse_registry(file.text, file.path);
+        parse(file);
     } catch (const ConfigError& error) {
         fail_config(error.what());
     }
+}
+
+}  // namespace
+
+CamerasFile load_cameras(const Context& context) {
+    CamerasFile file;
+    load_config_file(file, context.cameras_path(),
+                     [](CamerasFile& f) { f.registry = parse_registry(f.text, f.path); });
     return file;
 }
 
@@ -281,17 +295,9 @@ SecretsFile::~SecretsFile() { OPENSSL_cleanse(text.data(), text.size()); }
 
 SecretsFile load_secrets_file(const Context& context, SecretsPurpose purpose) {
     SecretsFile file;
-    file.path = context.secrets_path();
-    // Read here first so that a missing or unreadable file is told apart
-    // from one that does not parse.
-    std::optional<std::string> text = read_text_file(file.path);
-    file.exists = text.has_value();
-    if (text) file.text = std::move(*text);
-    try {
-        file.secrets = purpose == SecretsPurpose::keys ? load_secrets(file.path) : parse_secrets(file.text, file.path);
-    } catch (const ConfigError& error) {
-        fail_config(error.what());
-    }
+    load_config_file(file, context.secrets_path(), [purpose](SecretsFile& f) {
+        f.secrets = purpose == SecretsPurpose::keys ? load_secrets(f.path) : parse_secrets(f.text, f.path);
+    });
     return file;
 }
 

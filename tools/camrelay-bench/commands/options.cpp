@@ -55,6 +55,18 @@ std::uint32_t parse_message_size(const std::string& option, const std::string& t
     return static_cast<std::uint32_t>(size);
 }
 
+// "--rate N" and "--rate max" (serve's "--mbps" too): a number in
+// 0.001..most, or as fast as possible.
+void parse_pace_option(const std::string& option, const std::string& text, double most, std::optional<double>& value,
+                       bool& max) {
+    if (text == "max") max = true;
+    else value = parse_number(option, text, 0.001, most);
+}
+
+void check_one_pace(bool max, bool rate, bool mbps) {
+    if (int(max) + int(rate) + int(mbps) > 1) throw UsageError("give only one of --rate N, --rate max, --mbps N");
+}
+
 std::vector<int> parse_pids(const std::string& text) {
     std::vector<int> pids;
     std::size_t start = 0;
@@ -119,13 +131,9 @@ ServeOptions parse_serve_options(const std::vector<std::string>& args) {
         } else if (arg == "--size") {
             o.size = parse_message_size(arg, a.value(arg));
         } else if (arg == "--rate") {
-            const std::string& r = a.value(arg);
-            if (r == "max") max = true;
-            else rate = parse_number(arg, r, 0.001, 1e7);
+            parse_pace_option(arg, a.value(arg), 1e7, rate, max);
         } else if (arg == "--mbps") {
-            const std::string& m = a.value(arg);
-            if (m == "max") max = true;
-            else mbps = parse_number(arg, m, 0.001, 1e6);
+            parse_pace_option(arg, a.value(arg), 1e6, mbps, max);
         } else if (arg == "--duration") {
             o.duration_s = parse_number(arg, a.value(arg), 0.001, 1e7);
         } else {
@@ -133,9 +141,7 @@ ServeOptions parse_serve_options(const std::vector<std::string>& args) {
         }
     }
     if (o.listen.empty()) throw UsageError("serve needs --listen HOST:PORT");
-    if (int(max) + int(mbps.has_value()) + int(rate.has_value()) > 1) {
-        throw UsageError("give only one of --rate N, --rate max, --mbps N");
-    }
+    check_one_pace(max, rate.has_value(), mbps.has_value());
     if (rate) o.pace = pace_for_rate(*rate);
     else if (max) o.pace = Pace{0};
     else o.pace = pace_for_mbps(mbps.value_or(4.0), o.size);
@@ -181,9 +187,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
             o.mbps = parse_number(arg, a.value(arg), 0.001, 1e6);
             have_mbps = true;
         } else if (arg == "--rate") {
-            const std::string& r = a.value(arg);
-            if (r == "max") max = true;
-            else rate = parse_number(arg, r, 0.001, 1e7);
+            parse_pace_option(arg, a.value(arg), 1e7, rate, max);
         } else if (arg == "--upstream-hz") {
             o.upstream_hz = parse_number(arg, a.value(arg), 0, 1000);
         } else if (arg == "--upstream-size") {
@@ -220,9 +224,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     }
     if (!have_size && o.mode == RunOptions::Mode::stream) o.size = 65536;
     if (!have_duration) o.duration_s = o.mode == RunOptions::Mode::load ? 10 : 5;
-    if (int(max) + int(rate.has_value()) + int(have_mbps) > 1) {
-        throw UsageError("give only one of --rate N, --rate max, --mbps N");
-    }
+    check_one_pace(max, rate.has_value(), have_mbps);
     if (rate) o.pace = pace_for_rate(*rate);
     else if (max || o.mode == RunOptions::Mode::stream) o.pace = Pace{0};
     else o.pace = pace_for_mbps(o.mbps, o.size);

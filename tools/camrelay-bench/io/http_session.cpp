@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "clock.hpp"
+#include "socket_util.hpp"
 #include "../protocol/handshake.hpp"
 
 namespace camrelay::bench {
@@ -94,16 +95,8 @@ void HttpSession::respond(std::string response) {
 }
 
 void HttpSession::write_response() {
-    while (response_sent_ < response_.size()) {
-        ssize_t n = ::send(fd_, response_.data() + response_sent_, response_.size() - response_sent_, MSG_NOSIGNAL);
-        if (n > 0) {
-            response_sent_ += static_cast<std::size_t>(n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        break;
-    }
+    if (send_pending(fd_, response_.data(), response_.size(), response_sent_) == EAGAIN) return;
+    // All sent, or the client is gone.
     ::shutdown(fd_, SHUT_WR);
     end(std::nullopt);
 }

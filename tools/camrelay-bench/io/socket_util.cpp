@@ -121,6 +121,23 @@ void set_nodelay(int fd) {
 
 void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
+int send_pending(int fd, const void* data, std::size_t size, std::size_t& sent) {
+    const auto* bytes = static_cast<const char*>(data);
+    while (sent < size) {
+        const ssize_t n = ::send(fd, bytes + sent, size - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return EAGAIN;
+        } else {
+            return n < 0 ? errno : EIO;
+        }
+    }
+    return 0;
+}
+
 int socket_error(int fd) {
     int error = 0;
     socklen_t length = sizeof error;

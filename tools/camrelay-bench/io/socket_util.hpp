@@ -32,6 +32,11 @@ std::variant<int, std::string> start_connect(const Address& address);
 Address local_address(int fd);
 void set_nodelay(int fd);
 void set_nonblocking(int fd);
+// Sends data[sent..size) on a non-blocking socket, advancing `sent`, until
+// all is sent (returns 0), the socket would block (EAGAIN) or send fails (its
+// errno). EINTR is retried.
+int send_pending(int fd, const void* data, std::size_t size, std::size_t& sent);
+
 // Pending SO_ERROR of a socket (0 if none).
 int socket_error(int fd);
 std::string error_text(int error);

@@ -227,24 +227,20 @@ void WsConnection::finish_after_flush() {
 }
 
 void WsConnection::flush() {
-    while (out_head_ < out_.size()) {
-        ssize_t n = ::send(fd_, out_.data() + out_head_, out_.size() - out_head_, MSG_NOSIGNAL);
-        if (n > 0) {
-            out_head_ += static_cast<std::size_t>(n);
-            bytes_out_ += static_cast<std::uint64_t>(n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            write_blocked_ = true;
-            compact();
-            update_interest();
-            return;
-        }
+    const std::size_t head = out_head_;
+    const int error = send_pending(fd_, out_.data(), out_.size(), out_head_);
+    bytes_out_ += out_head_ - head;
+    if (error == EAGAIN) {
+        write_blocked_ = true;
+        compact();
+        update_interest();
+        return;
+    }
+    if (error != 0) {
         CloseInfo info = close_info_;
         info.clean = false;
         info.by_peer = true;
-        info.error = "send failed: " + error_text(errno);
+        info.error = "send failed: " + error_text(error);
         finish(std::move(info));
         return;
     }

@@ -119,18 +119,13 @@ void WsConnector::on_connected() {
 }
 
 void WsConnector::send_request() {
-    while (request_sent_ < request_.size()) {
-        ssize_t n = ::send(fd_, request_.data() + request_sent_, request_.size() - request_sent_, MSG_NOSIGNAL);
-        if (n > 0) {
-            request_sent_ += static_cast<std::size_t>(n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            loop_.rewatch(fd_, EPOLLOUT, *this);
-            return;
-        }
-        fail("sending the upgrade request failed: " + error_text(errno));
+    const int error = send_pending(fd_, request_.data(), request_.size(), request_sent_);
+    if (error == EAGAIN) {
+        loop_.rewatch(fd_, EPOLLOUT, *this);
+        return;
+    }
+    if (error != 0) {
+        fail("sending the upgrade request failed: " + error_text(error));
         return;
     }
     phase_ = Phase::reading_head;

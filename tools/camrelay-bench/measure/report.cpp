@@ -77,6 +77,18 @@ void error_field(JsonWriter& j, const std::string& error) {
     else j.field("error", error);
 }
 
+// The rtt and stream reports, which measure one URL, begin and end alike.
+void open_url_report(JsonWriter& j, const char* mode, const std::string& url, std::uint32_t size) {
+    j.begin_object().field("mode", mode).field("url", url).field("size", size);
+}
+
+std::string close_url_report(JsonWriter& j, const LatencyHistogram& latency, bool failed, const std::string& error) {
+    latency_json(j, latency);
+    j.field("ok", !failed);
+    error_field(j, error);
+    return j.end_object().text() + "\n";
+}
+
 std::string verdict(bool failed, const std::string& error) {
     if (!failed) return "ok";
     return error.empty() ? "FAILED" : "FAILED: " + error;
@@ -137,24 +149,18 @@ std::string format_table(const LoadResult& r) {
 
 std::string format_json(const RttResult& r) {
     JsonWriter j;
-    j.begin_object().field("mode", "rtt").field("url", r.url).field("size", r.size);
+    open_url_report(j, "rtt", r.url, r.size);
     j.field("requested", r.requested).field("warmup", r.warmup).field("completed", r.completed);
     j.field("bad_echoes", r.bad_echoes);
-    latency_json(j, r.rtt);
-    j.field("ok", !r.failed());
-    error_field(j, r.error);
-    return j.end_object().text() + "\n";
+    return close_url_report(j, r.rtt, r.failed(), r.error);
 }
 
 std::string format_json(const StreamResult& r) {
     JsonWriter j;
-    j.begin_object().field("mode", "stream").field("url", r.url).field("size", r.size);
+    open_url_report(j, "stream", r.url, r.size);
     j.field("seconds", r.seconds).field("mb_per_s", r.megabytes_per_s()).field("messages_per_s", r.messages_per_s());
     tally_json(j, r.tally);
-    latency_json(j, r.latency);
-    j.field("ok", !r.failed());
-    error_field(j, r.error);
-    return j.end_object().text() + "\n";
+    return close_url_report(j, r.latency, r.failed(), r.error);
 }
 
 std::string format_json(const LoadResult& r) {
