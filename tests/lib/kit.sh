@@ -107,6 +107,7 @@ kit_finish() {
 
 # --- work directory and exit
 
+# shellcheck disable=SC2120 # BASE is optional
 kit_workdir() {
     local base=${1:-${TMPDIR:-/tmp}}
     if [ -n "${1:-}" ]; then
