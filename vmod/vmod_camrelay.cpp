@@ -143,25 +143,23 @@ T guard(VRT_CTX, const char* what, T neutral, F&& body) noexcept {
 }
 
 void count(vmod_camrelay_relay* obj, Outcome o) {
-    if (obj->vsc == nullptr)
-        return;
+    if (obj->vsc == nullptr) return;
     uint64_t* c = nullptr;
     switch (o) {
-    case Outcome::allowed: c = &obj->vsc->allowed; break;
-    case Outcome::bad_request: c = &obj->vsc->bad_request; break;
-    case Outcome::unknown_camera: c = &obj->vsc->unknown_camera; break;
-    case Outcome::key_missing: c = &obj->vsc->key_missing; break;
-    case Outcome::key_malformed: c = &obj->vsc->key_malformed; break;
-    case Outcome::key_unknown_secret: c = &obj->vsc->key_unknown_secret; break;
-    case Outcome::key_bad_signature: c = &obj->vsc->key_bad_signature; break;
-    case Outcome::key_expired: c = &obj->vsc->key_expired; break;
-    case Outcome::key_wrong_camera: c = &obj->vsc->key_wrong_camera; break;
-    case Outcome::key_revoked: c = &obj->vsc->key_revoked; break;
-    case Outcome::too_many_viewers: c = &obj->vsc->too_many_viewers; break;
-    case Outcome::offline: c = &obj->vsc->offline; break;
+        case Outcome::allowed: c = &obj->vsc->allowed; break;
+        case Outcome::bad_request: c = &obj->vsc->bad_request; break;
+        case Outcome::unknown_camera: c = &obj->vsc->unknown_camera; break;
+        case Outcome::key_missing: c = &obj->vsc->key_missing; break;
+        case Outcome::key_malformed: c = &obj->vsc->key_malformed; break;
+        case Outcome::key_unknown_secret: c = &obj->vsc->key_unknown_secret; break;
+        case Outcome::key_bad_signature: c = &obj->vsc->key_bad_signature; break;
+        case Outcome::key_expired: c = &obj->vsc->key_expired; break;
+        case Outcome::key_wrong_camera: c = &obj->vsc->key_wrong_camera; break;
+        case Outcome::key_revoked: c = &obj->vsc->key_revoked; break;
+        case Outcome::too_many_viewers: c = &obj->vsc->too_many_viewers; break;
+        case Outcome::offline: c = &obj->vsc->offline; break;
     }
-    if (c != nullptr)
-        __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+    if (c != nullptr) __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
 }
 
 // ---------------------------------------------------------------------------
@@ -185,10 +183,8 @@ struct task_state {
 };
 
 void release_viewer(task_state* st) noexcept {
-    if (!camrelay::Admission::release(st->admitted))
-        return;
-    if (st->obj != nullptr && st->obj->vsc != nullptr)
-        __atomic_sub_fetch(&st->obj->vsc->viewers, 1, __ATOMIC_RELAXED);
+    if (!camrelay::Admission::release(st->admitted)) return;
+    if (st->obj != nullptr && st->obj->vsc != nullptr) __atomic_sub_fetch(&st->obj->vsc->viewers, 1, __ATOMIC_RELAXED);
 }
 
 // Called by varnishd when the task ends: for a piped request that is when
@@ -196,8 +192,7 @@ void release_viewer(task_state* st) noexcept {
 void task_fini(VRT_CTX, void* p) {
     (void)ctx;
     auto* st = static_cast<task_state*>(p);
-    if (st == nullptr || st->magic != task_state::kMagic)
-        return;
+    if (st == nullptr || st->magic != task_state::kMagic) return;
     release_viewer(st);
     st->magic = 0;
 }
@@ -211,20 +206,17 @@ const struct vmod_priv_methods task_methods[1] = {{
 // The task state of `obj`, created if `create`; null if none (or no
 // workspace, after VRT_fail).
 task_state* get_task(VRT_CTX, vmod_camrelay_relay* obj, bool create) {
-    if (ctx->req == nullptr && ctx->bo == nullptr)
-        return nullptr;  // vcl_init/vcl_fini: no task
+    if (ctx->req == nullptr && ctx->bo == nullptr) return nullptr;  // vcl_init/vcl_fini: no task
     struct vmod_priv* priv = create ? VRT_priv_task(ctx, obj) : VRT_priv_task_get(ctx, obj);
     if (priv == nullptr) {
-        if (create)
-            VRT_fail(ctx, "%s: out of workspace", kPrefix);
+        if (create) VRT_fail(ctx, "%s: out of workspace", kPrefix);
         return nullptr;
     }
     if (priv->priv != nullptr) {
         auto* st = static_cast<task_state*>(priv->priv);
         return st->magic == task_state::kMagic ? st : nullptr;
     }
-    if (!create)
-        return nullptr;
+    if (!create) return nullptr;
     void* mem = WS_Alloc(ctx->ws, sizeof(task_state));
     if (mem == nullptr) {
         VRT_fail(ctx, "%s: out of workspace", kPrefix);
@@ -253,16 +245,14 @@ const task_state* decided_task(VRT_CTX, vmod_camrelay_relay* obj) {
     return (st != nullptr && st->decided) ? st : nullptr;
 }
 
-const camrelay::Camera* find_camera(VRT_CTX, vmod_camrelay_relay* obj, VCL_STRING id,
-                                    std::size_t* index) {
+const camrelay::Camera* find_camera(VRT_CTX, vmod_camrelay_relay* obj, VCL_STRING id, std::size_t* index) {
     const camrelay::Camera* cam = nullptr;
     if (id != nullptr && *id != '\0') {
         cam = obj->relay->registry().find(id);
     } else if (const task_state* st = decided_task(ctx, obj)) {
         cam = st->camera;
     }
-    if (cam != nullptr && index != nullptr)
-        *index = obj->relay->camera_index(cam);
+    if (cam != nullptr && index != nullptr) *index = obj->relay->camera_index(cam);
     return cam;
 }
 
@@ -282,8 +272,7 @@ struct addr_pair {
 // upstream=) into at most one IPv4 and one IPv6 address.
 std::string resolve(const camrelay::Tunnel& t, addr_pair& out) {
     std::string host = t.host;
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-        host = host.substr(1, host.size() - 2);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     struct addrinfo hints;
     std::memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -292,8 +281,7 @@ std::string resolve(const camrelay::Tunnel& t, addr_pair& out) {
     struct addrinfo* res = nullptr;
     const std::string port = std::to_string(t.port);
     int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-    if (rc != 0)
-        return std::string("cannot resolve ") + t.host + ": " + gai_strerror(rc);
+    if (rc != 0) return std::string("cannot resolve ") + t.host + ": " + gai_strerror(rc);
     for (struct addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
         if (ai->ai_family == AF_INET && out.ipv4 == nullptr)
             out.ipv4 = VSA_Malloc(ai->ai_addr, ai->ai_addrlen);
@@ -301,8 +289,7 @@ std::string resolve(const camrelay::Tunnel& t, addr_pair& out) {
             out.ipv6 = VSA_Malloc(ai->ai_addr, ai->ai_addrlen);
     }
     freeaddrinfo(res);
-    if (out.ipv4 == nullptr && out.ipv6 == nullptr)
-        return std::string("no address for ") + t.host;
+    if (out.ipv4 == nullptr && out.ipv6 == nullptr) return std::string("no address for ") + t.host;
     return {};
 }
 
@@ -311,8 +298,7 @@ struct backend_timeouts {
 };
 
 // Create the backend of one camera; on failure VRT_fail() and null.
-VCL_BACKEND make_backend(VRT_CTX, const camrelay::Camera& cam, const std::string& name,
-                         const backend_timeouts& tmo) {
+VCL_BACKEND make_backend(VRT_CTX, const camrelay::Camera& cam, const std::string& name, const backend_timeouts& tmo) {
     struct vrt_endpoint ep;
     std::memset(&ep, 0, sizeof ep);
     ep.magic = VRT_ENDPOINT_MAGIC;
@@ -323,14 +309,12 @@ VCL_BACKEND make_backend(VRT_CTX, const camrelay::Camera& cam, const std::string
     } else {
         std::string err = resolve(cam.tunnel, addrs);
         if (!err.empty()) {
-            VRT_fail(ctx, "%s: camera %s (line %d): %s", kPrefix, cam.id.c_str(), cam.line,
-                     err.c_str());
+            VRT_fail(ctx, "%s: camera %s (line %d): %s", kPrefix, cam.id.c_str(), cam.line, err.c_str());
             return nullptr;
         }
         ep.ipv4 = addrs.ipv4;
         ep.ipv6 = addrs.ipv6;
-        if (cam.tunnel.kind == camrelay::Tunnel::Kind::upstream)
-            hosthdr = cam.tunnel.host;
+        if (cam.tunnel.kind == camrelay::Tunnel::Kind::upstream) hosthdr = cam.tunnel.host;
     }
     struct vrt_backend be;
     std::memset(&be, 0, sizeof be);
@@ -344,15 +328,12 @@ VCL_BACKEND make_backend(VRT_CTX, const camrelay::Camera& cam, const std::string
     be.max_connections = 0;  // viewers are limited by .decide(), not here
     be.probe = nullptr;
     VCL_BACKEND dir = VRT_new_backend(ctx, &be);  // copies what we pass
-    if (dir == nullptr)
-        VRT_fail(ctx, "%s: camera %s: cannot create its backend", kPrefix, cam.id.c_str());
+    if (dir == nullptr) VRT_fail(ctx, "%s: camera %s: cannot create its backend", kPrefix, cam.id.c_str());
     return dir;
 }
 
 // ---------------------------------------------------------------------------
 // The PRIV_VCL list of relay objects
-
-
 
 void vcl_objects_free(VRT_CTX, void* p) {
     (void)ctx;
@@ -366,8 +347,7 @@ const struct vmod_priv_methods vcl_objects_methods[1] = {{
 }};
 
 vcl_objects* get_vcl_objects(struct vmod_priv* priv) {
-    if (priv == nullptr)
-        return nullptr;
+    if (priv == nullptr) return nullptr;
     if (priv->priv == nullptr) {
         priv->priv = new (std::nothrow) vcl_objects;
         priv->methods = vcl_objects_methods;
@@ -376,8 +356,7 @@ vcl_objects* get_vcl_objects(struct vmod_priv* priv) {
 }
 
 void free_relay(vmod_camrelay_relay* obj) {
-    if (obj == nullptr)
-        return;
+    if (obj == nullptr) return;
     // Objects are finalised before the VCL's PRIV_VCL (and its list) is.
     if (obj->owner != nullptr) {
         for (vmod_camrelay_relay** p = &obj->owner->head; *p != nullptr; p = &(*p)->next_in_vcl) {
@@ -388,8 +367,7 @@ void free_relay(vmod_camrelay_relay* obj) {
         }
         obj->owner = nullptr;
     }
-    if (obj->vsc_seg != nullptr)
-        VSC_camrelay_Destroy(&obj->vsc_seg);
+    if (obj->vsc_seg != nullptr) VSC_camrelay_Destroy(&obj->vsc_seg);
     obj->magic = 0;
     delete obj;
 }
@@ -405,31 +383,27 @@ int vmod_event(VRT_CTX, struct vmod_priv* priv, enum vcl_event_e ev) {
     CHECK_OBJ_NOTNULL(ctx, VRT_CTX_MAGIC);
     vcl_objects* objs = static_cast<vcl_objects*>(priv->priv);
     switch (ev) {
-    case VCL_EVENT_WARM:
-    case VCL_EVENT_COLD:
-        if (objs == nullptr)
+        case VCL_EVENT_WARM:
+        case VCL_EVENT_COLD:
+            if (objs == nullptr) break;
+            objs->warm = (ev == VCL_EVENT_WARM);
+            // Like the backends' VBE counters: a cold VCL's counters are hidden.
+            for (vmod_camrelay_relay* o = objs->head; o != nullptr; o = o->next_in_vcl) {
+                if (o->vsc_seg == nullptr) continue;
+                if (objs->warm)
+                    VRT_VSC_Reveal(o->vsc_seg);
+                else
+                    VRT_VSC_Hide(o->vsc_seg);
+            }
             break;
-        objs->warm = (ev == VCL_EVENT_WARM);
-        // Like the backends' VBE counters: a cold VCL's counters are hidden.
-        for (vmod_camrelay_relay* o = objs->head; o != nullptr; o = o->next_in_vcl) {
-            if (o->vsc_seg == nullptr)
-                continue;
-            if (objs->warm)
-                VRT_VSC_Reveal(o->vsc_seg);
-            else
-                VRT_VSC_Hide(o->vsc_seg);
-        }
-        break;
-    default:
-        break;
+        default: break;
     }
     return 0;
 }
 
-VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char* vcl_name,
-                          struct vmod_priv* priv_vcl, VCL_STRING config_dir, VCL_STRING route,
-                          VCL_STRING query_param, VCL_STRING host_suffix, VCL_BOOL check_tunnel,
-                          VCL_DURATION tunnel_cache, VCL_DURATION connect_timeout,
+VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char* vcl_name, struct vmod_priv* priv_vcl,
+                          VCL_STRING config_dir, VCL_STRING route, VCL_STRING query_param, VCL_STRING host_suffix,
+                          VCL_BOOL check_tunnel, VCL_DURATION tunnel_cache, VCL_DURATION connect_timeout,
                           VCL_DURATION first_byte_timeout, VCL_DURATION between_bytes_timeout) {
     CHECK_OBJ_NOTNULL(ctx, VRT_CTX_MAGIC);
     AN(objp);
@@ -438,8 +412,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
     vmod_camrelay_relay* obj = nullptr;
     bool ok = guard(ctx, vcl_name, false, [&]() -> bool {
         vcl_objects* objs = get_vcl_objects(priv_vcl);
-        if (objs == nullptr)
-            throw std::bad_alloc();
+        if (objs == nullptr) throw std::bad_alloc();
         obj = new vmod_camrelay_relay{};
         obj->magic = vmod_camrelay_relay::kMagic;
         obj->vcl_name = vcl_name;
@@ -448,8 +421,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         try {
             rc.order = camrelay::parse_route_order(route != nullptr ? route : "");
         } catch (const std::exception& e) {
-            VRT_fail(ctx, "%s: %s: route=\"%s\": %s", kPrefix, vcl_name, route ? route : "",
-                     e.what());
+            VRT_fail(ctx, "%s: %s: route=\"%s\": %s", kPrefix, vcl_name, route ? route : "", e.what());
             return false;
         }
         rc.query_param = query_param != nullptr ? query_param : "";
@@ -483,8 +455,8 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         obj->check_tunnel = check_tunnel != 0;
         obj->listen = std::make_unique<camrelay::ListenCache>(
             std::chrono::milliseconds(static_cast<long>(tunnel_cache * 1000.0)));
-        obj->admission = std::make_unique<camrelay::Admission>(
-            *obj->relay, viewer_counter(), obj->check_tunnel ? obj->listen.get() : nullptr);
+        obj->admission = std::make_unique<camrelay::Admission>(*obj->relay, viewer_counter(),
+                                                               obj->check_tunnel ? obj->listen.get() : nullptr);
 
         const backend_timeouts tmo{connect_timeout, first_byte_timeout, between_bytes_timeout};
         const auto& cams = obj->relay->registry().cameras;
@@ -493,8 +465,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         for (const auto& cam : cams) {
             obj->backend_names.push_back(obj->vcl_name + "." + cam.id);
             VCL_BACKEND be = make_backend(ctx, cam, obj->backend_names.back(), tmo);
-            if (be == nullptr)
-                return false;  // already VRT_fail()ed; the VCL discards what we made
+            if (be == nullptr) return false;  // already VRT_fail()ed; the VCL discards what we made
             obj->backends.push_back(be);
         }
 
@@ -503,8 +474,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
             VRT_fail(ctx, "%s: %s: cannot allocate counters", kPrefix, vcl_name);
             return false;
         }
-        if (!objs->warm)
-            VRT_VSC_Hide(obj->vsc_seg);  // revealed by the WARM event
+        if (!objs->warm) VRT_VSC_Hide(obj->vsc_seg);  // revealed by the WARM event
         obj->owner = objs;
         obj->next_in_vcl = objs->head;
         objs->head = obj;
@@ -522,44 +492,37 @@ VCL_VOID vmod_relay__fini(struct vmod_camrelay_relay** objp) {
     AN(objp);
     vmod_camrelay_relay* obj = *objp;
     *objp = nullptr;
-    if (obj == nullptr)
-        return;
+    if (obj == nullptr) return;
     // The backends are not ours to delete: the VCL discards them after
     // vcl_fini. The object list in PRIV_VCL is freed after the objects and
     // never walked again after the DISCARD event.
     try {
         free_relay(obj);
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
-VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL key,
-                             VCL_BOOL viewer) {
-    if (!check_obj(ctx, obj))
-        return "";
+VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL key, VCL_BOOL viewer) {
+    if (!check_obj(ctx, obj)) return "";
     return guard(ctx, "decide()", static_cast<VCL_STRING>(""), [&]() -> VCL_STRING {
         if (ctx->http_req == nullptr || ctx->req == nullptr) {
-            VRT_fail(ctx, "%s: %s.decide() is only available on the client side (vcl_recv)",
-                     kPrefix, obj->vcl_name.c_str());
+            VRT_fail(ctx, "%s: %s.decide() is only available on the client side (vcl_recv)", kPrefix,
+                     obj->vcl_name.c_str());
             return "";
         }
         task_state* st = get_task(ctx, obj, true);
-        if (st == nullptr)
-            return "";
+        if (st == nullptr) return "";
         release_viewer(st);  // decided again (restart): start from scratch
 
         const char* url = ctx->http_req->hd[HTTP_HDR_URL].b;
         const char* host = nullptr;
-        if (!http_GetHdr(ctx->http_req, H_Host, &host))
-            host = nullptr;
+        if (!http_GetHdr(ctx->http_req, H_Host, &host)) host = nullptr;
         const auto now = static_cast<std::int64_t>(ctx->now);
         camrelay::Decision& d = thread_decision();
         const camrelay::Admitted admitted = obj->admission->admit(
             d, url != nullptr ? url : "", host != nullptr ? host : "", now, key != 0, viewer != 0);
         // From here on the slot is the task's: task_fini gives it back.
         st->admitted = admitted;
-        if (admitted.holds_viewer && obj->vsc != nullptr)
-            __atomic_add_fetch(&obj->vsc->viewers, 1, __ATOMIC_RELAXED);
+        if (admitted.holds_viewer && obj->vsc != nullptr) __atomic_add_fetch(&obj->vsc->viewers, 1, __ATOMIC_RELAXED);
         if (d.camera != nullptr && admitted.camera_index >= obj->backends.size())
             throw std::logic_error("routed camera not in the registry");
 
@@ -579,8 +542,7 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
             st->url = put(p, d.url);
             st->key_for_log = put(p, d.key_for_log);
         }
-        if (d.url.capacity() > kKeptUrlCapacity)
-            std::string().swap(d.url);
+        if (d.url.capacity() > kKeptUrlCapacity) std::string().swap(d.url);
         count(obj, d.outcome);
 
         // The decision, for varnishlog. Never the key itself: key_for_log is
@@ -591,11 +553,22 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         char status_text[16];
         char viewers_text[16];
         const char* parts[] = {
-            kPrefix, " ", obj->vcl_name.c_str(), ": ", st->outcome_name, " ",
-            decimal(status_text, st->status), " camera=", d.camera != nullptr ? d.camera->id.c_str() : "-",
+            kPrefix,
+            " ",
+            obj->vcl_name.c_str(),
+            ": ",
+            st->outcome_name,
+            " ",
+            decimal(status_text, st->status),
+            " camera=",
+            d.camera != nullptr ? d.camera->id.c_str() : "-",
             " viewers=",
             decimal(viewers_text, admitted.viewers != nullptr ? camrelay::ViewerCounter::live(*admitted.viewers) : 0u),
-            " key=", *st->key_for_log != '\0' ? st->key_for_log : "-", " reason=\"", st->reason, "\""};
+            " key=",
+            *st->key_for_log != '\0' ? st->key_for_log : "-",
+            " reason=\"",
+            st->reason,
+            "\""};
         const struct strands line = {static_cast<int>(std::size(parts)), parts};
         VSLbs(ctx->vsl, SLT_VCL_Log, &line);
         return st->outcome_name;
@@ -603,104 +576,87 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
 }
 
 VCL_BOOL vmod_relay_allowed(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj))
-        return 0;
+    if (!check_obj(ctx, obj)) return 0;
     const task_state* st = decided_task(ctx, obj);
     return st != nullptr && st->outcome == Outcome::allowed;
 }
 
 VCL_STRING vmod_relay_outcome(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj))
-        return "";
+    if (!check_obj(ctx, obj)) return "";
     const task_state* st = decided_task(ctx, obj);
     return st != nullptr ? st->outcome_name : "";
 }
 
 VCL_INT vmod_relay_status(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj))
-        return 0;
+    if (!check_obj(ctx, obj)) return 0;
     const task_state* st = decided_task(ctx, obj);
     return st != nullptr ? st->status : 0;
 }
 
 VCL_STRING vmod_relay_reason(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj))
-        return "";
+    if (!check_obj(ctx, obj)) return "";
     const task_state* st = decided_task(ctx, obj);
     return st != nullptr ? st->reason : "";
 }
 
 VCL_STRING vmod_relay_camera(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj))
-        return "";
+    if (!check_obj(ctx, obj)) return "";
     const task_state* st = decided_task(ctx, obj);
     return (st != nullptr && st->camera != nullptr) ? st->camera->id.c_str() : "";
 }
 
 VCL_STRING vmod_relay_url(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj))
-        return "";
+    if (!check_obj(ctx, obj)) return "";
     const task_state* st = decided_task(ctx, obj);
     return st != nullptr ? st->url : "";
 }
 
 VCL_STRING vmod_relay_key_for_log(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj))
-        return "";
+    if (!check_obj(ctx, obj)) return "";
     const task_state* st = decided_task(ctx, obj);
     return st != nullptr ? st->key_for_log : "";
 }
 
 VCL_BACKEND vmod_relay_backend(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING camera) {
-    if (!check_obj(ctx, obj))
-        return nullptr;
+    if (!check_obj(ctx, obj)) return nullptr;
     return guard(ctx, "backend()", static_cast<VCL_BACKEND>(nullptr), [&]() -> VCL_BACKEND {
         std::size_t index = 0;
         const camrelay::Camera* cam = find_camera(ctx, obj, camera, &index);
-        if (cam == nullptr || index >= obj->backends.size())
-            return nullptr;
+        if (cam == nullptr || index >= obj->backends.size()) return nullptr;
         return obj->backends[index];
     });
 }
 
 VCL_STRING vmod_relay_camera_of(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BACKEND be) {
-    if (!check_obj(ctx, obj))
-        return "";
-    if (be == nullptr)
-        return "";
+    if (!check_obj(ctx, obj)) return "";
+    if (be == nullptr) return "";
     const auto& cams = obj->relay->registry().cameras;
     for (std::size_t i = 0; i < obj->backends.size() && i < cams.size(); i++)
-        if (obj->backends[i] == be)
-            return cams[i].id.c_str();
+        if (obj->backends[i] == be) return cams[i].id.c_str();
     return "";
 }
 
 VCL_INT vmod_relay_viewers(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING camera) {
-    if (!check_obj(ctx, obj))
-        return 0;
+    if (!check_obj(ctx, obj)) return 0;
     return guard(ctx, "viewers()", static_cast<VCL_INT>(0), [&]() -> VCL_INT {
         std::size_t index = 0;
         const camrelay::Camera* cam = find_camera(ctx, obj, camera, &index);
-        if (cam == nullptr)
-            return 0;
+        if (cam == nullptr) return 0;
         return static_cast<VCL_INT>(obj->admission->viewers(index));
     });
 }
 
 VCL_BOOL vmod_relay_online(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING camera) {
-    if (!check_obj(ctx, obj))
-        return 0;
+    if (!check_obj(ctx, obj)) return 0;
     return guard(ctx, "online()", static_cast<VCL_BOOL>(0), [&]() -> VCL_BOOL {
         const camrelay::Camera* cam = find_camera(ctx, obj, camera, nullptr);
-        if (cam == nullptr)
-            return 0;
+        if (cam == nullptr) return 0;
         return obj->listen->up(cam->tunnel) ? 1 : 0;
     });
 }
 
 VCL_STRING vmod_relay_config_dir(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj))
-        return "";
+    if (!check_obj(ctx, obj)) return "";
     return obj->config_dir.c_str();
 }
 

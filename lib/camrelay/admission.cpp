@@ -13,8 +13,8 @@ Admission::Admission(const Relay& relay, ViewerCounter& viewers, TunnelCheck* tu
     for (const Camera& cam : cams) slots_.push_back(&viewers.slot(cam.id));
 }
 
-Admitted Admission::admit(Decision& d, std::string_view url, std::string_view host, std::int64_t now,
-                          bool require_key, bool viewer) const {
+Admitted Admission::admit(Decision& d, std::string_view url, std::string_view host, std::int64_t now, bool require_key,
+                          bool viewer) const {
     relay_.decide(d, url, host, now, require_key);
     Admitted a;
     if (d.camera == nullptr) return a;
@@ -34,7 +34,8 @@ Admitted Admission::admit(Decision& d, std::string_view url, std::string_view ho
         return a;
     }
     char max[16];
-    const std::size_t max_len = static_cast<std::size_t>(std::to_chars(max, max + sizeof max, cam.max_viewers).ptr - max);
+    const std::size_t max_len =
+        static_cast<std::size_t>(std::to_chars(max, max + sizeof max, cam.max_viewers).ptr - max);
     d.outcome = Outcome::too_many_viewers;
     d.reason.assign("camera ")
         .append(cam.id)

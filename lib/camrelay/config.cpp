@@ -25,7 +25,10 @@ std::string make_what(const std::string& file, int line, const std::string& reas
 }  // namespace
 
 ConfigError::ConfigError(std::string file, int line, std::string reason)
-    : std::runtime_error(make_what(file, line, reason)), file_(std::move(file)), line_(line), reason_(std::move(reason)) {}
+    : std::runtime_error(make_what(file, line, reason)),
+      file_(std::move(file)),
+      line_(line),
+      reason_(std::move(reason)) {}
 
 std::string config_dir(std::string_view explicit_dir) {
     if (!explicit_dir.empty()) return std::string(explicit_dir);

@@ -28,7 +28,7 @@ class ConfigError : public std::runtime_error {
 public:
     ConfigError(std::string file, int line, std::string reason);
     const std::string& file() const { return file_; }
-    int line() const { return line_; }           // 0 when the error is about the whole file
+    int line() const { return line_; }  // 0 when the error is about the whole file
     const std::string& reason() const { return reason_; }
 
 private:

@@ -65,9 +65,7 @@ Digest sha256(std::string_view data) {
     return out;
 }
 
-Digest hmac_sha256(const std::vector<std::uint8_t>& key, std::string_view message) {
-    return HmacKey(key).mac(message);
-}
+Digest hmac_sha256(const std::vector<std::uint8_t>& key, std::string_view message) { return HmacKey(key).mac(message); }
 
 // HMAC(K, m) = H((K' ^ opad) || H((K' ^ ipad) || m)). Both padded blocks are
 // absorbed once here; mac() resumes from copies of these two states.
@@ -123,12 +121,10 @@ Digest HmacKey::mac(std::string_view message) const {
     EVP_MD_CTX* ctx = scratch_ctx();
     Digest inner{};
     Digest out{};
-    if (EVP_MD_CTX_copy_ex(ctx, state_->inner.get()) != 1 ||
-        EVP_DigestUpdate(ctx, message.data(), message.size()) != 1)
+    if (EVP_MD_CTX_copy_ex(ctx, state_->inner.get()) != 1 || EVP_DigestUpdate(ctx, message.data(), message.size()) != 1)
         openssl_failure("HMAC inner hash");
     finish(ctx, inner.data());
-    if (EVP_MD_CTX_copy_ex(ctx, state_->outer.get()) != 1 ||
-        EVP_DigestUpdate(ctx, inner.data(), inner.size()) != 1)
+    if (EVP_MD_CTX_copy_ex(ctx, state_->outer.get()) != 1 || EVP_DigestUpdate(ctx, inner.data(), inner.size()) != 1)
         openssl_failure("HMAC outer hash");
     finish(ctx, out.data());
     OPENSSL_cleanse(inner.data(), inner.size());

@@ -16,8 +16,7 @@ bool valid_camera_id(std::string_view id) {
 bool valid_secret_id(std::string_view id) {
     if (id.empty() || id.size() > kMaxSecretIdLength) return false;
     for (char c : id) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                  c == '_';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
         if (!ok) return false;
     }
     return true;

@@ -68,8 +68,7 @@ void SecretSet::add(Secret secret) {
     if (!impl_) impl_ = std::make_unique<Impl>();
     if (!valid_secret_id(secret.id)) throw std::invalid_argument("invalid secret id");
     if (secret.bytes.size() != kSecretBytes)
-        throw std::invalid_argument("secret " + secret.id + " must be " + std::to_string(kSecretBytes) +
-                                    " bytes long");
+        throw std::invalid_argument("secret " + secret.id + " must be " + std::to_string(kSecretBytes) + " bytes long");
     if (find(secret.id) != nullptr) throw std::invalid_argument("duplicate secret id " + secret.id);
     if (secret.primary) {
         if (const Secret* p = primary())
@@ -216,13 +215,11 @@ std::string key_message(std::string_view camera, std::string_view secret_id, std
     return m;
 }
 
-std::string issue_key(const Secret& secret, std::string_view camera, std::int64_t issued,
-                      std::int64_t expires) {
+std::string issue_key(const Secret& secret, std::string_view camera, std::int64_t issued, std::int64_t expires) {
     if (!valid_camera_id(camera)) throw std::invalid_argument("invalid camera id");
     if (!valid_secret_id(secret.id)) throw std::invalid_argument("invalid secret id");
     if (secret.bytes.size() != kSecretBytes)
-        throw std::invalid_argument("secret " + secret.id + " must be " + std::to_string(kSecretBytes) +
-                                    " bytes long");
+        throw std::invalid_argument("secret " + secret.id + " must be " + std::to_string(kSecretBytes) + " bytes long");
     if (issued < 1 || issued > kMaxTime || expires > kMaxTime)
         throw std::invalid_argument("key times must be between 1 and " + std::to_string(kMaxTime));
     if (expires <= issued) throw std::invalid_argument("a key must expire after it is issued");
@@ -253,7 +250,7 @@ KeyVerdict check_shaped(const SecretSet& secrets, std::string_view key, Shape sh
             if (!policy.legacy_sha256) return KeyVerdict::malformed;
             Digest presented = sha256(key);
             return constant_time_equal(presented, *policy.legacy_sha256) ? KeyVerdict::allowed
-                                                                          : KeyVerdict::bad_signature;
+                                                                         : KeyVerdict::bad_signature;
         }
         case Shape::v1: break;
     }
@@ -282,14 +279,14 @@ KeyVerdict check_shaped(const SecretSet& secrets, std::string_view key, Shape sh
 
 }  // namespace
 
-KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera,
-                     const KeyPolicy& policy, std::int64_t now) {
+KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera, const KeyPolicy& policy,
+                     std::int64_t now) {
     KeyView v;
     return check_shaped(secrets, key, classify(key, v), v, camera, policy, now);
 }
 
-KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera,
-                     const KeyPolicy& policy, std::int64_t now, std::string& loggable) {
+KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera, const KeyPolicy& policy,
+                     std::int64_t now, std::string& loggable) {
     KeyView v;
     const Shape shape = classify(key, v);
     write_loggable(key, shape, v, loggable);

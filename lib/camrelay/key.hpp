@@ -77,13 +77,11 @@ struct KeyFields {
 std::optional<KeyFields> parse_key(std::string_view key);
 
 // The exact bytes that are MACed for these fields.
-std::string key_message(std::string_view camera, std::string_view secret_id,
-                        std::int64_t issued, std::int64_t expires);
+std::string key_message(std::string_view camera, std::string_view secret_id, std::int64_t issued, std::int64_t expires);
 
 // Mint a key. Throws std::invalid_argument on a bad camera id, bad secret or
 // expires <= issued.
-std::string issue_key(const Secret& secret, std::string_view camera,
-                      std::int64_t issued, std::int64_t expires);
+std::string issue_key(const Secret& secret, std::string_view camera, std::int64_t issued, std::int64_t expires);
 
 // What a camera's registry entry says about keys.
 struct KeyPolicy {
@@ -95,13 +93,11 @@ struct KeyPolicy {
 // legacy path, unknown secret, MAC (bad_signature, constant-time), expiry,
 // camera, revocation. Secret-derived bytes are compared with
 // constant_time_equal only.
-KeyVerdict check_key(const SecretSet& secrets, std::string_view key,
-                     std::string_view camera, const KeyPolicy& policy,
+KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera, const KeyPolicy& policy,
                      std::int64_t now);
 // The same, also setting `loggable` to loggable_key(key) from the same single
 // parse (what Relay::decide needs on every request).
-KeyVerdict check_key(const SecretSet& secrets, std::string_view key,
-                     std::string_view camera, const KeyPolicy& policy,
+KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera, const KeyPolicy& policy,
                      std::int64_t now, std::string& loggable);
 
 // A form of the key safe to log: the public fields of a v1 key with the MAC

@@ -84,7 +84,8 @@ struct Seen {
 
 Camera parse_camera(const Tokens& t, const Line& l, const std::string& file) {
     const auto& tok = t.list;
-    if (tok.size() < 2) throw ConfigError(file, l.number, "camera needs an id and a tunnel (port=, socket= or upstream=)");
+    if (tok.size() < 2)
+        throw ConfigError(file, l.number, "camera needs an id and a tunnel (port=, socket= or upstream=)");
     Camera cam;
     cam.line = l.number;
     if (!valid_camera_id(tok[1].text))
@@ -141,9 +142,9 @@ Camera parse_camera(const Tokens& t, const Line& l, const std::string& file) {
         } else if (name == "max-viewers") {
             auto n = text::parse_decimal(value, kMaxMaxViewers);
             if (!n || *n == 0)
-                throw ConfigError(file, l.number,
-                                  "invalid max-viewers " + quote(value) + " (1 to " + std::to_string(kMaxMaxViewers) +
-                                      ")");
+                throw ConfigError(
+                    file, l.number,
+                    "invalid max-viewers " + quote(value) + " (1 to " + std::to_string(kMaxMaxViewers) + ")");
             cam.max_viewers = static_cast<unsigned>(*n);
         } else if (name == "revoke-before") {
             auto n = text::parse_decimal(value, kMaxUnixTime);

@@ -21,9 +21,9 @@ inline constexpr unsigned kMaxMaxViewers = 1000;
 struct Tunnel {
     enum class Kind { port, socket, upstream };
     Kind kind = Kind::port;
-    std::string host;      // "127.0.0.1" for Kind::port; the host for upstream (an IPv6 address without brackets)
+    std::string host;  // "127.0.0.1" for Kind::port; the host for upstream (an IPv6 address without brackets)
     std::uint16_t port = 0;
-    std::string path;      // Kind::socket only
+    std::string path;              // Kind::socket only
     std::string describe() const;  // "port=18080", "socket=/run/x.sock", "upstream=h:80"
 };
 

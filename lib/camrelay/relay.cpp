@@ -106,8 +106,7 @@ Decision Relay::decide(std::string_view url, std::string_view host, std::int64_t
     return d;
 }
 
-void Relay::decide(Decision& d, std::string_view url, std::string_view host, std::int64_t now,
-                   bool require_key) const {
+void Relay::decide(Decision& d, std::string_view url, std::string_view host, std::int64_t now, bool require_key) const {
     RouteResult r;
     r.url.swap(d.url);  // route into d.url's buffer
     route_request(route_, registry_, url, host, r);

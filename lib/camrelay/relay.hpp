@@ -22,17 +22,17 @@ namespace camrelay {
 // reason code, in logs and as the VSC counter name.
 enum class Outcome {
     allowed,
-    bad_request,       // 400: bad URL, Host or camera id
-    unknown_camera,    // 404
-    key_missing,       // 403
-    key_malformed,     // 400
-    key_unknown_secret,// 403
-    key_bad_signature, // 403
-    key_expired,       // 403
-    key_wrong_camera,  // 403
-    key_revoked,       // 403
-    too_many_viewers,  // 429 (decided by Admission::admit, not by decide())
-    offline,           // 503 (decided by Admission::admit, not by decide())
+    bad_request,         // 400: bad URL, Host or camera id
+    unknown_camera,      // 404
+    key_missing,         // 403
+    key_malformed,       // 400
+    key_unknown_secret,  // 403
+    key_bad_signature,   // 403
+    key_expired,         // 403
+    key_wrong_camera,    // 403
+    key_revoked,         // 403
+    too_many_viewers,    // 429 (decided by Admission::admit, not by decide())
+    offline,             // 503 (decided by Admission::admit, not by decide())
 };
 inline constexpr int kOutcomeCount = 12;
 std::string_view to_string(Outcome o);  // "allowed", "bad_request", ..., "key_missing", ...
@@ -66,8 +66,7 @@ public:
     // "key signed with an unknown secret", "key signature invalid",
     // "key expired", "key is for another camera", "key revoked"; "ok" when
     // allowed; routing refusals carry the route's reason.
-    Decision decide(std::string_view url, std::string_view host, std::int64_t now,
-                    bool require_key = true) const;
+    Decision decide(std::string_view url, std::string_view host, std::int64_t now, bool require_key = true) const;
     // The same into `out`, reusing its strings' capacity: a caller that
     // keeps one Decision per thread allocates nothing once it is warm.
     void decide(Decision& out, std::string_view url, std::string_view host, std::int64_t now,

@@ -39,9 +39,7 @@ bool has_forbidden_byte(std::string_view s) {
     return bad != 0;
 }
 
-bool contains(std::string_view s, char c) {
-    return !s.empty() && std::memchr(s.data(), c, s.size()) != nullptr;
-}
+bool contains(std::string_view s, char c) { return !s.empty() && std::memchr(s.data(), c, s.size()) != nullptr; }
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -257,8 +255,7 @@ std::string remove_query_param(std::string_view url, std::string_view name, std:
     return out;
 }
 
-Route route_request(const RouteConfig& config, const Registry& registry, std::string_view url,
-                    std::string_view host) {
+Route route_request(const RouteConfig& config, const Registry& registry, std::string_view url, std::string_view host) {
     RouteResult rr;
     route_request(config, registry, url, host, rr);
     Route r;
@@ -271,8 +268,8 @@ Route route_request(const RouteConfig& config, const Registry& registry, std::st
     return r;
 }
 
-void route_request(const RouteConfig& config, const Registry& registry, std::string_view url,
-                   std::string_view host, RouteResult& r) {
+void route_request(const RouteConfig& config, const Registry& registry, std::string_view url, std::string_view host,
+                   RouteResult& r) {
     r.status = Route::Status::ok;
     r.reason.clear();
     r.camera = nullptr;

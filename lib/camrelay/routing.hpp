@@ -58,19 +58,18 @@ std::vector<RouteSource> parse_route_order(std::string_view text);
 struct Route {
     enum class Status { ok, bad_request, unknown_camera };
     Status status = Status::ok;
-    std::string reason;    // for refusals: short, safe to show and log, e.g. "invalid camera id"
+    std::string reason;              // for refusals: short, safe to show and log, e.g. "invalid camera id"
     const Camera* camera = nullptr;  // set when ok
-    std::string url;       // the URL to send to the camera: prefix stripped, k= and the query source removed
-    std::string key;       // the (first) k= value, percent-decoded; empty if none
-    int key_count = 0;     // how many k= parameters there were
+    std::string url;                 // the URL to send to the camera: prefix stripped, k= and the query source removed
+    std::string key;                 // the (first) k= value, percent-decoded; empty if none
+    int key_count = 0;               // how many k= parameters there were
 };
 
 // url: the request target as received (origin-form, "/..."); host: the Host
 // header or empty. A URL that is empty, does not start with '/', is longer
 // than kMaxUrlLength or contains NUL, CR, LF, space or other control bytes is
 // a bad_request; so is a Host over kMaxHostLength or with such bytes.
-Route route_request(const RouteConfig& config, const Registry& registry,
-                    std::string_view url, std::string_view host);
+Route route_request(const RouteConfig& config, const Registry& registry, std::string_view url, std::string_view host);
 
 // What route_request computes, in the form Relay::decide uses on every
 // request: the key is a view, into the request URL when it needed no
@@ -92,8 +91,8 @@ struct RouteResult {
     RouteResult& operator=(const RouteResult&) = delete;
 };
 // route_request into `out`, with the same results; one pass over the query.
-void route_request(const RouteConfig& config, const Registry& registry,
-                   std::string_view url, std::string_view host, RouteResult& out);
+void route_request(const RouteConfig& config, const Registry& registry, std::string_view url, std::string_view host,
+                   RouteResult& out);
 
 // Remove every parameter called `name` (compared after percent-decoding the
 // parameter name) from the query of `url`; append their percent-decoded
@@ -101,8 +100,7 @@ void route_request(const RouteConfig& config, const Registry& registry,
 // is appended as is). Keeps the order and spelling of every other
 // parameter; drops a '?' left with nothing after it. A URL with no such
 // parameter is returned unchanged.
-std::string remove_query_param(std::string_view url, std::string_view name,
-                               std::vector<std::string>* values);
+std::string remove_query_param(std::string_view url, std::string_view name, std::vector<std::string>* values);
 
 // Percent-decoding of one query component ('+' is left as is). nullopt on a
 // bad escape ("%zz", "%4") or a decoded NUL.

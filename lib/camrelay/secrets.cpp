@@ -31,17 +31,16 @@ SecretSet parse_secrets(std::string_view text, const std::string& file) {
         Tokens t = config_lines::tokenize(l.body);
         if (t.list.empty()) continue;
         // Nothing from a secrets.conf line is echoed except a valid id.
-        if (t.list.size() < 2)
-            throw ConfigError(file, l.number, "expected \"<secret-id> <64 hex digits> [primary]\"");
+        if (t.list.size() < 2) throw ConfigError(file, l.number, "expected \"<secret-id> <64 hex digits> [primary]\"");
         std::string_view id = t.list[0].text;
         if (!valid_secret_id(id))
             throw ConfigError(file, l.number, "invalid secret id (1 to 32 characters of A-Z, a-z, 0-9, '_' and '-')");
         auto bytes = hex_decode(t.list[1].text);
         if (!bytes || bytes->size() != kSecretBytes) {
             if (bytes) OPENSSL_cleanse(bytes->data(), bytes->size());
-            throw ConfigError(file, l.number,
-                              "secret " + std::string(id) + " must be " + std::to_string(kSecretBytes * 2) +
-                                  " hex digits");
+            throw ConfigError(
+                file, l.number,
+                "secret " + std::string(id) + " must be " + std::to_string(kSecretBytes * 2) + " hex digits");
         }
         bool primary = false;
         if (t.list.size() == 3 && t.list[2].text == "primary") {

@@ -18,9 +18,10 @@ http::Head parse(http::HeadKind kind, const std::string& text) {
 }
 
 std::string request_with(const std::string& replace, const std::string& by) {
-    std::string r = "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
-                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    "Sec-WebSocket-Version: 13\r\n\r\n";
+    std::string r =
+        "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n";
     if (!replace.empty()) r.replace(r.find(replace), replace.size(), by);
     return r;
 }
@@ -40,9 +41,9 @@ TEST(Handshake, KeyIsTheBase64OfTheNonce) {
 TEST(Handshake, KeyShape) {
     EXPECT_TRUE(is_valid_key("AAAAAAAAAAAAAAAAAAAAAA=="));
     EXPECT_FALSE(is_valid_key(""));
-    EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ="));     // 23 characters
-    EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ=A"));    // padding
-    EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25j!Q=="));    // not base64
+    EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ="));   // 23 characters
+    EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ=A"));  // padding
+    EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25j!Q=="));  // not base64
     EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ==AAAA"));
 }
 
@@ -101,23 +102,30 @@ TEST(Handshake, BrokenUpgradesAreRefused) {
 
 TEST(Handshake, ClientRejectsBadResponses) {
     const std::string key = "dGhlIHNhbXBsZSBub25jZQ==";
-    const std::string good = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+    const std::string good =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
     EXPECT_EQ(check_upgrade_response(parse(http::HeadKind::response, good + "\r\n"), key), std::nullopt);
-    auto bad = [&](const std::string& text) { return check_upgrade_response(parse(http::HeadKind::response, text), key); };
+    auto bad = [&](const std::string& text) {
+        return check_upgrade_response(parse(http::HeadKind::response, text), key);
+    };
     EXPECT_NE(bad("HTTP/1.1 200 OK\r\n\r\n"), std::nullopt);
     EXPECT_NE(bad("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"), std::nullopt);
+                  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"),
+              std::nullopt);
     EXPECT_NE(bad("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"), std::nullopt);
+                  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"),
+              std::nullopt);
     EXPECT_NE(bad("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n"), std::nullopt);
+                  "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n"),
+              std::nullopt);
     EXPECT_NE(bad(good + "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"), std::nullopt);
     EXPECT_NE(bad(good + "Sec-WebSocket-Protocol: chat\r\n\r\n"), std::nullopt);
 }
 
 TEST(Handshake, SimpleResponseHasALengthAndClosesTheConnection) {
-    http::Head head = parse(http::HeadKind::response, simple_response(403, "Forbidden", "text/plain", "no\n", "X-A: b\r\n"));
+    http::Head head =
+        parse(http::HeadKind::response, simple_response(403, "Forbidden", "text/plain", "no\n", "X-A: b\r\n"));
     EXPECT_EQ(head.status, 403);
     EXPECT_EQ(head.find("Content-Length"), "3");
     EXPECT_TRUE(head.has_token("Connection", "close"));

@@ -74,8 +74,8 @@ TEST(HttpHead, TokenLists) {
 
 TEST(HttpHead, RejectsMalformedHeads) {
     const char* bad_requests[] = {
-        "\r\n",                                      // empty start line
-        "GET\r\n\r\n",                               // no target
+        "\r\n",         // empty start line
+        "GET\r\n\r\n",  // no target
         "GET / HTTP/1.1 extra\r\n\r\n",
         "GET / HTTX/1.1\r\n\r\n",
         "GET / HTTP/1.1\r\nNo colon\r\n\r\n",

@@ -30,7 +30,9 @@ TEST(LatencyHistogram, QuantilesWithinHalfAPercent) {
     LatencyHistogram h;
     // 1000 samples from 0.1 ms to 100 ms.
     for (int i = 1; i <= 1000; ++i) h.add(static_cast<std::uint64_t>(i) * 100'000);
-    auto near = [](std::uint64_t got, double want) { return std::fabs(static_cast<double>(got) - want) <= want * 0.005; };
+    auto near = [](std::uint64_t got, double want) {
+        return std::fabs(static_cast<double>(got) - want) <= want * 0.005;
+    };
     EXPECT_TRUE(near(h.quantile(0.5), 50'000'000)) << h.quantile(0.5);
     EXPECT_TRUE(near(h.quantile(0.99), 99'000'000)) << h.quantile(0.99);
     EXPECT_TRUE(near(h.quantile(0.999), 99'900'000)) << h.quantile(0.999);

@@ -197,8 +197,9 @@ private:
 };
 
 TEST(Loopback, RefusedUpgradeQuotesStatusReasonAndBody) {
-    RawServer relay("HTTP/1.1 403 Forbidden\r\ncamrelay-reason: bad_signature\r\nContent-Length: 14\r\n\r\n"
-                    "Access denied\n");
+    RawServer relay(
+        "HTTP/1.1 403 Forbidden\r\ncamrelay-reason: bad_signature\r\nContent-Length: 14\r\n\r\n"
+        "Access denied\n");
     RttResult r = run_rtt(run_options(RunOptions::Mode::rtt), url(relay.port()));
     EXPECT_NE(r.error.find("upgrade refused: HTTP 403 Forbidden"), std::string::npos) << r.error;
     EXPECT_NE(r.error.find("camrelay-reason: bad_signature"), std::string::npos) << r.error;

@@ -19,8 +19,8 @@ TEST(Options, ServeDefaults) {
 }
 
 TEST(Options, ServeStream) {
-    ServeOptions o = parse_serve_options({"--listen", "[::1]:9001", "--mode", "stream", "--size", "64K", "--rate",
-                                          "max", "--duration", "2.5"});
+    ServeOptions o = parse_serve_options(
+        {"--listen", "[::1]:9001", "--mode", "stream", "--size", "64K", "--rate", "max", "--duration", "2.5"});
     EXPECT_EQ(o.mode, ServeOptions::Mode::stream);
     EXPECT_EQ(o.size, 65536u);
     EXPECT_TRUE(o.pace.as_fast_as_possible());
@@ -55,8 +55,8 @@ TEST(Options, RunDefaultsPerMode) {
 }
 
 TEST(Options, RunLoadOptions) {
-    RunOptions o = parse_run_options({"--mode", "load", "ws://a/", "ws://b/", "--viewers", "3", "--relay-pid",
-                                      "10,20", "--relay-pid", "30", "--upstream-hz", "0", "--rate", "max"});
+    RunOptions o = parse_run_options({"--mode", "load", "ws://a/", "ws://b/", "--viewers", "3", "--relay-pid", "10,20",
+                                      "--relay-pid", "30", "--upstream-hz", "0", "--rate", "max"});
     EXPECT_EQ(o.urls, (std::vector<std::string>{"ws://a/", "ws://b/"}));
     EXPECT_EQ(o.viewers, 3u);
     EXPECT_EQ(o.relay_pids, (std::vector<int>{10, 20, 30}));
@@ -76,8 +76,8 @@ TEST(Options, RunUrlsFile) {
 }
 
 TEST(Options, RunErrors) {
-    EXPECT_THROW(parse_run_options({"ws://h/"}), UsageError);                               // no mode
-    EXPECT_THROW(parse_run_options({"--mode", "rtt"}), UsageError);                         // no URL
+    EXPECT_THROW(parse_run_options({"ws://h/"}), UsageError);                              // no mode
+    EXPECT_THROW(parse_run_options({"--mode", "rtt"}), UsageError);                        // no URL
     EXPECT_THROW(parse_run_options({"ws://a/", "ws://b/", "--mode", "rtt"}), UsageError);  // two URLs
     EXPECT_THROW(parse_run_options({"ws://a/", "--mode", "rtt", "--cameras", "2"}), UsageError);
     EXPECT_THROW(parse_run_options({"ws://a/", "ws://b/", "--mode", "load", "--cameras", "3"}), UsageError);

@@ -29,8 +29,8 @@ TEST(StreamChecker, GapsAndReordering) {
     StreamChecker c(1);
     LatencyHistogram latency;
     for (std::uint64_t s : {0, 1, 4, 3, 5, 5, 9}) c.on_message(message(s, 1), 2000, latency);
-    EXPECT_EQ(c.tally().lost, 2u + 3u);        // 2, 3 missing at first (3 came late), then 6, 7, 8
-    EXPECT_EQ(c.tally().out_of_order, 2u);     // the late 3 and the repeated 5
+    EXPECT_EQ(c.tally().lost, 2u + 3u);     // 2, 3 missing at first (3 came late), then 6, 7, 8
+    EXPECT_EQ(c.tally().out_of_order, 2u);  // the late 3 and the repeated 5
     EXPECT_EQ(c.tally().messages, 7u);
 }
 

@@ -8,7 +8,8 @@ namespace {
 
 Url ok(const char* text) {
     auto r = parse_url(text);
-    EXPECT_TRUE(std::holds_alternative<Url>(r)) << text << ": " << (std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : "");
+    EXPECT_TRUE(std::holds_alternative<Url>(r))
+        << text << ": " << (std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : "");
     return std::holds_alternative<Url>(r) ? std::get<Url>(r) : Url{};
 }
 

@@ -24,9 +24,7 @@ const std::string kRegistry =
 
 Secret signing_secret() { return Secret{"s1", test::bytes_0_to_31(), true}; }
 
-std::string key_for(const std::string& camera) {
-    return issue_key(signing_secret(), camera, kIssued, kIssued + 3600);
-}
+std::string key_for(const std::string& camera) { return issue_key(signing_secret(), camera, kIssued, kIssued + 3600); }
 
 std::string url_for(const std::string& camera) { return "/" + camera + "/live?k=" + key_for(camera); }
 

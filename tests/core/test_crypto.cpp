@@ -28,8 +28,7 @@ TEST(Sha256, KnownAnswers) {
 
 TEST(Hmac, Rfc4231Case1) {
     std::vector<std::uint8_t> key(20, 0x0b);
-    EXPECT_EQ(hex(hmac_sha256(key, "Hi There")),
-              "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    EXPECT_EQ(hex(hmac_sha256(key, "Hi There")), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 }
 
 TEST(Hmac, Rfc4231Case6KeyLongerThanBlockIsHashedFirst) {
@@ -72,7 +71,8 @@ TEST(HmacKey, ConcurrentUseGivesTheSameAnswers) {
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&, t] {
             for (int i = 0; i < 2000; ++i)
-                if (hk.mac("camrelay-v1\ncam1\ns1\n1700000000\n1700003600") != expected) ++bad[static_cast<std::size_t>(t)];
+                if (hk.mac("camrelay-v1\ncam1\ns1\n1700000000\n1700003600") != expected)
+                    ++bad[static_cast<std::size_t>(t)];
         });
     for (auto& th : threads) th.join();
     for (int b : bad) EXPECT_EQ(b, 0);

@@ -180,8 +180,7 @@ Route named(Route r, const Registry& registry, std::string_view id) {
     return r;
 }
 
-Route route_request(const RouteConfig& config, const Registry& registry, std::string_view url,
-                    std::string_view host) {
+Route route_request(const RouteConfig& config, const Registry& registry, std::string_view url, std::string_view host) {
     Route r;
     if (url.empty()) return refuse(std::move(r), Route::Status::bad_request, "empty URL");
     if (url.size() > kMaxUrlLength)
@@ -326,8 +325,8 @@ std::optional<KeyFields> parse_key(std::string_view key) {
     return out;
 }
 
-KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera,
-                     const KeyPolicy& policy, std::int64_t now) {
+KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera, const KeyPolicy& policy,
+                     std::int64_t now) {
     if (key.empty()) return KeyVerdict::missing;
     if (key.size() > kMaxKeyLength || has_line_break_or_nul(key)) return KeyVerdict::malformed;
     if (key.substr(0, 3) != "v1.") {
@@ -336,8 +335,8 @@ KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string
     }
     auto fields = parse_key(key);
     if (!fields) return KeyVerdict::malformed;
-    auto expected = secrets.mac(fields->secret_id,
-                                key_message(fields->camera, fields->secret_id, fields->issued, fields->expires));
+    auto expected =
+        secrets.mac(fields->secret_id, key_message(fields->camera, fields->secret_id, fields->issued, fields->expires));
     if (!expected) return KeyVerdict::unknown_secret;
     if (*expected != fields->mac) return KeyVerdict::bad_signature;
     if (now >= fields->expires) return KeyVerdict::expired;
@@ -379,8 +378,8 @@ const std::string& good_key() {
 // A key near the valid one: mutated characters, cut, doubled fields...
 std::string mutated_key(Rng& rng) {
     static const std::vector<std::string> bits = {
-        ".", "", "A", "B", "g", "-", "_", "=", "+", "/", "%", "0", "1", "9", std::string(1, '\0'), "\n", "\r",
-        " ", "v1.", "Cam1", "cam-", "s_2", "\xc3\xa9"};
+        ".",  "",   "A", "B",   "g",    "-",    "_",   "=",       "+", "/", "%", "0", "1", "9", std::string(1, '\0'),
+        "\n", "\r", " ", "v1.", "Cam1", "cam-", "s_2", "\xc3\xa9"};
     std::string k = roll(rng, 8) == 0 ? issue_key(secret_s1(), "front-door", 1, 999'999'999'999) : good_key();
     const int edits = roll(rng, 4);
     for (int e = 0; e < edits; ++e) {
@@ -423,23 +422,24 @@ std::string random_key(Rng& rng) {
     if (roll(rng, 3) == 0) return field_key(rng);
     switch (roll(rng, 6)) {
         case 0: return good_key();
-        case 1: return pick(rng, std::vector<std::string>{"", "open-sesame", "v1", "v1.", "V1.x", "x\ny",
-                                                          std::string(kMaxKeyLength, 'a'),
-                                                          std::string(kMaxKeyLength + 1, 'a')});
+        case 1:
+            return pick(rng,
+                        std::vector<std::string>{"", "open-sesame", "v1", "v1.", "V1.x", "x\ny",
+                                                 std::string(kMaxKeyLength, 'a'), std::string(kMaxKeyLength + 1, 'a')});
         default: return mutated_key(rng);
     }
 }
 
 std::string random_url(Rng& rng) {
-    static const std::vector<std::string> firsts = {"cam1", "cam2", "front-door", "cam9", "Cam1", "", "x",
-                                                    "cam%31", "-cam", "index.html", "cam1x"};
+    static const std::vector<std::string> firsts = {"cam1", "cam2",   "front-door", "cam9",       "Cam1", "",
+                                                    "x",    "cam%31", "-cam",       "index.html", "cam1x"};
     static const std::vector<std::string> rests = {"", "/", "/x", "/a/b", "/cam2/", "/x.js"};
-    static const std::vector<std::string> names = {"k",      "K",     "%6b",   "%6B",    "%6",    "k%",  "cam",
-                                                   "%63am",  "c%61m", "%63a",  "c%61",   "%63%61", "camera", "a",
-                                                   "",       "%00",   "%6b%",  "kk",     "%2k",   "t",     "%6b%00"};
-    static const std::vector<std::string> values = {
-        "", "v1.cam1", "%zz", "a%00b", "%41", "x%2", "cam1", "cam2", "CAM2", "cam%32", "front-door",
-        "=", "a=b", "%", "open-sesame", "cam9", "%76%31.cam1"};
+    static const std::vector<std::string> names = {"k",     "K",     "%6b",  "%6B",  "%6",     "k%",     "cam",
+                                                   "%63am", "c%61m", "%63a", "c%61", "%63%61", "camera", "a",
+                                                   "",      "%00",   "%6b%", "kk",   "%2k",    "t",      "%6b%00"};
+    static const std::vector<std::string> values = {"",     "v1.cam1", "%zz",         "a%00b",  "%41",        "x%2",
+                                                    "cam1", "cam2",    "CAM2",        "cam%32", "front-door", "=",
+                                                    "a=b",  "%",       "open-sesame", "cam9",   "%76%31.cam1"};
     std::string url = roll(rng, 30) == 0 ? pick(rng, std::vector<std::string>{"", "x", "*", "/a b", "/\x7f"}) : "/";
     url += pick(rng, firsts);
     url += pick(rng, rests);
@@ -460,11 +460,21 @@ std::string random_url(Rng& rng) {
 }
 
 std::string random_host(Rng& rng) {
-    static const std::vector<std::string> hosts = {
-        "", "relay.example.com", "cam2.relay.example.com", "CAM2.Relay.Example.COM.", "cam2.relay.example.com:80",
-        "[::1]:80", "[cam2.relay.example.com]", "a.b.relay.example.com", "cam9.relay.example.com", "x\ty",
-        "front-door.relay.example.com.:8443", "cam_2.relay.example.com", ".relay.example.com",
-        "cam2relay.example.com", std::string(kMaxHostLength + 1, 'h')};
+    static const std::vector<std::string> hosts = {"",
+                                                   "relay.example.com",
+                                                   "cam2.relay.example.com",
+                                                   "CAM2.Relay.Example.COM.",
+                                                   "cam2.relay.example.com:80",
+                                                   "[::1]:80",
+                                                   "[cam2.relay.example.com]",
+                                                   "a.b.relay.example.com",
+                                                   "cam9.relay.example.com",
+                                                   "x\ty",
+                                                   "front-door.relay.example.com.:8443",
+                                                   "cam_2.relay.example.com",
+                                                   ".relay.example.com",
+                                                   "cam2relay.example.com",
+                                                   std::string(kMaxHostLength + 1, 'h')};
     return pick(rng, hosts);
 }
 
@@ -549,8 +559,8 @@ TEST(Base64urlDecodeInto, Strict) {
     // quad, and the 3-character tail).
     for (int c = 0; c < 256; ++c) {
         const char ch = static_cast<char>(c);
-        const bool in_alphabet = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                                 ch == '-' || ch == '_';
+        const bool in_alphabet =
+            (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
         for (std::size_t at : {0u, 1u, 2u, 3u, 21u, 40u, 41u, 42u}) {
             std::string t = mac;
             t[at] = ch;
@@ -652,8 +662,8 @@ TEST(KeyHotPath, LoggableKeyIntoReusesItsString) {
 
 TEST(RoutingHotPath, PercentDecodeAgreesWithReference) {
     Rng rng(4);
-    static const std::vector<std::string> bits = {"%", "4", "1", "g", "0", "a", "F", "+", std::string(1, '\0'), "%2",
-                                                  "%41", "%00", "x"};
+    static const std::vector<std::string> bits = {"%",  "4",   "1",   "g", "0", "a", "F", "+", std::string(1, '\0'),
+                                                  "%2", "%41", "%00", "x"};
     for (int i = 0; i < 20000; ++i) {
         std::string t;
         const int n = roll(rng, 7);

@@ -168,10 +168,10 @@ TEST_F(KeyTest, Malformed) {
     const std::vector<std::string> bad = {
         "v1.",
         "v1",
-        "v1.cam1.s1.1700000000.1700003600",                  // no MAC
-        k + ".extra",                                        // sixth field
-        "v1.cam1.s1.1700000000.1700003600." + mac + "A",     // 44 characters
-        "v1.cam1.s1.1700000000.1700003600." + mac.substr(1), // 42 characters
+        "v1.cam1.s1.1700000000.1700003600",                   // no MAC
+        k + ".extra",                                         // sixth field
+        "v1.cam1.s1.1700000000.1700003600." + mac + "A",      // 44 characters
+        "v1.cam1.s1.1700000000.1700003600." + mac.substr(1),  // 42 characters
         "v1.cam1.s1.1700000000.1700003600." + mac.substr(0, 42) + "=",
         "v1.cam1.s1.1700000000.1700003600." + mac.substr(0, 42) + "B",  // non-canonical tail bits
         "v1.cam1.s1.1700000000.1700003600." + mac.substr(0, 20) + "+" + mac.substr(21),
@@ -305,8 +305,8 @@ TEST(SecretSet, RefusesBadSecretsWithoutEchoingThem) {
     expect_refused(Secret{"", std::vector<std::uint8_t>(32, 0xcd), false});
     expect_refused(Secret{"short", std::vector<std::uint8_t>(31, 0xcd), false});
     expect_refused(Secret{"long", std::vector<std::uint8_t>(33, 0xcd), false});
-    expect_refused(Secret{"p", std::vector<std::uint8_t>(32, 0xcd), false});   // duplicate id
-    expect_refused(Secret{"q", std::vector<std::uint8_t>(32, 0xcd), true});    // second primary
+    expect_refused(Secret{"p", std::vector<std::uint8_t>(32, 0xcd), false});  // duplicate id
+    expect_refused(Secret{"q", std::vector<std::uint8_t>(32, 0xcd), true});   // second primary
     EXPECT_EQ(set.all().size(), 1u);
 }
 

@@ -133,8 +133,7 @@ TEST(Registry, TunnelDescribe) {
 }
 
 TEST(RegistryErrors, DuplicateIdNamesBothLines) {
-    const std::string text =
-        "# header\n\ncamera cam1 port=1\n\n\n# again\ncamera cam1 port=2\n";
+    const std::string text = "# header\n\ncamera cam1 port=1\n\n\n# again\ncamera cam1 port=2\n";
     try {
         parse_registry(text, kFile);
         FAIL() << "accepted";
@@ -181,15 +180,16 @@ TEST(RegistryErrors, Sockets) {
     expect_error("camera cam1 socket=run/x.sock\n", 1, "not absolute");
     expect_error("camera cam1 socket=/" + std::string(107, 'a') + "\n", 1, "longer than 107");
     EXPECT_NO_THROW(parse_registry("camera cam1 socket=/" + std::string(106, 'a') + "\n", kFile));
-    expect_error("camera cam1 socket=/run/a.sock\ncamera cam2 socket=/run/a.sock\n", 2, "already used by camera \"cam1\"");
+    expect_error("camera cam1 socket=/run/a.sock\ncamera cam2 socket=/run/a.sock\n", 2,
+                 "already used by camera \"cam1\"");
     // A port and a socket never collide with each other.
     EXPECT_NO_THROW(parse_registry("camera cam1 socket=/run/a.sock\ncamera cam2 port=1\n", kFile));
 }
 
 TEST(RegistryErrors, Upstreams) {
-    for (const char* u : {"host", "host:", ":80", "[::1]", "[::1]80", "::1:80", "[zz]:80", "[]:80", "999.1.1.1:80",
-                          "1.2.3:80", "-bad.example:80", "bad-.example:80", "a..b:80", "a_b.example:80", "h:0",
-                          "h:65536", "h:http"})
+    for (const char* u :
+         {"host", "host:", ":80", "[::1]", "[::1]80", "::1:80", "[zz]:80", "[]:80", "999.1.1.1:80", "1.2.3:80",
+          "-bad.example:80", "bad-.example:80", "a..b:80", "a_b.example:80", "h:0", "h:65536", "h:http"})
         expect_error(std::string("camera cam1 upstream=") + u + "\n", 1, "invalid upstream");
     Registry r = parse_registry(
         "camera a upstream=192.168.1.10:8080\ncamera b upstream=[2001:db8::1]:443\ncamera c upstream=cam.example:80\n",
@@ -235,9 +235,8 @@ TEST(RegistryErrors, BytesAndLength) {
 }
 
 TEST(Secrets, ParsesAndFindsPrimary) {
-    SecretSet s = parse_secrets("# signing secrets\n\ns1 " + kHex1 + " primary\nold_2023 " + kHex2 +
-                                    "   # rotated out soon\n",
-                                "secrets.conf");
+    SecretSet s = parse_secrets(
+        "# signing secrets\n\ns1 " + kHex1 + " primary\nold_2023 " + kHex2 + "   # rotated out soon\n", "secrets.conf");
     ASSERT_EQ(s.all().size(), 2u);
     ASSERT_NE(s.primary(), nullptr);
     EXPECT_EQ(s.primary()->id, "s1");
@@ -259,7 +258,8 @@ TEST(Secrets, ErrorsNeverEchoSecrets) {
     expect_secrets_error("s1 " + kHex1.substr(0, 63) + "x\n", 1, "64 hex digits");
     expect_secrets_error("s1 " + kHex1 + " secondary\n", 1, "only \"primary\"");
     expect_secrets_error("s1 " + kHex1 + " primary " + kHex2 + "\n", 1, "only \"primary\"");
-    expect_secrets_error("s1 " + kHex1 + "\n#\ns1 " + kHex2 + "\n", 3, "duplicate secret id \"s1\" (first defined on line 1)");
+    expect_secrets_error("s1 " + kHex1 + "\n#\ns1 " + kHex2 + "\n", 3,
+                         "duplicate secret id \"s1\" (first defined on line 1)");
     expect_secrets_error("s1 " + kHex1 + " primary\ns2 " + kHex2 + " primary\n", 2, "second primary");
     expect_secrets_error(std::string("s1 ") + kHex1 + std::string("\0\n", 2), 1, "NUL");
 }
@@ -298,8 +298,8 @@ TEST(Files, LoadSecretsRefusesWorldAccess) {
         mode_t mode;
         const char* words;
     };
-    for (Case c : {Case{0644, "world-readable"}, Case{0642, "world-writable"}, Case{0646, "world-readable and world-writable"},
-                   Case{0641, "accessible to others"}}) {
+    for (Case c : {Case{0644, "world-readable"}, Case{0642, "world-writable"},
+                   Case{0646, "world-readable and world-writable"}, Case{0641, "accessible to others"}}) {
         ::chmod(path.c_str(), c.mode);
         try {
             load_secrets(path);
@@ -447,7 +447,8 @@ TEST(Editing, SetDefault) {
     std::string expected = kSample;
     expected.replace(expected.find("default cam1 # the default"), 26, "default cam2");
     EXPECT_EQ(out, expected);
-    EXPECT_EQ(registry_set_default("# c\ncamera cam1 port=1\n", "cam1", kFile), "# c\ncamera cam1 port=1\ndefault cam1\n");
+    EXPECT_EQ(registry_set_default("# c\ncamera cam1 port=1\n", "cam1", kFile),
+              "# c\ncamera cam1 port=1\ndefault cam1\n");
     EXPECT_EQ(registry_set_default("camera cam1 port=1\r\ndefault cam1\r\n", "cam1", kFile),
               "camera cam1 port=1\r\ndefault cam1\r\n");
     EXPECT_THROW(registry_set_default(kSample, "cam9", kFile), ConfigError);
@@ -469,7 +470,8 @@ TEST(Editing, SetOptionInPlace) {
     EXPECT_EQ(parse_registry(out, kFile).find("cam1")->keys.revoke_before, 1700000000);
     // Before ssh-key=, which must stay last.
     out = registry_set_option(kSample, "cam5", "max-viewers", "3", kFile);
-    EXPECT_NE(out.find("camera cam5 upstream=relay2.example.com:443 max-viewers=3 ssh-key=ssh-ed25519"), std::string::npos);
+    EXPECT_NE(out.find("camera cam5 upstream=relay2.example.com:443 max-viewers=3 ssh-key=ssh-ed25519"),
+              std::string::npos);
     EXPECT_EQ(parse_registry(out, kFile).find("cam5")->ssh_key, "ssh-ed25519 AAAAC3Nza user@cam5 # not a comment");
     // Remove with an empty value.
     out = registry_set_option(kSample, "cam2", "revoke-before", "", kFile);
@@ -483,7 +485,8 @@ TEST(Editing, SetOptionInPlace) {
 
 TEST(Editing, SetSshKeyMovesAComment) {
     std::string out = registry_set_option(kSample, "cam1", "ssh-key", "ssh-ed25519 AAAA cam1", kFile);
-    EXPECT_NE(out.find("# front door\ncamera cam1 port=18080 ssh-key=ssh-ed25519 AAAA cam1\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("# front door\ncamera cam1 port=18080 ssh-key=ssh-ed25519 AAAA cam1\n"), std::string::npos)
+        << out;
     Registry r = parse_registry(out, kFile);
     EXPECT_EQ(r.find("cam1")->ssh_key, "ssh-ed25519 AAAA cam1");
     // Replace an existing key.
@@ -518,11 +521,12 @@ TEST(Editing, Secrets) {
     EXPECT_EQ(added, text + "s2 " + std::string(64, '1') + "\n");
     EXPECT_THROW(secrets_add(added, s2, "secrets.conf"), ConfigError);  // duplicate
     EXPECT_THROW(secrets_add(text, Secret{"s3", std::vector<std::uint8_t>(16, 1), false}, "secrets.conf"), ConfigError);
-    EXPECT_THROW(secrets_add(text, Secret{"s 3", std::vector<std::uint8_t>(32, 1), false}, "secrets.conf"), ConfigError);
+    EXPECT_THROW(secrets_add(text, Secret{"s 3", std::vector<std::uint8_t>(32, 1), false}, "secrets.conf"),
+                 ConfigError);
 
     std::string moved = secrets_set_primary(added, "s2", "secrets.conf");
-    EXPECT_EQ(moved, "# secrets\ns1 " + kHex1 + "  # current\n\nold " + kHex2 + "\ns2 " + std::string(64, '1') +
-                         " primary\n");
+    EXPECT_EQ(moved,
+              "# secrets\ns1 " + kHex1 + "  # current\n\nold " + kHex2 + "\ns2 " + std::string(64, '1') + " primary\n");
     SecretSet set = parse_secrets(moved, "secrets.conf");
     EXPECT_EQ(set.primary()->id, "s2");
     EXPECT_EQ(secrets_set_primary(text, "s1", "secrets.conf"), text);  // already primary

@@ -110,7 +110,8 @@ TEST(RouteOrder, Parse) {
     EXPECT_EQ(parse_route_order("query,path"), (std::vector<S>{S::query, S::path}));
     EXPECT_EQ(parse_route_order("host"), (std::vector<S>{S::host}));
     EXPECT_EQ(parse_route_order(" host , path "), (std::vector<S>{S::host, S::path}));
-    for (const char* bad : {"", " ", "path,,host", "path,", ",path", "path,path", "paths", "Path", "path;host", "cookie"})
+    for (const char* bad :
+         {"", " ", "path,,host", "path,", ",path", "path,path", "paths", "Path", "path;host", "cookie"})
         EXPECT_THROW(parse_route_order(bad), std::invalid_argument) << bad;
 }
 
@@ -158,7 +159,9 @@ TEST_F(RoutingTest, PathRefusalsWithoutDefault) {
     r = route("/cam9/x");
     EXPECT_EQ(r.status, Route::Status::unknown_camera);
     EXPECT_EQ(r.reason, "camera cam9 is not registered");
-    for (const char* bad : {"/Cam1/x", "/cam%2f1/x", "/../x", "/-cam/x", "/" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
+    for (const char* bad : {"/Cam1/x", "/cam%2f1/x", "/../x", "/-cam/x",
+                            "/"
+                            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
         EXPECT_EQ(route(bad).status, Route::Status::bad_request) << bad;
     r = route("/");
     EXPECT_EQ(r.status, Route::Status::unknown_camera);

@@ -97,8 +97,10 @@ TEST(ParsePublicKey, AcceptsEveryKindOpenSshMakes) {
         unsigned bits;
         const char* comment;
     } cases[] = {
-        {&kEd25519, "ssh-ed25519", 256, "ed@cam"},         {&kEcdsa256, "ecdsa-sha2-nistp256", 256, "e256"},
-        {&kEcdsa384, "ecdsa-sha2-nistp384", 384, "e384"},  {&kEcdsa521, "ecdsa-sha2-nistp521", 521, "e521"},
+        {&kEd25519, "ssh-ed25519", 256, "ed@cam"},
+        {&kEcdsa256, "ecdsa-sha2-nistp256", 256, "e256"},
+        {&kEcdsa384, "ecdsa-sha2-nistp384", 384, "e384"},
+        {&kEcdsa521, "ecdsa-sha2-nistp521", 521, "e521"},
         {&kRsa2048, "ssh-rsa", 2048, "r2048"},
     };
     for (const auto& c : cases) {
@@ -112,12 +114,12 @@ TEST(ParsePublicKey, AcceptsEveryKindOpenSshMakes) {
 
 TEST(ParsePublicKey, SecurityKeys) {
     const std::string ed = "sk-ssh-ed25519@openssh.com";
-    auto k = parse_ssh_public_key(ed + " " + b64(wire_string(ed) + wire_string(std::string(32, 'k')) +
-                                               wire_string("ssh:")) + " token");
+    auto k = parse_ssh_public_key(
+        ed + " " + b64(wire_string(ed) + wire_string(std::string(32, 'k')) + wire_string("ssh:")) + " token");
     EXPECT_EQ(k.type, ed);
     const std::string ec = "sk-ecdsa-sha2-nistp256@openssh.com";
-    k = parse_ssh_public_key(ec + " " + b64(wire_string(ec) + wire_string("nistp256") + wire_string(point(32)) +
-                                            wire_string("ssh:")));
+    k = parse_ssh_public_key(
+        ec + " " + b64(wire_string(ec) + wire_string("nistp256") + wire_string(point(32)) + wire_string("ssh:")));
     EXPECT_EQ(k.type, ec);
     EXPECT_EQ(k.comment, "");
     // the application string is part of the format
@@ -156,10 +158,10 @@ TEST(ParsePublicKey, RefusesWhatIsNotOnePublicKey) {
 
 TEST(ParsePublicKey, RefusesBadBase64) {
     const std::string blob = kEd25519.substr(12, kEd25519.rfind(' ') - 12);
-    EXPECT_NE(reason("ssh-ed25519 " + blob.substr(1)).find("base64"), std::string::npos);       // length
+    EXPECT_NE(reason("ssh-ed25519 " + blob.substr(1)).find("base64"), std::string::npos);  // length
     EXPECT_NE(reason("ssh-ed25519 " + blob.substr(0, 10) + "*" + blob.substr(11)).find("base64"),
-              std::string::npos);                                                                 // alphabet
-    EXPECT_NE(reason("ssh-ed25519 " + blob + "====").find("base64"), std::string::npos);          // padding
+              std::string::npos);                                                         // alphabet
+    EXPECT_NE(reason("ssh-ed25519 " + blob + "====").find("base64"), std::string::npos);  // padding
     // non-canonical: the unused bits of the last character must be zero
     std::string ec = kEcdsa256.substr(0, kEcdsa256.rfind(' '));
     ASSERT_EQ(ec.substr(ec.size() - 2), "U=");
@@ -195,9 +197,9 @@ TEST(ParsePublicKey, RsaSizeAndShape) {
     EXPECT_EQ(parse_ssh_public_key(r + " " + b64(wire_string(r) + wire_string("\x01\x00\x01") + wire_string(n))).bits,
               2048u);
     // negative modulus (no leading zero before a high bit)
-    EXPECT_NE(reason(r + " " + b64(wire_string(r) + wire_string("\x01\x00\x01") + wire_string(n.substr(1))))
-                  .find("modulus"),
-              std::string::npos);
+    EXPECT_NE(
+        reason(r + " " + b64(wire_string(r) + wire_string("\x01\x00\x01") + wire_string(n.substr(1)))).find("modulus"),
+        std::string::npos);
     // even exponent
     EXPECT_NE(reason(r + " " + b64(wire_string(r) + wire_string("\x02") + wire_string(n))).find("exponent"),
               std::string::npos);
@@ -210,8 +212,7 @@ TEST(ParsePublicKey, EveryPrefixAndByteFlip) {
         for (std::size_t n = 0; n <= line->size(); ++n) {
             try {
                 parse_ssh_public_key(line->substr(0, n));
-            } catch (const SshAccessError&) {
-            }
+            } catch (const SshAccessError&) {}
         }
         for (std::size_t i = 0; i < line->size(); ++i) {
             for (char c : {'A', '/', '=', ' ', '\n', '\x80'}) {
@@ -220,8 +221,7 @@ TEST(ParsePublicKey, EveryPrefixAndByteFlip) {
                 try {
                     auto k = parse_ssh_public_key(m);
                     EXPECT_FALSE(k.type.empty());
-                } catch (const SshAccessError&) {
-                }
+                } catch (const SshAccessError&) {}
             }
         }
     }
@@ -253,7 +253,9 @@ const std::string kExisting =
     "# hand-written, keep me\n"
     "\n"
     "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDB operator@laptop\r\n"
-    "from=\"10.0.0.0/8\",command=\"echo \\\"a b\\\"\" " + kOtherEd25519 + "\n"
+    "from=\"10.0.0.0/8\",command=\"echo \\\"a b\\\"\" " +
+    kOtherEd25519 +
+    "\n"
     "  # indented comment\t\n";
 
 TEST(AuthorizedKeysEdit, AddKeepsEveryOtherLineByteForByte) {
@@ -265,11 +267,13 @@ TEST(AuthorizedKeysEdit, AddKeepsEveryOtherLineByteForByte) {
     auto no_eol = kExisting.substr(0, kExisting.size() - 1);
     auto out2 = authorized_keys_add(no_eol, key, access("cam1", 20001));
     EXPECT_EQ(out2, out);
-    EXPECT_EQ(authorized_keys_add("", key, access("cam1", 20001)), format_authorized_key(key, access("cam1", 20001)) + "\n");
+    EXPECT_EQ(authorized_keys_add("", key, access("cam1", 20001)),
+              format_authorized_key(key, access("cam1", 20001)) + "\n");
 }
 
 TEST(AuthorizedKeysEdit, ParseFindsKeysBehindOptions) {
-    auto keys = parse_authorized_keys(authorized_keys_add(kExisting, parse_ssh_public_key(kEd25519), access("cam1", 20001)));
+    auto keys =
+        parse_authorized_keys(authorized_keys_add(kExisting, parse_ssh_public_key(kEd25519), access("cam1", 20001)));
     ASSERT_EQ(keys.size(), 3u);
     EXPECT_EQ(keys[0].line, 3);
     EXPECT_EQ(keys[0].key.type, "ssh-rsa");

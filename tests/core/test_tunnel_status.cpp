@@ -73,8 +73,8 @@ TEST(ListenTable, ReadsTcpTcp6AndUnix) {
     test::TempDir dir;
     ListenTable t = read_listen_table(fake_proc(dir, kTcp, kTcp6, kUnix));
     EXPECT_EQ(t.loopback_ports, (std::set<std::uint16_t>{18080, 22, 18082, 18090, 18091, 18093}));
-    EXPECT_EQ(t.unix_paths, (std::set<std::string>{"/run/camrelay/cam3.sock", "/tmp/with space.sock",
-                                                   "/run/seqpacket.sock"}));
+    EXPECT_EQ(t.unix_paths,
+              (std::set<std::string>{"/run/camrelay/cam3.sock", "/tmp/with space.sock", "/run/seqpacket.sock"}));
 }
 
 TEST(ListenTable, TunnelUp) {

@@ -142,7 +142,8 @@ int nodelay(pid_t pid) {
 int main(int argc, char** argv) {
     std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "free-port" && argc == 2) return free_port();
-    if (cmd == "in-use" && argc == 3) return camrelay::loopback_port_in_use(static_cast<std::uint16_t>(std::atoi(argv[2]))) ? 0 : 1;
+    if (cmd == "in-use" && argc == 3)
+        return camrelay::loopback_port_in_use(static_cast<std::uint16_t>(std::atoi(argv[2]))) ? 0 : 1;
     if (cmd == "listen" && argc == 4)
         return listen_for(static_cast<std::uint16_t>(std::atoi(argv[2])), static_cast<unsigned>(std::atoi(argv[3])));
     if (cmd == "banner" && argc == 3) return banner(static_cast<std::uint16_t>(std::atoi(argv[2])));

@@ -22,7 +22,8 @@ void require_single_token(std::string_view text, std::string_view what) {
     for (char c : text) {
         const auto byte = static_cast<unsigned char>(c);
         if (byte <= 0x20 || byte == 0x7f || c == '#') {
-            fail_usage(std::string(what) + " '" + std::string(text) + "' may not contain spaces, control characters or '#'");
+            fail_usage(std::string(what) + " '" + std::string(text) +
+                       "' may not contain spaces, control characters or '#'");
         }
     }
 }
@@ -37,9 +38,11 @@ std::string read_legacy_key(const std::string& source) {
     if (key.empty()) fail_usage("legacy key from " + from + " is empty");
     for (char c : key) {
         const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) fail_usage("legacy key from " + from + " must be one line of printable characters");
+        if (byte < 0x20 || byte == 0x7f)
+            fail_usage("legacy key from " + from + " must be one line of printable characters");
     }
-    if (key.starts_with("v1.")) fail_usage("legacy key from " + from + " starts with 'v1.', which the relay reads as a signed key");
+    if (key.starts_with("v1."))
+        fail_usage("legacy key from " + from + " starts with 'v1.', which the relay reads as a signed key");
     if (key.size() > kMaxKeyLength) {
         fail_usage("legacy key from " + from + " is longer than " + std::to_string(kMaxKeyLength) + " characters");
     }
@@ -52,7 +55,8 @@ std::string read_legacy_key(const std::string& source) {
 // back in canonical form by registry_add_camera.
 Camera camera_from_options(const std::string& id, const Args& args, std::optional<std::uint16_t> default_port = {}) {
     const int tunnels = int{args.has("--port")} + int{args.has("--socket")} + int{args.has("--upstream")};
-    if (tunnels == 0 && !default_port) fail_usage("camera add: give the tunnel with --port PORT, --socket PATH or --upstream HOST:PORT");
+    if (tunnels == 0 && !default_port)
+        fail_usage("camera add: give the tunnel with --port PORT, --socket PATH or --upstream HOST:PORT");
     if (tunnels > 1) fail_usage("camera add: give only one of --port, --socket and --upstream");
 
     std::string line = "camera " + id;
@@ -186,7 +190,8 @@ int run_revoke(const Context& context, const Args& args) {
     DirectoryLock lock(context.config_dir);
     const CamerasFile file = load_cameras(context);
     find_camera(file, id);
-    edit_cameras(file, [&] { return registry_set_option(file.text, id, "revoke-before", std::to_string(before), file.path); });
+    edit_cameras(
+        file, [&] { return registry_set_option(file.text, id, "revoke-before", std::to_string(before), file.path); });
 
     if (before == 0) {
         std::cout << "camera " << id << ": revocation lifted\n";
@@ -254,6 +259,8 @@ int run_list(const Context& context, const Args& args) {
 }  // namespace
 
 CommandGroup camera_commands() {
+    // The command table reads best as written: one command per block.
+    // clang-format off
     return CommandGroup{
         "camera",
         "Manage the camera registry, cameras.conf in the configuration directory.\n"
@@ -353,6 +360,7 @@ CommandGroup camera_commands() {
             },
         },
     };
+    // clang-format on
 }
 
 }  // namespace camrelay::cli

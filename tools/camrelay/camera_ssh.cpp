@@ -40,14 +40,16 @@ void parse_relay(std::string_view text, std::string& host, std::uint16_t& port) 
             if (rest.front() != ':') fail_usage("--relay '" + std::string(text) + "' is not HOST[:PORT]");
             port = parse_port(rest.substr(1), "--relay port");
         }
-    } else if (auto colon = text.find(':'); colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
+    } else if (auto colon = text.find(':');
+               colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
         host = std::string(text.substr(0, colon));
         port = parse_port(text.substr(colon + 1), "--relay port");
     } else {
         host = std::string(text);
     }
     if (host.empty() || host.front() == '-' ||
-        host.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_:") != std::string::npos)
+        host.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_:") !=
+            std::string::npos)
         fail_usage("--relay host '" + host + "' is not a host name or address");
 }
 
@@ -180,8 +182,7 @@ void ssh_print_add(const SshAdd& add, std::ostream& out) {
         << "2. " << settings.known_hosts << ", this line (pins this relay's host key):\n"
         << format_known_hosts_line(add.relay_host, add.relay_port, add.host_key) << "\n"
         << "3. " << dir << "/" << id << ".conf:\n"
-        << format_tunnel_config(settings)
-        << "4. systemctl enable --now camrelay-tunnel@" << id << "\n"
+        << format_tunnel_config(settings) << "4. systemctl enable --now camrelay-tunnel@" << id << "\n"
         << "   or by hand: camrelay-tunnel --config " << dir << "/" << id << ".conf\n"
         << "   which runs: ssh -T -R 127.0.0.1:" << port << ":" << settings.target << " -p " << add.relay_port << " "
         << add.user << "@" << add.relay_host << " with the relay's host key pinned\n";

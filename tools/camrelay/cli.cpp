@@ -115,7 +115,8 @@ std::int64_t parse_unix_time(std::string_view text, std::string_view what, bool 
 std::int64_t parse_duration(std::string_view text, std::string_view what) {
     const std::string name(what);
     const std::string quoted = std::string("'").append(text).append("'");
-    if (text.size() < 2) fail_usage(name + " " + quoted + ": expected a number and a unit, like 30s, 15m, 12h, 7d or 2w");
+    if (text.size() < 2)
+        fail_usage(name + " " + quoted + ": expected a number and a unit, like 30s, 15m, 12h, 7d or 2w");
     std::int64_t unit_seconds = 0;
     switch (text.back()) {
         case 's': unit_seconds = 1; break;
@@ -123,12 +124,12 @@ std::int64_t parse_duration(std::string_view text, std::string_view what) {
         case 'h': unit_seconds = 3600; break;
         case 'd': unit_seconds = 86400; break;
         case 'w': unit_seconds = 7 * 86400; break;
-        default:
-            fail_usage(name + " " + quoted + ": the unit must be s, m, h, d or w (like 30s, 15m, 12h, 7d, 2w)");
+        default: fail_usage(name + " " + quoted + ": the unit must be s, m, h, d or w (like 30s, 15m, 12h, 7d, 2w)");
     }
     const std::string_view number = text.substr(0, text.size() - 1);
     for (char c : number) {
-        if (c < '0' || c > '9') fail_usage(name + " " + quoted + ": expected a number and a unit, like 30s, 15m, 12h, 7d or 2w");
+        if (c < '0' || c > '9')
+            fail_usage(name + " " + quoted + ": expected a number and a unit, like 30s, 15m, 12h, 7d or 2w");
     }
     // Anything longer than ten years is refused below, so a huge count can be
     // refused here without computing it.
@@ -194,7 +195,8 @@ DirectoryLock::DirectoryLock(const std::string& dir) {
     if (fd_ < 0) {
         const int error = errno;
         if (error == ENOENT) {
-            fail_io("configuration directory " + dir + " does not exist (create it, or choose another with --config DIR)");
+            fail_io("configuration directory " + dir +
+                    " does not exist (create it, or choose another with --config DIR)");
         }
         fail_io("configuration directory " + dir + ": " + std::strerror(error));
     }
@@ -286,8 +288,7 @@ void load_config_file(File& file, std::string path, Parse&& parse) {
 
 CamerasFile load_cameras(const Context& context) {
     CamerasFile file;
-    load_config_file(file, context.cameras_path(),
-                     [](CamerasFile& f) { f.registry = parse_registry(f.text, f.path); });
+    load_config_file(file, context.cameras_path(), [](CamerasFile& f) { f.registry = parse_registry(f.text, f.path); });
     return file;
 }
 

@@ -25,11 +25,11 @@ namespace camrelay::cli {
 // step with the main --help text and camrelay.1.rst.
 enum ExitCode : int {
     kExitOk = 0,
-    kExitNo = 1,        // a check said no: key check refused, camera list --check saw an offline tunnel
-    kExitUsage = 2,     // bad command line
-    kExitConfig = 3,    // a configuration file does not parse, or lacks what the command needs
-    kExitRefused = 4,   // the request conflicts with the configuration (duplicate, unknown id, ...)
-    kExitIo = 5,        // I/O or permission error
+    kExitNo = 1,       // a check said no: key check refused, camera list --check saw an offline tunnel
+    kExitUsage = 2,    // bad command line
+    kExitConfig = 3,   // a configuration file does not parse, or lacks what the command needs
+    kExitRefused = 4,  // the request conflicts with the configuration (duplicate, unknown id, ...)
+    kExitIo = 5,       // I/O or permission error
 };
 
 // Ends the command: main prints "camrelay: <what()>" and exits with exit_code().
@@ -57,7 +57,7 @@ struct ExternalProgram {
 // Replaces the process with the program and ARGS; returns only by failing
 // (exit 5).
 [[noreturn]] void exec_external(const ExternalProgram& external, const std::optional<std::string>& config_dir,
-                               std::span<const std::string> args);
+                                std::span<const std::string> args);
 
 // One option of one command. A flag has an empty value_name.
 struct Option {
@@ -131,8 +131,8 @@ void require_secret_id(std::string_view id, std::string_view what);
 
 // --- time
 std::int64_t now_unix();
-std::string format_utc(std::int64_t unix_seconds);              // "2026-11-25 10:00:00 UTC"
-std::string format_relative(std::int64_t then, std::int64_t now); // "3 hours ago", "in 2 days"
+std::string format_utc(std::int64_t unix_seconds);                 // "2026-11-25 10:00:00 UTC"
+std::string format_relative(std::int64_t then, std::int64_t now);  // "3 hours ago", "in 2 days"
 
 // --- files
 // Serialises read-modify-write cycles of concurrent camrelay runs on one

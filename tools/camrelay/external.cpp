@@ -16,7 +16,7 @@
 namespace camrelay::cli {
 
 void exec_external(const ExternalProgram& external, const std::optional<std::string>& config_dir,
-                  std::span<const std::string> args) {
+                   std::span<const std::string> args) {
     // An environment variable may name another program: tests of an
     // uninstalled build point it at the source tree.
     const char* override_program = std::getenv(external.override_env);

@@ -94,10 +94,8 @@ std::string explain(KeyVerdict verdict, std::string_view key, const Camera& came
     const std::optional<KeyFields> fields = parse_key(key);
     const bool legacy = !key.starts_with("v1.");
     switch (verdict) {
-        case KeyVerdict::allowed:
-            return "";
-        case KeyVerdict::missing:
-            return "no key given";
+        case KeyVerdict::allowed: return "";
+        case KeyVerdict::missing: return "no key given";
         case KeyVerdict::malformed:
             if (key.size() > kMaxKeyLength) return "longer than " + std::to_string(kMaxKeyLength) + " characters";
             if (!legacy) return "not a well-formed v1 key";
@@ -156,6 +154,8 @@ int run_check(const Context& context, const Args& args) {
 }  // namespace
 
 CommandGroup key_commands() {
+    // The command table reads best as written: one command per block.
+    // clang-format off
     return CommandGroup{
         "key",
         "Issue and check viewer keys (the k= parameter of a viewer's link).",
@@ -201,6 +201,7 @@ CommandGroup key_commands() {
             },
         },
     };
+    // clang-format on
 }
 
 }  // namespace camrelay::cli

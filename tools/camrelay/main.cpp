@@ -21,7 +21,8 @@ int run_setup(const std::optional<std::string>& config_dir, std::span<const std:
 // `camrelay tunnel ARGS...`: the camera side of a tunnel, camrelay-tunnel(1).
 // It takes no --config: its own --config names a tunnel configuration file.
 int run_tunnel(std::span<const std::string> args) {
-    static constexpr ExternalProgram kTunnel{CAMRELAY_TUNNEL_SCRIPT, "CAMRELAY_TUNNEL_PROGRAM", "camrelay-tunnel", false};
+    static constexpr ExternalProgram kTunnel{CAMRELAY_TUNNEL_SCRIPT, "CAMRELAY_TUNNEL_PROGRAM", "camrelay-tunnel",
+                                             false};
     exec_external(kTunnel, std::nullopt, args);
 }
 
@@ -53,7 +54,8 @@ std::string main_help(const std::vector<CommandGroup>& groups) {
     std::vector<std::vector<std::string>> rows;
     for (const CommandGroup& group : groups) {
         for (const Command& command : group.commands) {
-            rows.push_back({"  " + std::string(group.name) + " " + std::string(command.name), std::string(command.summary)});
+            rows.push_back(
+                {"  " + std::string(group.name) + " " + std::string(command.name), std::string(command.summary)});
         }
     }
     text += format_table(rows);
@@ -88,7 +90,8 @@ std::string command_help(const CommandGroup& group, const Command& command) {
     std::string text = "Usage: camrelay [--config DIR] " + std::string(group.name) + " " + std::string(command.name);
     if (!command.synopsis.empty()) text += " " + std::string(command.synopsis);
     std::string sentence(command.summary);
-    if (!sentence.empty() && sentence[0] >= 'a' && sentence[0] <= 'z') sentence[0] = static_cast<char>(sentence[0] - 'a' + 'A');
+    if (!sentence.empty() && sentence[0] >= 'a' && sentence[0] <= 'z')
+        sentence[0] = static_cast<char>(sentence[0] - 'a' + 'A');
     text += "\n\n" + sentence + ".\n";
     if (!command.details.empty()) text += "\n" + std::string(command.details);
     text += "\n" + std::string(kExitStatusHelp);

@@ -204,7 +204,8 @@ int run_retire(const Context& context, const Args& args) {
     const SecretsFile file = load_secrets_file(context, SecretsPurpose::manage);
     const Secret& secret = find_secret(file, id);
     if (secret.primary) {
-        fail_refused("secret '" + id + "' is the primary one, which signs new keys: run 'camrelay secret rotate' first");
+        fail_refused("secret '" + id +
+                     "' is the primary one, which signs new keys: run 'camrelay secret rotate' first");
     }
     edit_secrets(file, args, [&] { return secrets_remove(file.text, id, file.path); });
 
@@ -219,6 +220,8 @@ constexpr std::string_view kGroupOptionHelp =
 }  // namespace
 
 CommandGroup secret_commands() {
+    // The command table reads best as written: one command per block.
+    // clang-format off
     static const std::string new_details =
         "Generates a random 256-bit signing secret and adds it to secrets.conf\n"
         "(created if missing, mode 0640, owner root, group varnish). It is the\n"
@@ -268,6 +271,7 @@ CommandGroup secret_commands() {
                     {{"--group", "NAME"}}, 1, 1, run_retire},
         },
     };
+    // clang-format on
 }
 
 }  // namespace camrelay::cli

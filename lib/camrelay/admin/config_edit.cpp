@@ -18,8 +18,8 @@ using config_lines::Line;
 using config_lines::quote;
 using config_lines::split_lines;
 using config_lines::Token;
-using config_lines::Tokens;
 using config_lines::tokenize;
+using config_lines::Tokens;
 using text::is_blank;
 
 namespace {
@@ -153,7 +153,8 @@ std::string registry_set_option(std::string_view text, std::string_view id, std:
     const int line_no = cam->line;
     if (!is_camera_option(option)) throw ConfigError(file, line_no, "unknown option " + quote(option));
     const bool ssh = option == "ssh-key";
-    if (has_line_breaking_byte(value)) throw ConfigError(file, line_no, "control character in value of " + quote(option));
+    if (has_line_breaking_byte(value))
+        throw ConfigError(file, line_no, "control character in value of " + quote(option));
     if (!ssh && std::any_of(value.begin(), value.end(), is_blank))
         throw ConfigError(file, line_no, "blank in value of " + quote(option));
     if (ssh && !value.empty() && (is_blank(value.front()) || is_blank(value.back())))

@@ -31,12 +31,8 @@ using Bytes = std::vector<std::uint8_t>;
 // Every key type OpenSSH writes into .pub or authorized_keys files; only some
 // are accepted for cameras, the others get a precise refusal.
 constexpr std::array<std::string_view, 6> kAcceptedTypes = {
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "ssh-rsa",
-    "sk-ssh-ed25519@openssh.com",
+    "ssh-ed25519", "ecdsa-sha2-nistp256",        "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "ssh-rsa",     "sk-ssh-ed25519@openssh.com",
 };
 constexpr std::string_view kSkEcdsa = "sk-ecdsa-sha2-nistp256@openssh.com";
 
@@ -136,8 +132,7 @@ unsigned check_blob(const std::string& type, const Bytes& blob) {
         bits = mpint_bits(*n);
         if (ebits == 0 || ebits > 64 || !(static_cast<unsigned char>(e->back()) & 1))
             fail("the RSA key data has a malformed public exponent");
-        if (bits == 0 || !(static_cast<unsigned char>(n->back()) & 1))
-            fail("the RSA key data has a malformed modulus");
+        if (bits == 0 || !(static_cast<unsigned char>(n->back()) & 1)) fail("the RSA key data has a malformed modulus");
         if (bits > 16384) fail("the RSA key is over 16384 bits");
         if (bits < kMinRsaBits)
             fail("the RSA key has " + std::to_string(bits) + " bits; at least " + std::to_string(kMinRsaBits) +
@@ -232,8 +227,8 @@ std::optional<AuthorizedKey> parse_authorized_line(std::string_view body) {
 bool safe_program_path(std::string_view p) {
     if (p.size() < 2 || p.front() != '/' || p.size() > 1024) return false;
     for (char c : p) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
-                  c == '.' || c == '_' || c == '-' || c == '+';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '.' ||
+                  c == '_' || c == '-' || c == '+';
         if (!ok) return false;
     }
     return true;
@@ -311,9 +306,8 @@ std::string format_authorized_key(const SshPublicKey& key, const CameraAccess& a
     if (!accepted_type(key.type) || key.base64.empty() || key.base64.find_first_of(" \t\r\n\"") != std::string::npos)
         fail("not a valid public key");
     std::string port = std::to_string(access.port);
-    return "restrict,port-forwarding,permitlisten=\"127.0.0.1:" + port + "\",command=\"" +
-           access.session_program + " " + access.camera_id + " " + port + "\" " + key.text() + " " +
-           kCameraCommentPrefix + access.camera_id;
+    return "restrict,port-forwarding,permitlisten=\"127.0.0.1:" + port + "\",command=\"" + access.session_program +
+           " " + access.camera_id + " " + port + "\" " + key.text() + " " + kCameraCommentPrefix + access.camera_id;
 }
 
 std::vector<AuthorizedKey> parse_authorized_keys(std::string_view text) {
@@ -493,11 +487,20 @@ std::string format_tunnel_config(const TunnelSettings& s) {
         if (!safe_value(*v)) fail("invalid tunnel setting '" + *v + "'");
     if (s.listen == 0) fail("the tunnel port is missing");
     return "# camrelay-tunnel settings (KEY=VALUE, no quotes): see camrelay-tunnel --help\n"
-           "RELAY=" + s.relay + "\n"
-           "IDENTITY=" + s.identity + "\n"
-           "KNOWN_HOSTS=" + s.known_hosts + "\n"
-           "LISTEN=" + std::to_string(s.listen) + "\n"
-           "TARGET=" + s.target + "\n";
+           "RELAY=" +
+           s.relay +
+           "\n"
+           "IDENTITY=" +
+           s.identity +
+           "\n"
+           "KNOWN_HOSTS=" +
+           s.known_hosts +
+           "\n"
+           "LISTEN=" +
+           std::to_string(s.listen) +
+           "\n"
+           "TARGET=" +
+           s.target + "\n";
 }
 
 }  // namespace camrelay

@@ -38,7 +38,7 @@
 
 namespace camrelay {
 
-inline constexpr const char* kSshSubdir = "ssh";                      // under the config dir
+inline constexpr const char* kSshSubdir = "ssh";                       // under the config dir
 inline constexpr const char* kAuthorizedKeysName = "authorized_keys";  // in kSshSubdir
 inline constexpr const char* kDefaultSshUser = "camrelay-cam";
 inline constexpr const char* kSessionProgramEnv = "CAMRELAY_SESSION_PROGRAM";
@@ -89,10 +89,10 @@ std::string format_authorized_key(const SshPublicKey& key, const CameraAccess& a
 
 // One line of an authorized_keys file that holds a key.
 struct AuthorizedKey {
-    int line = 0;            // 1-based
-    std::string options;     // as written, empty if none
-    SshPublicKey key;        // type, base64 and comment as written (bits not set)
-    std::string camera_id;   // from a "camrelay-camera=ID" comment, else empty
+    int line = 0;           // 1-based
+    std::string options;    // as written, empty if none
+    SshPublicKey key;       // type, base64 and comment as written (bits not set)
+    std::string camera_id;  // from a "camrelay-camera=ID" comment, else empty
 };
 
 // The key lines of an authorized_keys text. Comment and blank lines are
@@ -157,10 +157,10 @@ std::string format_known_hosts_line(std::string_view host, std::uint16_t port, c
 
 // The camera side: the KEY=VALUE file read by camrelay-tunnel --config.
 struct TunnelSettings {
-    std::string relay;        // USER@HOST[:PORT]
-    std::string identity;     // private key file on the camera
-    std::string known_hosts;  // file with format_known_hosts_line()
-    std::uint16_t listen = 0; // the camera's relay port
+    std::string relay;         // USER@HOST[:PORT]
+    std::string identity;      // private key file on the camera
+    std::string known_hosts;   // file with format_known_hosts_line()
+    std::uint16_t listen = 0;  // the camera's relay port
     std::string target = "localhost:9001";
 };
 std::string format_tunnel_config(const TunnelSettings& settings);

@@ -25,7 +25,7 @@ struct CameraTotals {
     std::uint64_t echoed = 0;
     std::uint64_t streamed = 0;
     std::uint64_t skipped = 0;
-    std::uint64_t ignored = 0;        // viewer messages a streaming camera does not echo
+    std::uint64_t ignored = 0;  // viewer messages a streaming camera does not echo
 };
 
 class CameraServer : private IoHandler {

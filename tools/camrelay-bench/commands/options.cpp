@@ -59,8 +59,10 @@ std::uint32_t parse_message_size(const std::string& option, const std::string& t
 // 0.001..most, or as fast as possible.
 void parse_pace_option(const std::string& option, const std::string& text, double most, std::optional<double>& value,
                        bool& max) {
-    if (text == "max") max = true;
-    else value = parse_number(option, text, 0.001, most);
+    if (text == "max")
+        max = true;
+    else
+        value = parse_number(option, text, 0.001, most);
 }
 
 void check_one_pace(bool max, bool rate, bool mbps) {
@@ -125,9 +127,12 @@ ServeOptions parse_serve_options(const std::vector<std::string>& args) {
             o.listen = a.value(arg);
         } else if (arg == "--mode") {
             const std::string& m = a.value(arg);
-            if (m == "echo") o.mode = ServeOptions::Mode::echo;
-            else if (m == "stream") o.mode = ServeOptions::Mode::stream;
-            else throw UsageError("--mode: \"" + m + "\" is not echo or stream");
+            if (m == "echo")
+                o.mode = ServeOptions::Mode::echo;
+            else if (m == "stream")
+                o.mode = ServeOptions::Mode::stream;
+            else
+                throw UsageError("--mode: \"" + m + "\" is not echo or stream");
         } else if (arg == "--size") {
             o.size = parse_message_size(arg, a.value(arg));
         } else if (arg == "--rate") {
@@ -142,9 +147,12 @@ ServeOptions parse_serve_options(const std::vector<std::string>& args) {
     }
     if (o.listen.empty()) throw UsageError("serve needs --listen HOST:PORT");
     check_one_pace(max, rate.has_value(), mbps.has_value());
-    if (rate) o.pace = pace_for_rate(*rate);
-    else if (max) o.pace = Pace{0};
-    else o.pace = pace_for_mbps(mbps.value_or(4.0), o.size);
+    if (rate)
+        o.pace = pace_for_rate(*rate);
+    else if (max)
+        o.pace = Pace{0};
+    else
+        o.pace = pace_for_mbps(mbps.value_or(4.0), o.size);
     return o;
 }
 
@@ -163,10 +171,14 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
         } else if (arg == "--mode") {
             const std::string& m = a.value(arg);
             have_mode = true;
-            if (m == "rtt") o.mode = RunOptions::Mode::rtt;
-            else if (m == "stream") o.mode = RunOptions::Mode::stream;
-            else if (m == "load") o.mode = RunOptions::Mode::load;
-            else throw UsageError("--mode: \"" + m + "\" is not rtt, stream or load");
+            if (m == "rtt")
+                o.mode = RunOptions::Mode::rtt;
+            else if (m == "stream")
+                o.mode = RunOptions::Mode::stream;
+            else if (m == "load")
+                o.mode = RunOptions::Mode::load;
+            else
+                throw UsageError("--mode: \"" + m + "\" is not rtt, stream or load");
         } else if (arg == "--count") {
             o.count = parse_count(arg, a.value(arg), 1, 100'000'000);
         } else if (arg == "--warmup") {
@@ -219,15 +231,20 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     }
     if (cameras) {
         if (o.mode != RunOptions::Mode::load) throw UsageError("--cameras is for --mode load");
-        if (o.urls.size() == 1) o.urls.assign(*cameras, o.urls.front());
-        else if (o.urls.size() != *cameras) throw UsageError("--cameras does not match the number of URLs given");
+        if (o.urls.size() == 1)
+            o.urls.assign(*cameras, o.urls.front());
+        else if (o.urls.size() != *cameras)
+            throw UsageError("--cameras does not match the number of URLs given");
     }
     if (!have_size && o.mode == RunOptions::Mode::stream) o.size = 65536;
     if (!have_duration) o.duration_s = o.mode == RunOptions::Mode::load ? 10 : 5;
     check_one_pace(max, rate.has_value(), have_mbps);
-    if (rate) o.pace = pace_for_rate(*rate);
-    else if (max || o.mode == RunOptions::Mode::stream) o.pace = Pace{0};
-    else o.pace = pace_for_mbps(o.mbps, o.size);
+    if (rate)
+        o.pace = pace_for_rate(*rate);
+    else if (max || o.mode == RunOptions::Mode::stream)
+        o.pace = Pace{0};
+    else
+        o.pace = pace_for_mbps(o.mbps, o.size);
     if (!have_timeout) {
         o.timeout_s = o.mode == RunOptions::Mode::rtt ? 120 : o.duration_s + o.connect_timeout_s + 15;
     }

@@ -27,7 +27,7 @@ struct ServeOptions {
     std::string listen;  // HOST:PORT, port 0 picks a free one
     Mode mode = Mode::echo;
     std::uint32_t size = 16384;
-    Pace pace;           // stream mode
+    Pace pace;  // stream mode
     std::optional<double> duration_s;
 };
 

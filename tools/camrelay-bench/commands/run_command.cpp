@@ -44,21 +44,21 @@ int run_command(const std::vector<std::string>& args) {
     }
     signal(SIGPIPE, SIG_IGN);
     switch (options.mode) {
-    case RunOptions::Mode::rtt: {
-        RttResult r = run_rtt(options, urls.front());
-        say_error(r.url, r.error);
-        return report(r, options.json);
-    }
-    case RunOptions::Mode::stream: {
-        StreamResult r = run_stream(options, urls.front());
-        say_error(r.url, r.error);
-        return report(r, options.json);
-    }
-    case RunOptions::Mode::load: {
-        LoadResult r = run_load(options, urls);
-        for (const auto& e : r.errors) std::cerr << "camrelay-bench: " << e << "\n";
-        return report(r, options.json);
-    }
+        case RunOptions::Mode::rtt: {
+            RttResult r = run_rtt(options, urls.front());
+            say_error(r.url, r.error);
+            return report(r, options.json);
+        }
+        case RunOptions::Mode::stream: {
+            StreamResult r = run_stream(options, urls.front());
+            say_error(r.url, r.error);
+            return report(r, options.json);
+        }
+        case RunOptions::Mode::load: {
+            LoadResult r = run_load(options, urls);
+            for (const auto& e : r.errors) std::cerr << "camrelay-bench: " << e << "\n";
+            return report(r, options.json);
+        }
     }
     return kExitUsage;
 }

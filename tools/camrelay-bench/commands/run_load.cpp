@@ -35,10 +35,12 @@ public:
         result_.viewers_per_camera = o.viewers;
         result_.size = o.size;
         result_.interval_ns = o.pace.interval_ns;
-        result_.mbps = o.pace.interval_ns == 0 ? 0 : static_cast<double>(o.size) * 8e3 / static_cast<double>(o.pace.interval_ns);
+        result_.mbps =
+            o.pace.interval_ns == 0 ? 0 : static_cast<double>(o.size) * 8e3 / static_cast<double>(o.pace.interval_ns);
         std::uint32_t id = 1;
         for (const auto& url : cameras) {
-            for (std::uint32_t v = 0; v < o.viewers; ++v) viewers_.push_back(std::make_unique<LoadViewer>(loop_, url, id++));
+            for (std::uint32_t v = 0; v < o.viewers; ++v)
+                viewers_.push_back(std::make_unique<LoadViewer>(loop_, url, id++));
         }
         upstream_message_.resize(o.upstream_size);
     }
@@ -91,8 +93,9 @@ private:
         usage.rss_before_kib = before.rss_kib;
         usage.rss_peak_kib = std::max(peak_rss, window_end.rss_kib);
         if (result_.connected > 0) {
-            usage.rss_per_viewer_kib = static_cast<double>(usage.rss_peak_kib - std::min(usage.rss_peak_kib, before.rss_kib)) /
-                                       static_cast<double>(result_.connected);
+            usage.rss_per_viewer_kib =
+                static_cast<double>(usage.rss_peak_kib - std::min(usage.rss_peak_kib, before.rss_kib)) /
+                static_cast<double>(result_.connected);
         }
         return usage;
     }

@@ -68,9 +68,11 @@ RttResult run_rtt(const RunOptions& o, const ws::Url& url) {
         send();
     };
     viewer.on_end = [&](Viewer& v) {
-        if (v.state() == Viewer::State::failed) finish(v.failure());
-        else finish("connection closed after " + std::to_string(r.completed) + " round trips" +
-                    (v.close_info().error.empty() ? "" : ": " + v.close_info().error));
+        if (v.state() == Viewer::State::failed)
+            finish(v.failure());
+        else
+            finish("connection closed after " + std::to_string(r.completed) + " round trips" +
+                   (v.close_info().error.empty() ? "" : ": " + v.close_info().error));
     };
 
     viewer.connect(std::min(deadline, start + seconds_to_ns(o.connect_timeout_s)));

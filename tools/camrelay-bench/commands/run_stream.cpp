@@ -52,9 +52,11 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url) {
         }
     };
     viewer.on_end = [&](Viewer& v) {
-        if (v.state() == Viewer::State::failed) finish(v.failure());
-        else finish("connection closed during the stream" +
-                    (v.close_info().error.empty() ? std::string() : ": " + v.close_info().error));
+        if (v.state() == Viewer::State::failed)
+            finish(v.failure());
+        else
+            finish("connection closed during the stream" +
+                   (v.close_info().error.empty() ? std::string() : ": " + v.close_info().error));
     };
 
     viewer.connect(std::min(deadline, start + seconds_to_ns(o.connect_timeout_s)));

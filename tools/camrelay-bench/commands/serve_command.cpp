@@ -36,8 +36,7 @@ public:
     }
     void on_io(std::uint32_t) override {
         signalfd_siginfo info{};
-        while (read(fd_, &info, sizeof info) > 0) {
-        }
+        while (read(fd_, &info, sizeof info) > 0) {}
         loop_.stop();
     }
 
@@ -88,7 +87,8 @@ int serve_command(const std::vector<std::string>& args) {
 
     camera.shut_down();
     const std::uint64_t grace_end = monotonic_ns() + WsConnection::kCloseTimeoutNs + 500'000'000;
-    while (camera.totals().active > 0 && monotonic_ns() < grace_end) loop.run(std::min(grace_end, monotonic_ns() + 50'000'000));
+    while (camera.totals().active > 0 && monotonic_ns() < grace_end)
+        loop.run(std::min(grace_end, monotonic_ns() + 50'000'000));
     const CameraTotals& t = camera.totals();
     std::cerr << "camrelay-bench: camera done: " << t.websockets << " websockets, " << t.http_requests
               << " plain HTTP requests, " << t.echoed << " messages echoed, " << t.streamed << " streamed, "

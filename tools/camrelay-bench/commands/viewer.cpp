@@ -10,8 +10,8 @@ namespace camrelay::bench {
 
 void Viewer::connect(std::uint64_t deadline_ns) {
     state_ = State::connecting;
-    connector_ = std::make_unique<WsConnector>(loop_, url_, deadline_ns,
-                                               [this](std::variant<Upgraded, std::string> r) { on_connected(std::move(r)); });
+    connector_ = std::make_unique<WsConnector>(
+        loop_, url_, deadline_ns, [this](std::variant<Upgraded, std::string> r) { on_connected(std::move(r)); });
     connector_->start();
 }
 

@@ -86,8 +86,7 @@ void EventLoop::arm_timerfd() {
 
 void EventLoop::run_due_timers() {
     std::uint64_t expirations;
-    while (read(timer_fd_, &expirations, sizeof expirations) > 0) {
-    }
+    while (read(timer_fd_, &expirations, sizeof expirations) > 0) {}
     const std::uint64_t now = monotonic_ns();
     while (!timers_.empty() && timers_.begin()->first.first <= now && !stopped_) {
         auto node = timers_.extract(timers_.begin());

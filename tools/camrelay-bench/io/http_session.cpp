@@ -58,31 +58,32 @@ void HttpSession::read_head() {
         const http::Head& head = parser_.head();
         ws::RequestVerdict verdict = ws::judge_request(head);
         switch (verdict.kind) {
-        case ws::RequestVerdict::Kind::upgrade: {
-            UpgradeRequest up;
-            up.fd = fd_;
-            up.response = ws::upgrade_response(verdict.accept);
-            up.early_bytes.assign(bytes.begin() + static_cast<std::ptrdiff_t>(used), bytes.end());
-            up.target = head.target;
-            loop_.unwatch(fd_);
-            fd_ = -1;
-            end(std::move(up));
-            return;
-        }
-        case ws::RequestVerdict::Kind::refuse: {
-            std::string extra = verdict.status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "";
-            respond(ws::simple_response(verdict.status, verdict.status == 426 ? "Upgrade Required" : "Bad Request",
-                                        "text/plain", verdict.reason + "\n", extra));
-            return;
-        }
-        case ws::RequestVerdict::Kind::plain_http:
-            if (head.method == "GET" || head.method == "HEAD") {
-                respond(ws::simple_response(200, "OK", "text/html; charset=utf-8", page_, "", head.method == "HEAD"));
-            } else {
-                respond(ws::simple_response(405, "Method Not Allowed", "text/plain", "GET or HEAD only\n",
-                                            "Allow: GET, HEAD\r\n"));
+            case ws::RequestVerdict::Kind::upgrade: {
+                UpgradeRequest up;
+                up.fd = fd_;
+                up.response = ws::upgrade_response(verdict.accept);
+                up.early_bytes.assign(bytes.begin() + static_cast<std::ptrdiff_t>(used), bytes.end());
+                up.target = head.target;
+                loop_.unwatch(fd_);
+                fd_ = -1;
+                end(std::move(up));
+                return;
             }
-            return;
+            case ws::RequestVerdict::Kind::refuse: {
+                std::string extra = verdict.status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "";
+                respond(ws::simple_response(verdict.status, verdict.status == 426 ? "Upgrade Required" : "Bad Request",
+                                            "text/plain", verdict.reason + "\n", extra));
+                return;
+            }
+            case ws::RequestVerdict::Kind::plain_http:
+                if (head.method == "GET" || head.method == "HEAD") {
+                    respond(
+                        ws::simple_response(200, "OK", "text/html; charset=utf-8", page_, "", head.method == "HEAD"));
+                } else {
+                    respond(ws::simple_response(405, "Method Not Allowed", "text/plain", "GET or HEAD only\n",
+                                                "Allow: GET, HEAD\r\n"));
+                }
+                return;
         }
     }
 }

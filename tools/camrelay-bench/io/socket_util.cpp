@@ -98,8 +98,7 @@ std::variant<int, std::string> start_connect(const Address& address) {
     int fd = socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return "socket: " + error_text(errno);
     set_nodelay(fd);
-    if (connect(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 &&
-        errno != EINPROGRESS) {
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 && errno != EINPROGRESS) {
         std::string error = error_text(errno);
         close(fd);
         return error;

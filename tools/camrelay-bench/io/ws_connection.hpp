@@ -32,8 +32,7 @@ public:
     class Listener {
     public:
         virtual ~Listener() = default;
-        virtual void on_message(WsConnection& connection, ws::Opcode opcode,
-                                std::span<const std::uint8_t> payload) = 0;
+        virtual void on_message(WsConnection& connection, ws::Opcode opcode, std::span<const std::uint8_t> payload) = 0;
         // The send buffer is (nearly) empty after want_drain().
         virtual void on_drained(WsConnection&) {}
         // The socket is closed; the owner should destroy the connection

@@ -50,9 +50,9 @@ void WsConnector::start() {
     request_ = ws::build_upgrade_request(url_.target, url_.host_header(), key_);
     timer_ = loop_.at(deadline_ns_, [this] {
         switch (phase_) {
-        case Phase::connecting: fail("timed out connecting"); break;
-        case Phase::reading_body: refused(); break;
-        default: fail("timed out waiting for the upgrade response"); break;
+            case Phase::connecting: fail("timed out connecting"); break;
+            case Phase::reading_body: refused(); break;
+            default: fail("timed out waiting for the upgrade response"); break;
         }
     });
     auto resolved = resolve(url_.host, url_.port);
@@ -91,25 +91,20 @@ void WsConnector::connect_next(std::string last_error) {
 
 void WsConnector::on_io(std::uint32_t events) {
     switch (phase_) {
-    case Phase::connecting: {
-        int error = socket_error(fd_);
-        if (error != 0 || (events & (EPOLLERR | EPOLLHUP))) {
-            const Address& address = addresses_[next_address_ - 1];
-            connect_next("cannot connect to " + address.text() + ": " + error_text(error ? error : ECONNREFUSED));
+        case Phase::connecting: {
+            int error = socket_error(fd_);
+            if (error != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+                const Address& address = addresses_[next_address_ - 1];
+                connect_next("cannot connect to " + address.text() + ": " + error_text(error ? error : ECONNREFUSED));
+                return;
+            }
+            on_connected();
             return;
         }
-        on_connected();
-        return;
-    }
-    case Phase::sending:
-        send_request();
-        return;
-    case Phase::reading_head:
-    case Phase::reading_body:
-        read_response();
-        return;
-    case Phase::done:
-        return;
+        case Phase::sending: send_request(); return;
+        case Phase::reading_head:
+        case Phase::reading_body: read_response(); return;
+        case Phase::done: return;
     }
 }
 

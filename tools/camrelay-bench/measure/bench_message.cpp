@@ -36,8 +36,10 @@ std::uint64_t pattern_seed(std::uint64_t sequence) {
 }
 
 std::uint64_t to_little_endian(std::uint64_t w) {
-    if constexpr (std::endian::native == std::endian::little) return w;
-    else return __builtin_bswap64(w);
+    if constexpr (std::endian::native == std::endian::little)
+        return w;
+    else
+        return __builtin_bswap64(w);
 }
 
 bool starts_with(std::span<const std::uint8_t> message, const std::array<std::uint8_t, 4>& magic) {
@@ -67,10 +69,10 @@ void write_data_message(std::span<std::uint8_t> message, const DataHeader& heade
 
 std::string_view to_string(DataCheck check) {
     switch (check) {
-    case DataCheck::ok: return "ok";
-    case DataCheck::not_data: return "not a camrelay-bench data message";
-    case DataCheck::bad_length: return "length field does not match the message";
-    case DataCheck::bad_payload: return "payload pattern corrupted";
+        case DataCheck::ok: return "ok";
+        case DataCheck::not_data: return "not a camrelay-bench data message";
+        case DataCheck::bad_length: return "length field does not match the message";
+        case DataCheck::bad_payload: return "payload pattern corrupted";
     }
     return "?";
 }
@@ -118,7 +120,8 @@ std::optional<StreamRequest> decode_stream_request(std::span<const std::uint8_t>
     r.stream_id = get<std::uint32_t>(message, 4);
     r.message_size = get<std::uint32_t>(message, 8);
     r.interval_ns = get<std::uint64_t>(message, 16);
-    if (r.stream_id == 0 || r.message_size < kDataHeaderSize || r.message_size > kMaxDataMessage || get<std::uint32_t>(message, 12) != 0) {
+    if (r.stream_id == 0 || r.message_size < kDataHeaderSize || r.message_size > kMaxDataMessage ||
+        get<std::uint32_t>(message, 12) != 0) {
         return std::nullopt;
     }
     return r;

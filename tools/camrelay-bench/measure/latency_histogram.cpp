@@ -9,9 +9,9 @@
 namespace camrelay::bench {
 
 namespace {
-constexpr unsigned kExactBits = 8;                       // 0..255 exact
-constexpr std::uint64_t kExact = 1u << kExactBits;       // 256
-constexpr std::uint64_t kPerDoubling = kExact / 2;       // 128
+constexpr unsigned kExactBits = 8;                  // 0..255 exact
+constexpr std::uint64_t kExact = 1u << kExactBits;  // 256
+constexpr std::uint64_t kPerDoubling = kExact / 2;  // 128
 }  // namespace
 
 std::size_t LatencyHistogram::bucket_of(std::uint64_t ns) {
@@ -55,7 +55,8 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
 std::uint64_t LatencyHistogram::quantile(double q) const {
     if (count_ == 0) return 0;
     q = std::clamp(q, 0.0, 1.0);
-    const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_) - 1e-9)));
+    const auto rank =
+        std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_) - 1e-9)));
     if (rank >= count_) return max_;
     if (rank == 1) return min();
     std::uint64_t seen = 0;

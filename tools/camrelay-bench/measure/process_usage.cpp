@@ -64,7 +64,8 @@ ProcessSample sample_processes(const std::vector<int>& roots) {
         // utime and stime are fields 14 and 15 of the man page, 11 and 12 here.
         if (fields.size() < 13) continue;
         ++sample.processes;
-        sample.cpu_ticks += std::strtoull(fields[11].c_str(), nullptr, 10) + std::strtoull(fields[12].c_str(), nullptr, 10);
+        sample.cpu_ticks +=
+            std::strtoull(fields[11].c_str(), nullptr, 10) + std::strtoull(fields[12].c_str(), nullptr, 10);
         std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
         std::string line;
         while (std::getline(status, line)) {

@@ -11,7 +11,7 @@ namespace camrelay::bench {
 struct ProcessSample {
     std::uint64_t cpu_ticks = 0;  // user + system, clock ticks
     std::uint64_t rss_kib = 0;
-    int processes = 0;            // how many were found
+    int processes = 0;  // how many were found
 };
 
 // The PIDs and their descendants, from /proc/*/stat.

@@ -73,8 +73,10 @@ void tally_json(JsonWriter& j, const StreamTally& t) {
 }
 
 void error_field(JsonWriter& j, const std::string& error) {
-    if (error.empty()) j.null_field("error");
-    else j.field("error", error);
+    if (error.empty())
+        j.null_field("error");
+    else
+        j.field("error", error);
 }
 
 // The rtt and stream reports, which measure one URL, begin and end alike.
@@ -121,8 +123,8 @@ std::string format_table(const StreamResult& r) {
 std::string format_table(const LoadResult& r) {
     Rows rows;
     const std::uint64_t viewers = std::uint64_t{r.cameras} * r.viewers_per_camera;
-    std::string pace = r.interval_ns == 0 ? "as fast as possible"
-                                          : fixed(1e9 / static_cast<double>(r.interval_ns), 1) + " msg/s";
+    std::string pace =
+        r.interval_ns == 0 ? "as fast as possible" : fixed(1e9 / static_cast<double>(r.interval_ns), 1) + " msg/s";
     if (r.mbps > 0) pace = fixed(r.mbps, 2) + " Mbit/s (" + pace + ")";
     rows.emplace_back("viewers", std::to_string(r.cameras) + " cameras x " + std::to_string(r.viewers_per_camera) +
                                      " = " + std::to_string(viewers));

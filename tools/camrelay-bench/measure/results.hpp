@@ -14,12 +14,12 @@ namespace camrelay::bench {
 struct RttResult {
     std::string url;
     std::uint32_t size = 0;
-    std::uint64_t requested = 0;   // timed round trips asked for
+    std::uint64_t requested = 0;  // timed round trips asked for
     std::uint64_t warmup = 0;
     std::uint64_t completed = 0;   // timed round trips done
     std::uint64_t bad_echoes = 0;  // echoes that differ from what was sent
     LatencyHistogram rtt;
-    std::string error;             // why the run stopped early, if it did
+    std::string error;  // why the run stopped early, if it did
 
     explicit RttResult(std::uint64_t threshold_ns) : rtt(threshold_ns) {}
     bool failed() const { return !error.empty() || bad_echoes > 0 || completed < requested; }
@@ -40,9 +40,9 @@ struct StreamResult {
 };
 
 struct RelayUsage {
-    std::vector<int> pids;        // as given
-    int processes = 0;            // with descendants, at the end
-    double cpu_percent = 0;       // of one core, over the measured window
+    std::vector<int> pids;   // as given
+    int processes = 0;       // with descendants, at the end
+    double cpu_percent = 0;  // of one core, over the measured window
     std::uint64_t rss_before_kib = 0;
     std::uint64_t rss_peak_kib = 0;
     double rss_per_viewer_kib = 0;  // (peak - before) / viewers connected
@@ -52,9 +52,9 @@ struct LoadResult {
     std::uint32_t cameras = 0;
     std::uint32_t viewers_per_camera = 0;
     std::uint32_t size = 0;
-    double mbps = 0;                  // asked per stream; 0 when paced by --rate
-    std::uint64_t interval_ns = 0;    // between messages, 0 = as fast as possible
-    double seconds = 0;               // measured window
+    double mbps = 0;                // asked per stream; 0 when paced by --rate
+    std::uint64_t interval_ns = 0;  // between messages, 0 = as fast as possible
+    double seconds = 0;             // measured window
     std::uint64_t connected = 0;
     std::uint64_t failed_connections = 0;
     std::uint64_t dropped_connections = 0;  // closed before the end
@@ -63,7 +63,7 @@ struct LoadResult {
     LatencyHistogram latency;             // one-way, of the messages received in the window
     double received_mbps_per_viewer = 0;  // mean over connected viewers
     std::optional<RelayUsage> relay;
-    std::vector<std::string> errors;      // first few, for the report
+    std::vector<std::string> errors;  // first few, for the report
 
     explicit LoadResult(std::uint64_t threshold_ns) : latency(threshold_ns) {}
     bool failed() const {

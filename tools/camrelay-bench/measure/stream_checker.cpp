@@ -18,18 +18,13 @@ DataCheck StreamChecker::on_message(std::span<const std::uint8_t> message, std::
     DataHeader header;
     const DataCheck check = check_data_message(message, header);
     switch (check) {
-    case DataCheck::not_data:
-        ++tally_.unexpected;
-        return check;
-    case DataCheck::bad_length:
-        ++tally_.corrupt;
-        return check;
-    case DataCheck::bad_payload:
-        ++tally_.corrupt;
-        follow_sequence(header.sequence);
-        return check;
-    case DataCheck::ok:
-        break;
+        case DataCheck::not_data: ++tally_.unexpected; return check;
+        case DataCheck::bad_length: ++tally_.corrupt; return check;
+        case DataCheck::bad_payload:
+            ++tally_.corrupt;
+            follow_sequence(header.sequence);
+            return check;
+        case DataCheck::ok: break;
     }
     follow_sequence(header.sequence);
     if (header.stream_id != stream_id_) {

@@ -31,8 +31,7 @@ public:
     // request took effect are checked but not counted as the stream.
     explicit StreamChecker(std::uint32_t stream_id) : stream_id_(stream_id) {}
 
-    DataCheck on_message(std::span<const std::uint8_t> message, std::uint64_t received_ns,
-                         LatencyHistogram& latency);
+    DataCheck on_message(std::span<const std::uint8_t> message, std::uint64_t received_ns, LatencyHistogram& latency);
 
     const StreamTally& tally() const { return tally_; }
 

@@ -22,7 +22,7 @@ enum class Opcode : std::uint8_t {
 
 using MaskKey = std::array<std::uint8_t, 4>;
 
-inline constexpr std::size_t kMaxHeaderSize = 14;      // 2 + 8 (64-bit length) + 4 (mask)
+inline constexpr std::size_t kMaxHeaderSize = 14;  // 2 + 8 (64-bit length) + 4 (mask)
 inline constexpr std::size_t kMaxControlPayload = 125;
 
 bool is_control(Opcode op);
@@ -49,7 +49,7 @@ std::size_t encode_header(const FrameHeader& header, std::span<std::uint8_t, kMa
 void apply_mask(std::span<std::uint8_t> data, const MaskKey& mask, std::uint64_t offset = 0);
 
 // Appends one whole frame to `out`; the payload is masked when `mask` is set.
-void append_frame(std::vector<std::uint8_t>& out, Opcode opcode, std::span<const std::uint8_t> payload,
-                  bool fin = true, const std::optional<MaskKey>& mask = std::nullopt);
+void append_frame(std::vector<std::uint8_t>& out, Opcode opcode, std::span<const std::uint8_t> payload, bool fin = true,
+                  const std::optional<MaskKey>& mask = std::nullopt);
 
 }  // namespace camrelay::bench::ws

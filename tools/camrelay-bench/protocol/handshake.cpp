@@ -10,7 +10,9 @@
 
 namespace camrelay::bench::ws {
 
-std::string make_key(std::span<const std::uint8_t, 16> nonce) { return base64::encode(nonce, base64::Alphabet::standard); }
+std::string make_key(std::span<const std::uint8_t, 16> nonce) {
+    return base64::encode(nonce, base64::Alphabet::standard);
+}
 
 std::string accept_for_key(std::string_view key) {
     std::string input(key);
@@ -24,9 +26,9 @@ std::string accept_for_key(std::string_view key) {
 }
 
 bool is_valid_key(std::string_view key) {
-    return key.size() == 24 && key.substr(22) == "==" &&
-           std::all_of(key.begin(), key.begin() + 22,
-                       [](char c) { return base64::in_alphabet(c, base64::Alphabet::standard); });
+    return key.size() == 24 && key.substr(22) == "==" && std::all_of(key.begin(), key.begin() + 22, [](char c) {
+               return base64::in_alphabet(c, base64::Alphabet::standard);
+           });
 }
 
 std::string build_upgrade_request(std::string_view target, std::string_view host, std::string_view key) {
@@ -77,8 +79,8 @@ std::string upgrade_response(std::string_view accept) {
     return r;
 }
 
-std::string simple_response(int status, std::string_view reason, std::string_view content_type,
-                            std::string_view body, std::string_view extra_headers, bool head_only) {
+std::string simple_response(int status, std::string_view reason, std::string_view content_type, std::string_view body,
+                            std::string_view extra_headers, bool head_only) {
     std::string r;
     r.append("HTTP/1.1 ").append(std::to_string(status)).append(" ").append(reason).append("\r\n");
     r.append("Content-Type: ").append(content_type).append("\r\n");
@@ -93,7 +95,8 @@ std::string simple_response(int status, std::string_view reason, std::string_vie
 std::optional<std::string> check_upgrade_response(const http::Head& response, std::string_view key) {
     if (response.status != 101) return "expected HTTP status 101, got " + std::to_string(response.status);
     if (!response.has_token("Upgrade", "websocket")) return std::string("101 response without \"Upgrade: websocket\"");
-    if (!response.has_token("Connection", "upgrade")) return std::string("101 response without \"Connection: Upgrade\"");
+    if (!response.has_token("Connection", "upgrade"))
+        return std::string("101 response without \"Connection: Upgrade\"");
     auto accept = response.find("Sec-WebSocket-Accept");
     if (!accept) return std::string("101 response without Sec-WebSocket-Accept");
     if (*accept != accept_for_key(key)) return "wrong Sec-WebSocket-Accept \"" + std::string(*accept) + "\"";

@@ -47,8 +47,8 @@ std::string upgrade_response(std::string_view accept);
 
 // A complete HTTP/1.1 response with a text body that closes the connection.
 // `extra_headers` are full lines, each ending in CRLF.
-std::string simple_response(int status, std::string_view reason, std::string_view content_type,
-                            std::string_view body, std::string_view extra_headers = {}, bool head_only = false);
+std::string simple_response(int status, std::string_view reason, std::string_view content_type, std::string_view body,
+                            std::string_view extra_headers = {}, bool head_only = false);
 
 // Client side: checks a 101 response against the key that was sent.
 // Returns an error text, or nullopt if the upgrade is complete.

@@ -10,9 +10,7 @@ namespace camrelay::bench::http {
 
 namespace {
 
-char lower(char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 bool is_token_char(char c) {
     if (std::isalnum(static_cast<unsigned char>(c))) return true;

@@ -10,9 +10,7 @@ namespace camrelay::bench::ws {
 
 MessageReader::MessageReader(MaskRule rule, std::size_t max_message) : parser_(rule), max_message_(max_message) {}
 
-const std::optional<ProtocolError>& MessageReader::error() const {
-    return error_ ? error_ : parser_.error();
-}
+const std::optional<ProtocolError>& MessageReader::error() const { return error_ ? error_ : parser_.error(); }
 
 bool MessageReader::feed(std::span<std::uint8_t> bytes, MessageHandler& handler) {
     if (closed_ || stopped_ || error()) return false;
@@ -72,14 +70,9 @@ bool MessageReader::on_frame_end() {
 
 bool MessageReader::finish_control() {
     switch (frame_.opcode) {
-    case Opcode::ping:
-        handler_->on_ping(control_);
-        return !stopped_;
-    case Opcode::pong:
-        handler_->on_pong(control_);
-        return !stopped_;
-    default:
-        break;
+        case Opcode::ping: handler_->on_ping(control_); return !stopped_;
+        case Opcode::pong: handler_->on_pong(control_); return !stopped_;
+        default: break;
     }
     // A close frame.
     if (control_.size() == 1) return fail(close_code::protocol_error, "close frame with a 1-byte payload");

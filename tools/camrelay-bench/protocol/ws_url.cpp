@@ -26,9 +26,8 @@ std::variant<Url, std::string> parse_url(std::string_view text) {
     auto scheme_end = text.find("://");
     if (scheme_end == std::string_view::npos) return std::string("expected ws://HOST[:PORT][/PATH][?QUERY]");
     std::string scheme(text.substr(0, scheme_end));
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](char c) {
-        return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    });
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
     if (scheme == "wss") return std::string("wss:// (TLS) is not supported; use ws://");
     if (scheme != "ws") return std::string("scheme \"").append(scheme).append("\" is not ws");
     std::string_view rest = text.substr(scheme_end + 3);

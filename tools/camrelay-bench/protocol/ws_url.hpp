@@ -9,7 +9,7 @@
 namespace camrelay::bench::ws {
 
 struct Url {
-    std::string host;          // without brackets for IPv6 literals
+    std::string host;  // without brackets for IPv6 literals
     std::uint16_t port = 80;
     std::string target = "/";  // path and query, as sent in the request line
     std::string text;          // the URL as given
