@@ -41,6 +41,37 @@ bool has_forbidden_byte(std::string_view s) {
 
 bool contains(std::string_view s, char c) { return !s.empty() && std::memchr(s.data(), c, s.size()) != nullptr; }
 
+// A "." or ".." segment in `path` (the URL before '?'): the dots raw or
+// percent-encoded in any case ("%2e", "%2E"), segments separated by '/' or
+// '\\', raw or percent-encoded ("%2f", "%5c"), so that a camera that decodes
+// or normalises the path cannot be walked out of its prefix. One pass, no
+// copy; a path with neither '.' nor '%' is not walked at all.
+bool has_dot_segment(std::string_view path) {
+    if (!contains(path, '.') && !contains(path, '%')) return false;
+    int dots = 0;  // dots of the segment so far; -1: the segment has something else
+    const std::size_t n = path.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        char c = path[i];
+        if (c == '%' && i + 2 < n) {
+            const int hi = kHexValues[static_cast<unsigned char>(path[i + 1])];
+            const int lo = kHexValues[static_cast<unsigned char>(path[i + 2])];
+            if (hi >= 0 && lo >= 0) {
+                c = static_cast<char>(hi << 4 | lo);
+                i += 2;
+            }
+        }
+        if (c == '/' || c == '\\') {
+            if (dots > 0) return true;
+            dots = 0;
+        } else if (c == '.' && dots >= 0) {
+            dots = dots < 2 ? dots + 1 : -1;
+        } else {
+            dots = -1;
+        }
+    }
+    return dots > 0;
+}
+
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequal(std::string_view a, std::string_view b) {
@@ -286,6 +317,8 @@ void route_request(const RouteConfig& config, const Registry& registry, std::str
     if (url.front() != '/') return refuse(r, Route::Status::bad_request, "URL does not start with /");
     if (has_forbidden_byte(url))
         return refuse(r, Route::Status::bad_request, "URL contains a space or control character");
+    if (has_dot_segment(url.substr(0, url.find('?'))))
+        return refuse(r, Route::Status::bad_request, "URL path contains a . or .. segment");
     if (host.size() > kMaxHostLength) {
         refuse(r, Route::Status::bad_request, "Host header longer than ");
         r.reason.append(std::to_string(kMaxHostLength)).append(" bytes");

@@ -145,6 +145,32 @@ bool has_forbidden_byte(std::string_view s) {
     return false;
 }
 
+// The path (before '?') decoded wherever an escape is valid, '\\' read as
+// '/', split at '/': is a segment "." or ".."?
+bool has_dot_segment(std::string_view url) {
+    const std::string_view path = url.substr(0, url.find('?'));
+    std::string decoded;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        if (path[i] == '%' && i + 2 < path.size() && hex_digit(path[i + 1]) >= 0 && hex_digit(path[i + 2]) >= 0) {
+            decoded += static_cast<char>(hex_digit(path[i + 1]) * 16 + hex_digit(path[i + 2]));
+            i += 2;
+        } else {
+            decoded += path[i];
+        }
+    }
+    for (char& c : decoded)
+        if (c == '\\') c = '/';
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t slash = decoded.find('/', start);
+        const std::string segment =
+            decoded.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        if (segment == "." || segment == "..") return true;
+        if (slash == std::string::npos) return false;
+        start = slash + 1;
+    }
+}
+
 std::string to_lower(std::string_view s) {
     std::string out(s);
     for (char& c : out)
@@ -189,6 +215,8 @@ Route route_request(const RouteConfig& config, const Registry& registry, std::st
     if (url.front() != '/') return refuse(std::move(r), Route::Status::bad_request, "URL does not start with /");
     if (has_forbidden_byte(url))
         return refuse(std::move(r), Route::Status::bad_request, "URL contains a space or control character");
+    if (has_dot_segment(url))
+        return refuse(std::move(r), Route::Status::bad_request, "URL path contains a . or .. segment");
     if (host.size() > kMaxHostLength)
         return refuse(std::move(r), Route::Status::bad_request,
                       "Host header longer than " + std::to_string(kMaxHostLength) + " bytes");
@@ -433,7 +461,9 @@ std::string random_key(Rng& rng) {
 std::string random_url(Rng& rng) {
     static const std::vector<std::string> firsts = {"cam1", "cam2",   "front-door", "cam9",       "Cam1", "",
                                                     "x",    "cam%31", "-cam",       "index.html", "cam1x"};
-    static const std::vector<std::string> rests = {"", "/", "/x", "/a/b", "/cam2/", "/x.js"};
+    static const std::vector<std::string> rests = {"",        "/",      "/x",      "/a/b",  "/cam2/", "/x.js",
+                                                   "/..",     "/./x",   "/%2e%2E", "/%2E/", "/...",   "/.x",
+                                                   "/a%2f..", "/a\\..", "/%2e.",   "/%2",   "/.%2",   "/a%5C."};
     static const std::vector<std::string> names = {"k",     "K",     "%6b",  "%6B",  "%6",     "k%",     "cam",
                                                    "%63am", "c%61m", "%63a", "c%61", "%63%61", "camera", "a",
                                                    "",      "%00",   "%6b%", "kk",   "%2k",    "t",      "%6b%00"};

@@ -295,6 +295,24 @@ TEST_F(RoutingTest, BadUrls) {
     EXPECT_EQ(route("/cam1/caf\xc3\xa9").status, Route::Status::ok);
 }
 
+TEST_F(RoutingTest, DotSegmentsAreRefused) {
+    for (const char* bad :
+         {"/cam1/..", "/cam1/../cam2/", "/cam1/./x", "/cam1/.", "/../cam1/", "/./cam1/", "/cam1/%2e%2e/x",
+          "/cam1/%2E%2e/x", "/cam1/.%2E", "/cam1/%2e", "/cam1/a%2f..%2fb", "/cam1/a%2F%2e%2e", "/cam1/a\\..",
+          "/cam1/a%5c..", "/cam1/..?k=v1", "/cam1/x/..?cam=cam2"}) {
+        Route r = route(bad);
+        EXPECT_EQ(r.status, Route::Status::bad_request) << bad;
+        EXPECT_EQ(r.reason, "URL path contains a . or .. segment") << bad;
+        EXPECT_EQ(route(bad, "relay.example.com", true).status, Route::Status::bad_request) << bad;
+    }
+    // Dots inside a name, three dots, and dots in the query are no segments.
+    for (const char* ok : {"/cam1/x.js", "/cam1/.hidden", "/cam1/...", "/cam1/a..b", "/cam1/..x/", "/cam1/?a=..",
+                           "/cam1/?p=/../x", "/cam1/%2e%2e%2e", "/cam1/%2", "/cam1/.%2"}) {
+        Route r = route(ok);
+        EXPECT_EQ(r.status, Route::Status::ok) << ok << ": " << r.reason;
+    }
+}
+
 TEST_F(RoutingTest, BadHosts) {
     for (std::string bad : {std::string("cam1.relay.example.com\r\nX: y"), std::string("a b"), std::string("a\tb"),
                             std::string("a\0b", 3), std::string("\x7f")}) {
