@@ -16,8 +16,9 @@
 #     include "./camrelay.vcl";
 #     sub vcl_recv { call camrelay_recv; }
 #     sub vcl_pipe { call camrelay_pipe; }
-#     sub vcl_synth { call camrelay_synth; }
 #     sub vcl_backend_error { call camrelay_backend_error; }
+#     sub vcl_deliver { call camrelay_isolate_deliver; }
+#     sub vcl_synth { call camrelay_isolate_synth; call camrelay_synth; }
 #
 # The relay object reads /etc/camrelay/cameras.conf and secrets.conf, or the
 # directory named by $CAMRELAY_CONFIG in varnishd's environment.
@@ -75,6 +76,7 @@ sub camrelay_refuse {
 }
 
 sub camrelay_recv {
+	call camrelay_isolate_recv;
 	if (vsthrottle.blocked("camrelay-refusals:" + client.ip, 20, 60s, 120s) > 0s) {
 		return (synth(429, "camrelay:throttled"));
 	}
@@ -179,4 +181,85 @@ sub camrelay_backend_error {
 "};
 	}
 	return (deliver);
+}
+
+# Camera isolation (vmod_camrelay(3), CAMERA ISOLATION). Every camera is
+# served from the relay's one origin, so whatever one camera's server sends
+# to a browser must not reach the origin's shared state: cookies, storage,
+# service workers, origin-wide policies, other cameras' URLs and keys.
+
+# Request side, first thing in camrelay_recv.
+sub camrelay_isolate_recv {
+	# A browser fetching a service worker script says so (Fetch standard).
+	# No camera's script may become a worker of the relay's origin: it
+	# would see, and could answer, the viewer's requests to every camera.
+	if (req.http.Service-Worker) {
+		return (synth(403, "camrelay-isolation:service_worker_refused"));
+	}
+	# The relay sets no cookie and lets no camera set one: any cookie here
+	# was made for another camera, or before this policy.
+	unset req.http.Cookie;
+	# A page opened with ?k=KEY would name its key in Referer: drop the
+	# query of a Referer (the key is only ever in a query). Browsers send
+	# none after our Referrer-Policy; this is for those that do anyway.
+	if (req.http.Referer ~ "[?#]") {
+		set req.http.Referer = regsub(req.http.Referer, "[?#].*$", "");
+	}
+}
+
+# Every delivered answer: the cameras' pages and files (passed), and the
+# answers of camrelay_backend_error.
+sub camrelay_isolate_deliver {
+	# An opaque origin for every camera document: its scripts run, but it
+	# cannot read or write the relay's cookies, localStorage, IndexedDB or
+	# caches, register a service worker, or script another camera's page.
+	# Added to the camera's own policy (both are enforced).
+	std.collect(resp.http.Content-Security-Policy, ", ");
+	set resp.http.Content-Security-Policy = regsub(
+	    resp.http.Content-Security-Policy + ", sandbox allow-scripts" +
+	    " allow-forms allow-popups allow-modals allow-downloads" +
+	    " allow-pointer-lock allow-orientation-lock allow-presentation",
+	    "^, ", "");
+	# The sandboxed page's fetch() and XMLHttpRequest of its own files are
+	# cross-origin (from origin "null"): let them read the answer. Camera
+	# answers are public (no key needed) and carry no cookies.
+	if (!resp.http.Access-Control-Allow-Origin) {
+		set resp.http.Access-Control-Allow-Origin = "*";
+	}
+	unset resp.http.Access-Control-Allow-Credentials;
+	# Headers whose effect reaches beyond this one answer, to the whole
+	# origin: cookies, service worker scope, wiping the origin's data, HSTS,
+	# alternative services, client hints, network error reports (which
+	# carry other cameras' URLs).
+	unset resp.http.Set-Cookie;
+	unset resp.http.Set-Cookie2;
+	unset resp.http.Service-Worker-Allowed;
+	unset resp.http.Clear-Site-Data;
+	unset resp.http.Strict-Transport-Security;
+	unset resp.http.Alt-Svc;
+	unset resp.http.Accept-CH;
+	unset resp.http.Critical-CH;
+	unset resp.http.NEL;
+	unset resp.http.Report-To;
+	unset resp.http.Reporting-Endpoints;
+	# Never send this page's URL (its k= key) along with its requests.
+	set resp.http.Referrer-Policy = "no-referrer";
+}
+
+# Our synthetic answers (refusals, 429): no referrer, no script. Call it
+# before camrelay_synth; it answers the refusal of camrelay_isolate_recv.
+sub camrelay_isolate_synth {
+	set resp.http.Referrer-Policy = "no-referrer";
+	set resp.http.Content-Security-Policy = "sandbox";
+	set resp.http.X-Content-Type-Options = "nosniff";
+	if (resp.reason == "camrelay-isolation:service_worker_refused") {
+		set resp.reason = "Forbidden";
+		set resp.http.camrelay-reason = "service_worker_refused";
+		set resp.http.Content-Type = "text/plain; charset=utf-8";
+		set resp.http.Cache-Control = "no-store";
+		set resp.body = "403 Forbidden: camera scripts cannot be service" +
+		    " workers of the relay" + {"
+"};
+		return (deliver);
+	}
 }

@@ -13,6 +13,9 @@
 #   anything else            405
 #   refusals                 400/403/404/405/429/503 with a short text body
 #                            and "camrelay-reason: <outcome>"
+#   camera answers           isolated from each other in the browser:
+#                            CSP sandbox, no cookies, no service workers,
+#                            Referrer-Policy: no-referrer (camrelay.vcl)
 #   a client with 20 refusals in 60 s gets 429 for 120 s
 #
 # Why -p vsl_mask=-ReqURL and -p pipe_timeout=30: see camrelay.vcl and
@@ -36,7 +39,12 @@ sub vcl_pipe {
 }
 
 sub vcl_synth {
+	call camrelay_isolate_synth;
 	call camrelay_synth;
+}
+
+sub vcl_deliver {
+	call camrelay_isolate_deliver;
 }
 
 sub vcl_backend_error {
