@@ -5,20 +5,14 @@
 // (the caller decides whether ok or refused was expected).
 'use strict';
 const { chromium } = require('playwright-core');
+const { launchOptions } = require('../lib/chromium.js');
 
 const [url, spki, profile] = process.argv.slice(2);
 (async () => {
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      // Trust the test server certificate by its public key (the test CA
-      // is not in the system store).
-      `--ignore-certificate-errors-spki-list=${spki}`,
-    ],
-  });
+  // Trust the test server certificate by its public key (the test CA is
+  // not in the system store).
+  const context = await chromium.launchPersistentContext(profile,
+    launchOptions([`--ignore-certificate-errors-spki-list=${spki}`]));
   try {
     const page = await context.newPage();
     const response = await page.goto(url, { waitUntil: 'load', timeout: 15000 });
