@@ -6,15 +6,34 @@
 
 namespace camrelay {
 
-Admission::Admission(const Relay& relay, ViewerCounter& viewers, TunnelCheck* tunnels)
-    : relay_(relay), tunnels_(tunnels) {
+namespace {
+
+// "N viewer(s) of camera ID, its maximum"
+void append_limit(std::string& reason, unsigned max, const std::string& camera) {
+    char text[16];
+    const std::size_t len = static_cast<std::size_t>(std::to_chars(text, text + sizeof text, max).ptr - text);
+    reason.append(text, len).append(max == 1 ? " viewer" : " viewers");
+    if (!camera.empty()) reason.append(" of camera ").append(camera);
+    reason.append(", its maximum");
+}
+
+// The holder text: kind, camera, then what identifies the holder.
+std::string_view holder_name(std::string& buf, char kind, const std::string& camera, std::string_view who) {
+    buf.assign(1, kind).append(camera).append(1, ' ').append(who);
+    return buf;
+}
+
+}  // namespace
+
+Admission::Admission(const Relay& relay, ViewerCounter& viewers, TunnelCheck* tunnels, ViewerLimits limits)
+    : relay_(relay), counter_(viewers), tunnels_(tunnels), limits_(limits) {
     const auto& cams = relay_.registry().cameras;
     slots_.reserve(cams.size());
     for (const Camera& cam : cams) slots_.push_back(&viewers.slot(cam.id));
 }
 
 Admitted Admission::admit(Decision& d, std::string_view url, std::string_view host, std::int64_t now, bool require_key,
-                          bool viewer) const {
+                          bool viewer, std::string_view client) const {
     relay_.decide(d, url, host, now, require_key);
     Admitted a;
     if (d.camera == nullptr) return a;
@@ -29,20 +48,42 @@ Admitted Admission::admit(Decision& d, std::string_view url, std::string_view ho
         return a;
     }
     if (!viewer) return a;
-    if (ViewerCounter::try_acquire(*a.viewers, cam.max_viewers)) {
-        a.holds_viewer = true;
+    if (!ViewerCounter::try_acquire(*a.viewers, cam.max_viewers)) {
+        d.outcome = Outcome::too_many_viewers;
+        d.reason.assign("camera ").append(cam.id).append(" already has ");
+        append_limit(d.reason, cam.max_viewers, {});
         return a;
     }
-    char max[16];
-    const std::size_t max_len =
-        static_cast<std::size_t>(std::to_chars(max, max + sizeof max, cam.max_viewers).ptr - max);
-    d.outcome = Outcome::too_many_viewers;
-    d.reason.assign("camera ")
-        .append(cam.id)
-        .append(" already has ")
-        .append(max, max_len)
-        .append(cam.max_viewers == 1 ? " viewer" : " viewers")
-        .append(", its maximum");
+    a.holds_viewer = true;
+    a.holders = &counter_.holders;
+    // The camera's slot first, so that a full camera still says so; then
+    // the key's and the address's own counts, each given back on refusal.
+    thread_local std::string name;
+    try {
+        if (limits_.per_key != 0 && require_key && !d.key_for_log.empty()) {
+            a.key_entry = a.holders->try_acquire(holder_name(name, 'k', cam.id, d.key_for_log), limits_.per_key);
+            if (a.key_entry == nullptr) {
+                release(a);
+                d.outcome = Outcome::too_many_viewers_for_key;
+                d.reason.assign("this key already has ");
+                append_limit(d.reason, limits_.per_key, cam.id);
+                return a;
+            }
+        }
+        if (limits_.per_address != 0 && !client.empty()) {
+            a.address_entry = a.holders->try_acquire(holder_name(name, 'a', cam.id, client), limits_.per_address);
+            if (a.address_entry == nullptr) {
+                release(a);
+                d.outcome = Outcome::too_many_viewers_for_address;
+                d.reason.assign("your address already has ");
+                append_limit(d.reason, limits_.per_address, cam.id);
+                return a;
+            }
+        }
+    } catch (...) {
+        release(a);
+        throw;
+    }
     return a;
 }
 
@@ -50,6 +91,11 @@ bool Admission::release(Admitted& a) noexcept {
     if (!a.holds_viewer || a.viewers == nullptr) return false;
     a.holds_viewer = false;
     ViewerCounter::release(*a.viewers);
+    if (a.holders != nullptr) {
+        a.holders->release(a.key_entry);
+        a.holders->release(a.address_entry);
+    }
+    a.key_entry = a.address_entry = nullptr;
     return true;
 }
 

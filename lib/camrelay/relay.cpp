@@ -22,6 +22,8 @@ const char* outcome_name(Outcome o) {
         case Outcome::key_revoked: return "key_revoked";
         case Outcome::too_many_viewers: return "too_many_viewers";
         case Outcome::offline: return "offline";
+        case Outcome::too_many_viewers_for_key: return "too_many_viewers_for_key";
+        case Outcome::too_many_viewers_for_address: return "too_many_viewers_for_address";
     }
     return "bad_request";
 }
@@ -40,6 +42,8 @@ int http_status(Outcome o) {
         case Outcome::key_revoked: return 403;
         case Outcome::too_many_viewers: return 429;
         case Outcome::offline: return 503;
+        case Outcome::too_many_viewers_for_key: return 429;
+        case Outcome::too_many_viewers_for_address: return 429;
     }
     return 400;
 }
@@ -153,6 +157,37 @@ void ViewerCounter::release(Slot& slot) {
     do {
         if (n == 0) return;  // unbalanced release: never go below zero
     } while (!slot.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel, std::memory_order_relaxed));
+}
+
+HolderCounter::Entry* HolderCounter::try_acquire(std::string_view holder, unsigned max) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = counts_.find(holder);
+    if (it == counts_.end()) {
+        if (max == 0) return nullptr;
+        it = counts_.try_emplace(std::string(holder), 0u).first;
+    }
+    if (it->second >= max) return nullptr;
+    ++it->second;
+    return &*it;
+}
+
+void HolderCounter::release(Entry* entry) noexcept {
+    if (entry == nullptr) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = counts_.find(entry->first);
+    if (it == counts_.end() || &*it != entry) return;  // not ours: never go below zero
+    if (--it->second == 0) counts_.erase(it);
+}
+
+unsigned HolderCounter::live(std::string_view holder) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = counts_.find(holder);
+    return it == counts_.end() ? 0 : it->second;
+}
+
+std::size_t HolderCounter::size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return counts_.size();
 }
 
 bool ViewerCounter::try_acquire(const std::string& camera, unsigned max) { return try_acquire(slot(camera), max); }

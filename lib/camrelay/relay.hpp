@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "camrelay/key.hpp"
 #include "camrelay/registry.hpp"
@@ -22,19 +23,21 @@ namespace camrelay {
 // reason code, in logs and as the VSC counter name.
 enum class Outcome {
     allowed,
-    bad_request,         // 400: bad URL, Host or camera id
-    unknown_camera,      // 404
-    key_missing,         // 403
-    key_malformed,       // 400
-    key_unknown_secret,  // 403
-    key_bad_signature,   // 403
-    key_expired,         // 403
-    key_wrong_camera,    // 403
-    key_revoked,         // 403
-    too_many_viewers,    // 429 (decided by Admission::admit, not by decide())
-    offline,             // 503 (decided by Admission::admit, not by decide())
+    bad_request,                   // 400: bad URL, Host or camera id
+    unknown_camera,                // 404
+    key_missing,                   // 403
+    key_malformed,                 // 400
+    key_unknown_secret,            // 403
+    key_bad_signature,             // 403
+    key_expired,                   // 403
+    key_wrong_camera,              // 403
+    key_revoked,                   // 403
+    too_many_viewers,              // 429 (decided by Admission::admit, not by decide())
+    offline,                       // 503 (decided by Admission::admit, not by decide())
+    too_many_viewers_for_key,      // 429 (Admission::admit): the key's own limit
+    too_many_viewers_for_address,  // 429 (Admission::admit): the client address's limit
 };
-inline constexpr int kOutcomeCount = 12;
+inline constexpr int kOutcomeCount = 14;
 std::string_view to_string(Outcome o);  // "allowed", "bad_request", ..., "key_missing", ...
 const char* outcome_name(Outcome o);    // the same as a C string with static storage
 int http_status(Outcome o);             // 200 for allowed
@@ -86,6 +89,25 @@ private:
     RouteConfig route_;
 };
 
+// Live viewers per holder of one camera (a key, a client address), named by
+// a text the caller builds. An entry exists only while its count is above
+// zero, so the map never holds more entries than there are live viewers.
+class HolderCounter {
+public:
+    using Entry = std::pair<const std::string, unsigned>;  // map nodes never move
+    // One more viewer for `holder` if it has fewer than `max`: the entry to
+    // give to release(), else null. Allocates only for a new holder.
+    Entry* try_acquire(std::string_view holder, unsigned max);
+    // One less for `entry` (from try_acquire); erased at zero.
+    void release(Entry* entry) noexcept;
+    unsigned live(std::string_view holder) const;
+    std::size_t size() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, unsigned, std::less<>> counts_;
+};
+
 // Live viewers per camera id, shared by every loaded configuration of the
 // process so that a VCL reload does not reset the count of open pipes.
 class ViewerCounter {
@@ -105,6 +127,10 @@ public:
     bool try_acquire(const std::string& camera, unsigned max);
     void release(const std::string& camera);
     unsigned live(const std::string& camera) const;
+
+    // Live viewers per key and per client address of each camera
+    // (Admission's limits), as long-lived as the slots.
+    HolderCounter holders;
 
 private:
     mutable std::mutex mutex_;

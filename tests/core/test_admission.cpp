@@ -215,6 +215,78 @@ TEST(Admission, CountsAreSharedAcrossReloads) {
     EXPECT_EQ(new_admission.viewers(1000), 0u);
 }
 
+TEST(Admission, PerKeyAndPerAddressLimits) {
+    // sock has 3 slots; one key may hold 1 of them, one address 2.
+    ViewerCounter counter;
+    FakeTunnels tunnels;
+    const Relay relay = make_relay();
+    const Admission admission(relay, counter, &tunnels, ViewerLimits{1, 2});
+    Decision d;
+    const std::string key_a = issue_key(signing_secret(), "sock", kIssued, kIssued + 3600);
+    const std::string key_b = issue_key(signing_secret(), "sock", kIssued + 1, kIssued + 3600);
+    const std::string key_c = issue_key(signing_secret(), "sock", kIssued + 2, kIssued + 3600);
+    auto admit = [&](const std::string& key, std::string_view client) {
+        return admission.admit(d, "/sock/?k=" + key, "", kAt, true, true, client);
+    };
+    Admitted first = admit(key_a, "192.0.2.1");
+    ASSERT_TRUE(first.holds_viewer) << d.reason;
+
+    // The same key again, from anywhere: refused, and nothing stays taken.
+    Admitted again = admit(key_a, "198.51.100.7");
+    EXPECT_EQ(d.outcome, Outcome::too_many_viewers_for_key);
+    EXPECT_EQ(http_status(d.outcome), 429);
+    EXPECT_EQ(d.reason, "this key already has 1 viewer of camera sock, its maximum");
+    EXPECT_FALSE(again.holds_viewer);
+    EXPECT_EQ(admission.viewers(2), 1u);
+    EXPECT_EQ(d.reason.find(key_a.substr(key_a.rfind('.') + 1)), std::string::npos);
+
+    // Another key from the same address: allowed once, then the address is full.
+    Admitted second = admit(key_b, "192.0.2.1");
+    ASSERT_TRUE(second.holds_viewer) << d.reason;
+    Admitted third = admit(key_c, "192.0.2.1");
+    EXPECT_EQ(d.outcome, Outcome::too_many_viewers_for_address);
+    EXPECT_EQ(d.reason, "your address already has 2 viewers of camera sock, its maximum");
+    EXPECT_FALSE(third.holds_viewer);
+    EXPECT_EQ(admission.viewers(2), 2u);
+    // ... while another address still gets the last slot with that key.
+    Admitted other = admit(key_c, "192.0.2.2");
+    ASSERT_TRUE(other.holds_viewer) << d.reason;
+
+    // Released: the counts come back and their entries are gone.
+    EXPECT_TRUE(Admission::release(first));
+    EXPECT_FALSE(Admission::release(first));
+    EXPECT_TRUE(admit(key_a, "192.0.2.9").holds_viewer) << d.reason;
+    EXPECT_EQ(counter.holders.live("ksock v1.sock.s1.1700000000.1700003600.*"), 1u)
+        << "a key is counted by its loggable form";
+    Admitted retry = admit(key_a, "192.0.2.1");
+    EXPECT_EQ(d.outcome, Outcome::too_many_viewers);  // the camera is full first
+    EXPECT_FALSE(retry.holds_viewer);
+    EXPECT_TRUE(Admission::release(second));
+    EXPECT_TRUE(Admission::release(other));
+    EXPECT_EQ(counter.holders.live("asock 192.0.2.1"), 0u);
+    EXPECT_EQ(counter.holders.size(), 2u);  // the key_a and 192.0.2.9 of the viewer still admitted
+}
+
+TEST(Admission, LimitsOffByDefaultAndPageRequestsCountNoKey) {
+    ViewerCounter counter;
+    FakeTunnels tunnels;
+    const Relay relay = make_relay();
+    const Admission unlimited(relay, counter, &tunnels);
+    Decision d;
+    std::vector<Admitted> held;
+    for (int i = 0; i < 3; ++i) held.push_back(unlimited.admit(d, url_for("sock"), "", kAt, true, true, "192.0.2.1"));
+    for (const Admitted& a : held) EXPECT_TRUE(a.holds_viewer);
+    EXPECT_EQ(counter.holders.size(), 0u);
+    for (Admitted& a : held) Admission::release(a);
+    // key = false: only the address counts.
+    const Admission limited(relay, counter, &tunnels, ViewerLimits{1, 1});
+    Admitted page = limited.admit(d, "/sock/", "", kAt, false, true, "192.0.2.1");
+    EXPECT_TRUE(page.holds_viewer);
+    EXPECT_EQ(counter.holders.size(), 1u);
+    Admission::release(page);
+    EXPECT_EQ(counter.holders.size(), 0u);
+}
+
 TEST(Admission, AReusedDecisionKeepsItsBuffers) {
     // The VMOD keeps one Decision per worker thread: once it has held the
     // longest texts, admitting reuses its buffers (no allocation for them).

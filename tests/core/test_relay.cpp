@@ -68,6 +68,8 @@ TEST(Outcomes, NamesStatusesAndVerdictMapping) {
         {Outcome::key_revoked, {"key_revoked", 403}},
         {Outcome::too_many_viewers, {"too_many_viewers", 429}},
         {Outcome::offline, {"offline", 503}},
+        {Outcome::too_many_viewers_for_key, {"too_many_viewers_for_key", 429}},
+        {Outcome::too_many_viewers_for_address, {"too_many_viewers_for_address", 429}},
     };
     static_assert(std::size(table) == kOutcomeCount);
     std::set<std::string_view> names;
