@@ -73,6 +73,10 @@ check "honest camera receives no Referer with k=" \
     bash -c "! grep '^{\"cam\":\"good\"' '$TMP/cameras.log' | grep -qiE '\"referer\":\"[^\"]*k='"
 check "honest camera never receives the key's MAC over HTTP" \
     bash -c "! grep '^{\"cam\":\"good\"' '$TMP/cameras.log' | grep -qF -- '$mac'"
+# varnishd logs request headers before any VCL runs: the browser must not
+# have sent the key in any header (Referer) that reaches the shared log.
+varnishlog -n "$VARNISH_DIR" -d >"$TMP/vsl.txt"
+check "the browser put no key in the shared log" bash -c "! grep -qF -- '$mac' '$TMP/vsl.txt'"
 # The honest page still works in its sandbox.
 check "honest page loaded its script" test "$(field 'r.good.app')" = true
 check "honest page fetched its own file" test "$(field 'r.good.fetch')" = true
