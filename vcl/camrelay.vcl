@@ -5,8 +5,19 @@
 # connected tunnel, and are then piped to the camera; other GET and HEAD
 # requests (the camera's own viewer page) are routed to the camera without a
 # key and passed; other methods get 405. Refusals are short synthetic
-# answers with a "camrelay-reason: <outcome>" header. A client address that
-# collects 20 refusals within 60 s gets 429 for every request for 120 s.
+# answers with a "camrelay-reason: <outcome>" header. A WebSocket upgrade
+# whose Connection header lacks the "upgrade" token is refused (400), never
+# piped. Paths with "." or ".." segments are refused (400).
+#
+# The refusal throttle: only keys that fail the check (key_* outcomes)
+# count; a client address with 20 of them within 60 s gets 429 "throttled"
+# instead of its next key failures for 120 s. A valid key always gets in,
+# and offline, full cameras, bad URLs and wrong methods never count, so a
+# player reconnecting to an offline camera or viewers sharing a NAT address
+# cannot lock each other out. The numbers are the relay object's
+# throttle_refusals, throttle_window and throttle_block (see vcl_init);
+# its max_viewers_per_key (1) and max_viewers_per_address (4) stop one key
+# or one address from taking every viewer slot of a camera.
 # See vmod_camrelay(3) for the module and every outcome.
 #
 # Use it like default.vcl does:
@@ -57,34 +68,42 @@ import std;
 import vsthrottle;
 
 sub vcl_init {
-	# config_dir "": $CAMRELAY_CONFIG, else /etc/camrelay.
-	new relay = camrelay.relay();
+	# config_dir "": $CAMRELAY_CONFIG, else /etc/camrelay. The viewer
+	# limits per key and per client address, and the refusal throttle, with
+	# their defaults (vmod_camrelay(3)): change them here.
+	new relay = camrelay.relay(
+	    max_viewers_per_key = 1,
+	    max_viewers_per_address = 4,
+	    throttle_refusals = 20,
+	    throttle_window = 60s,
+	    throttle_block = 120s);
 }
 
-# Count one refusal for the client's address; past 20 in 60 s the address
-# is blocked for 120 s. The four arguments name the bucket: keep them the
-# same here and in camrelay_recv.
-sub camrelay_count_refusal {
-	if (vsthrottle.is_denied("camrelay-refusals:" + client.ip, 20, 60s, 120s)) {
+# A refused decision. A key that failed the check counts for the client's
+# address; past relay.throttle_refusals() within relay.throttle_window(),
+# the address's key failures get 429 for relay.throttle_block(). The
+# arguments name the vsthrottle bucket: keep them the same here and in
+# camrelay_synth.
+sub camrelay_refuse {
+	if (relay.outcome() ~ "^key_" && vsthrottle.is_denied("camrelay-refusals:" + client.ip,
+	    relay.throttle_refusals(), relay.throttle_window(), relay.throttle_block())) {
 		return (synth(429, "camrelay:throttled"));
 	}
-}
-
-sub camrelay_refuse {
-	call camrelay_count_refusal;
 	return (synth(relay.status(), "camrelay:" + relay.outcome()));
 }
 
 sub camrelay_recv {
 	call camrelay_isolate_recv;
-	if (vsthrottle.blocked("camrelay-refusals:" + client.ip, 20, 60s, 120s) > 0s) {
-		return (synth(429, "camrelay:throttled"));
-	}
 
 	if (req.http.Upgrade ~ "(?i)websocket") {
 		if (req.method != "GET") {
-			call camrelay_count_refusal;
 			return (synth(405, "camrelay:method_not_allowed"));
+		}
+		# Without the "upgrade" token in Connection this is no upgrade
+		# (RFC 9110, 7.8): piped anyway, the connection's later requests
+		# would reach the camera unchecked, k= and prefix included.
+		if (req.http.Connection !~ "(?i)(^|,)[ \t]*upgrade[ \t]*(,|$)") {
+			return (synth(400, "camrelay:upgrade_without_connection"));
 		}
 		# A viewer: key, tunnel and a free viewer slot (held until the
 		# pipe closes).
@@ -98,7 +117,6 @@ sub camrelay_recv {
 	}
 
 	if (req.method != "GET" && req.method != "HEAD") {
-		call camrelay_count_refusal;
 		return (synth(405, "camrelay:method_not_allowed"));
 	}
 	# The camera's own page and its files: routed, tunnel checked, no key.
@@ -145,10 +163,16 @@ sub camrelay_synth {
 		if (resp.http.camrelay-reason == "throttled") {
 			set resp.http.Retry-After = std.integer(
 			    duration = vsthrottle.blocked("camrelay-refusals:" + client.ip,
-			    20, 60s, 120s), fallback = 120) + 1;
+			    relay.throttle_refusals(), relay.throttle_window(),
+			    relay.throttle_block()), fallback = 120) + 1;
 			set resp.http.Connection = "close";
-			set resp.body = "429 Too Many Requests: too many refused requests" +
+			set resp.body = "429 Too Many Requests: too many refused keys" +
 			    " from your address, try again later" + {"
+"};
+		} elsif (resp.http.camrelay-reason == "upgrade_without_connection") {
+			set resp.http.Connection = "close";
+			set resp.body = "400 Bad Request: Upgrade without" +
+			    " Connection: upgrade" + {"
 "};
 		} elsif (resp.http.camrelay-reason == "method_not_allowed") {
 			set resp.http.Allow = "GET, HEAD";

@@ -34,6 +34,7 @@ extern "C" {
 #include "config.h"
 #include "cache/cache.h"
 #include "vsa.h"
+#include "vrt_obj.h"
 #include "vcc_camrelay_if.h"
 #include "VSC_camrelay.h"
 }
@@ -65,6 +66,10 @@ struct vmod_camrelay_relay {
     std::unique_ptr<camrelay::Relay> relay;
     std::unique_ptr<camrelay::ListenCache> listen;
     bool check_tunnel = true;
+    // The refusal throttle's numbers, for the VCL (.throttle_*()).
+    VCL_INT throttle_refusals = 20;
+    VCL_DURATION throttle_window = 60.0;
+    VCL_DURATION throttle_block = 120.0;
     // Decides with relay, listen (if check_tunnel) and viewer_counter();
     // declared after them, so destroyed before them.
     std::unique_ptr<camrelay::Admission> admission;
@@ -158,6 +163,8 @@ void count(vmod_camrelay_relay* obj, Outcome o) {
         case Outcome::key_revoked: c = &obj->vsc->key_revoked; break;
         case Outcome::too_many_viewers: c = &obj->vsc->too_many_viewers; break;
         case Outcome::offline: c = &obj->vsc->offline; break;
+        case Outcome::too_many_viewers_for_key: c = &obj->vsc->too_many_viewers_for_key; break;
+        case Outcome::too_many_viewers_for_address: c = &obj->vsc->too_many_viewers_for_address; break;
     }
     if (c != nullptr) __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
 }
@@ -404,7 +411,9 @@ int vmod_event(VRT_CTX, struct vmod_priv* priv, enum vcl_event_e ev) {
 VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char* vcl_name, struct vmod_priv* priv_vcl,
                           VCL_STRING config_dir, VCL_STRING route, VCL_STRING query_param, VCL_STRING host_suffix,
                           VCL_BOOL check_tunnel, VCL_DURATION tunnel_cache, VCL_DURATION connect_timeout,
-                          VCL_DURATION first_byte_timeout, VCL_DURATION between_bytes_timeout) {
+                          VCL_DURATION first_byte_timeout, VCL_DURATION between_bytes_timeout,
+                          VCL_INT max_viewers_per_key, VCL_INT max_viewers_per_address, VCL_INT throttle_refusals,
+                          VCL_DURATION throttle_window, VCL_DURATION throttle_block) {
     CHECK_OBJ_NOTNULL(ctx, VRT_CTX_MAGIC);
     AN(objp);
     AZ(*objp);
@@ -439,6 +448,25 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
             return false;
         }
 
+        if (max_viewers_per_key < 0 || max_viewers_per_key > camrelay::kMaxMaxViewers || max_viewers_per_address < 0 ||
+            max_viewers_per_address > camrelay::kMaxMaxViewers) {
+            VRT_fail(ctx, "%s: %s: max_viewers_per_key and max_viewers_per_address must be between 0 and %u", kPrefix,
+                     vcl_name, camrelay::kMaxMaxViewers);
+            return false;
+        }
+        if (throttle_refusals < 1 || throttle_refusals > 100000 ||
+            !(throttle_window >= 1.0 && throttle_window <= 86400.0) ||
+            !(throttle_block >= 1.0 && throttle_block <= 86400.0)) {
+            VRT_fail(ctx, "%s: %s: throttle_refusals must be 1 to 100000, throttle_window and throttle_block 1s to 1d",
+                     kPrefix, vcl_name);
+            return false;
+        }
+        obj->throttle_refusals = throttle_refusals;
+        obj->throttle_window = throttle_window;
+        obj->throttle_block = throttle_block;
+        const camrelay::ViewerLimits limits{static_cast<unsigned>(max_viewers_per_key),
+                                            static_cast<unsigned>(max_viewers_per_address)};
+
         obj->config_dir = camrelay::config_dir(config_dir != nullptr ? config_dir : "");
         try {
             obj->relay = camrelay::Relay::load(obj->config_dir, rc);
@@ -456,7 +484,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         obj->listen = std::make_unique<camrelay::ListenCache>(
             std::chrono::milliseconds(static_cast<long>(tunnel_cache * 1000.0)));
         obj->admission = std::make_unique<camrelay::Admission>(*obj->relay, viewer_counter(),
-                                                               obj->check_tunnel ? obj->listen.get() : nullptr);
+                                                               obj->check_tunnel ? obj->listen.get() : nullptr, limits);
 
         const backend_timeouts tmo{connect_timeout, first_byte_timeout, between_bytes_timeout};
         const auto& cams = obj->relay->registry().cameras;
@@ -517,9 +545,13 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         const char* host = nullptr;
         if (!http_GetHdr(ctx->http_req, H_Host, &host)) host = nullptr;
         const auto now = static_cast<std::int64_t>(ctx->now);
+        // The viewer's address (with the PROXY protocol, as hitch saw it),
+        // for the per-address viewer limit.
+        const char* client = viewer ? VRT_IP_string(ctx, VRT_r_client_ip(ctx)) : nullptr;
         camrelay::Decision& d = thread_decision();
-        const camrelay::Admitted admitted = obj->admission->admit(
-            d, url != nullptr ? url : "", host != nullptr ? host : "", now, key != 0, viewer != 0);
+        const camrelay::Admitted admitted =
+            obj->admission->admit(d, url != nullptr ? url : "", host != nullptr ? host : "", now, key != 0, viewer != 0,
+                                  client != nullptr ? client : "");
         // From here on the slot is the task's: task_fini gives it back.
         st->admitted = admitted;
         if (admitted.holds_viewer && obj->vsc != nullptr) __atomic_add_fetch(&obj->vsc->viewers, 1, __ATOMIC_RELAXED);
@@ -573,6 +605,18 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         VSLbs(ctx->vsl, SLT_VCL_Log, &line);
         return st->outcome_name;
     });
+}
+
+VCL_INT vmod_relay_throttle_refusals(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    return check_obj(ctx, obj) ? obj->throttle_refusals : 20;
+}
+
+VCL_DURATION vmod_relay_throttle_window(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    return check_obj(ctx, obj) ? obj->throttle_window : 60.0;
+}
+
+VCL_DURATION vmod_relay_throttle_block(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    return check_obj(ctx, obj) ? obj->throttle_block : 120.0;
 }
 
 VCL_BOOL vmod_relay_allowed(VRT_CTX, struct vmod_camrelay_relay* obj) {
