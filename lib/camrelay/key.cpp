@@ -273,7 +273,8 @@ KeyVerdict check_shaped(const SecretSet& secrets, std::string_view key, Shape sh
     if (!constant_time_equal(*expected, v.mac)) return KeyVerdict::bad_signature;
     if (now >= v.expires) return KeyVerdict::expired;
     if (v.camera != camera) return KeyVerdict::wrong_camera;
-    if (v.issued < policy.revoke_before) return KeyVerdict::revoked;
+    // A key from the future would outlive every revocation set before it.
+    if (v.issued < policy.revoke_before || v.issued > now + kMaxIssuedAhead) return KeyVerdict::revoked;
     return KeyVerdict::allowed;
 }
 

@@ -20,6 +20,12 @@ namespace camrelay {
 
 inline constexpr std::size_t kMaxKeyLength = 256;
 inline constexpr std::size_t kSecretBytes = 32;
+// How far a key's issued time may lie ahead of the relay's clock (the clock
+// of the host that minted it may run a little ahead). A key issued later than
+// now + this is refused as revoked: no revoke-before set until then could
+// cover it. `camrelay camera revoke` sets revoke-before to now + this + 1, so
+// that it covers every key accepted at that moment. See vmod_camrelay(3), KEYS.
+inline constexpr std::int64_t kMaxIssuedAhead = 60;
 
 // Why a key was accepted or refused. The names (to_string) are stable: VCL,
 // logs, counters and the CLI use them.
@@ -31,7 +37,8 @@ enum class KeyVerdict {
     bad_signature,   // MAC (or legacy hash) does not match
     expired,         // now >= expires
     wrong_camera,    // a valid key, but for another camera
-    revoked,         // issued before the camera's revoke-before time
+    revoked,         // issued before the camera's revoke-before time, or more than
+                     // kMaxIssuedAhead seconds after now
 };
 std::string_view to_string(KeyVerdict v);
 
@@ -91,7 +98,8 @@ struct KeyPolicy {
 
 // The whole check, in this order: missing, length/syntax (malformed),
 // legacy path, unknown secret, MAC (bad_signature, constant-time), expiry,
-// camera, revocation. Secret-derived bytes are compared with
+// camera, revocation (issued < revoke_before, or issued > now +
+// kMaxIssuedAhead). Secret-derived bytes are compared with
 // constant_time_equal only.
 KeyVerdict check_key(const SecretSet& secrets, std::string_view key, std::string_view camera, const KeyPolicy& policy,
                      std::int64_t now);

@@ -150,6 +150,41 @@ expect_rc 0 "a key issued after the revocation works"
 run --config "$conf" key issue --camera cam2 --ttl 1h --now $((now - 100))
 expect_rc 4 "key issued before revoke-before"
 
+# --- revoke covers every key issued so far, in its own second and from a
+# clock running a little ahead too; a key issued right after it works.
+run --config "$conf" key issue --camera cam2 --ttl 1h
+require_ok
+same_second=$OUT
+run --config "$conf" key issue --camera cam2 --ttl 1h --now $(($(date +%s) + 2))
+require_ok
+ahead=$OUT
+run --config "$conf" key check "$ahead" --camera cam2
+expect_rc 0 "a key issued 2 s ahead (clock skew) is allowed"
+run --config "$conf" camera revoke cam2
+require_ok
+run --config "$conf" key check "$same_second" --camera cam2
+expect_rc 1 "a key minted just before the revocation is revoked"
+run --config "$conf" key check "$ahead" --camera cam2
+expect_rc 1 "a key issued ahead of the revocation's second is revoked"
+expect_out_matches '^refused: revoked \(issued .* UTC, before camera cam2.s revoke-before .* UTC\)$'
+run --config "$conf" key issue --camera cam2 --ttl 1h
+require_ok
+fresh=$OUT
+run --config "$conf" key check "$fresh" --camera cam2
+expect_rc 0 "a key issued right after the revocation works"
+run --config "$conf" key check "$fresh" --camera cam2 --now "$now"
+expect_rc 1 "... but not before the revocation"
+
+# A key dated into the future would outlive every revocation: refused.
+run --config "$conf" key issue --camera cam1 --ttl 1d --now $((now + 86400))
+require_ok
+future=$OUT
+run --config "$conf" key check "$future" --camera cam1
+expect_rc 1 "a key issued a day ahead is refused"
+expect_out_matches '^refused: revoked \(issued .* UTC, more than 60 s ahead of the relay.s clock: no revocation could cover it\)$'
+run --config "$conf" key check "$future" --camera cam1 --now $((now + 86400))
+expect_rc 0 "... and works from its issue time on"
+
 # --- --url: a ready link with k= appended correctly.
 link_of() {
     run --config "$conf" key issue --camera cam1 --ttl 1h --now 1700000000 --url "$1"

@@ -107,8 +107,38 @@ TEST_F(KeyTest, Allowed) {
     EXPECT_EQ(check(kKnownKey), KeyVerdict::allowed);
     EXPECT_EQ(check(kKnownKey2, "front-door"), KeyVerdict::allowed);
     EXPECT_EQ(check(kKnownKey, "cam1", kIssued), KeyVerdict::allowed);
-    // Keys are accepted before their issue time (clock skew between hosts).
-    EXPECT_EQ(check(kKnownKey, "cam1", kIssued - 100), KeyVerdict::allowed);
+    // Keys are accepted a little before their issue time (clock skew between hosts).
+    EXPECT_EQ(check(kKnownKey, "cam1", kIssued - kMaxIssuedAhead), KeyVerdict::allowed);
+}
+
+// A key from the future would survive every revocation set before its issue
+// time: refused as revoked when issued more than kMaxIssuedAhead ahead.
+TEST_F(KeyTest, IssuedInTheFutureIsRevoked) {
+    EXPECT_EQ(check(kKnownKey, "cam1", kIssued - kMaxIssuedAhead - 1), KeyVerdict::revoked);
+    EXPECT_EQ(check(kKnownKey, "cam1", kIssued - 100), KeyVerdict::revoked);
+    // far ahead, valid for years: never accepted, whatever the revocation
+    const std::string future = issue_key(s1(), "cam1", kIssued + 100'000'000, kIssued + 200'000'000);
+    EXPECT_EQ(check(future), KeyVerdict::revoked);
+    policy.revoke_before = kIssued + 20;  // a revocation at kIssued + 10, after the key was minted
+    EXPECT_EQ(check(future, "cam1", kIssued + 100'000'000 - kMaxIssuedAhead - 1), KeyVerdict::revoked);
+}
+
+// `camera revoke` at time T sets revoke-before to T + kMaxIssuedAhead + 1:
+// every key accepted at T, including one minted in the same second, is
+// refused afterwards, and a key issued at the new revoke-before is accepted
+// one second after the revocation.
+TEST_F(KeyTest, RevocationCoversEveryKeyAcceptedBefore) {
+    const std::int64_t t = kIssued + 10;
+    const std::string same_second = issue_key(s1(), "cam1", t, kExpires);
+    const std::string ahead = issue_key(s1(), "cam1", t + kMaxIssuedAhead, kExpires);
+    EXPECT_EQ(check(same_second, "cam1", t), KeyVerdict::allowed);
+    EXPECT_EQ(check(ahead, "cam1", t), KeyVerdict::allowed);
+    policy.revoke_before = t + kMaxIssuedAhead + 1;
+    EXPECT_EQ(check(same_second, "cam1", t), KeyVerdict::revoked);
+    EXPECT_EQ(check(ahead, "cam1", t + 1), KeyVerdict::revoked);
+    const std::string fresh = issue_key(s1(), "cam1", policy.revoke_before, kExpires);
+    EXPECT_EQ(check(fresh, "cam1", t), KeyVerdict::revoked);  // not yet: more than kMaxIssuedAhead ahead
+    EXPECT_EQ(check(fresh, "cam1", t + 1), KeyVerdict::allowed);
 }
 
 TEST_F(KeyTest, Missing) { EXPECT_EQ(check(""), KeyVerdict::missing); }

@@ -185,7 +185,11 @@ int run_default(const Context& context, const Args& args) {
 int run_revoke(const Context& context, const Args& args) {
     const std::string& id = camera_argument(args);
     const std::int64_t now = now_unix();
-    const std::int64_t before = args.has("--before") ? parse_unix_time(*args.value("--before"), "--before", true) : now;
+    // "now" covers every key the relay accepts now: those issued up to
+    // kMaxIssuedAhead seconds ahead of its clock (key.hpp) included.
+    const std::string before_text = args.value("--before").value_or("now");
+    const std::int64_t before =
+        before_text == "now" ? now + kMaxIssuedAhead + 1 : parse_unix_time(before_text, "--before", true);
 
     DirectoryLock lock(context.config_dir);
     const CamerasFile file = load_cameras(context);
@@ -196,7 +200,8 @@ int run_revoke(const Context& context, const Args& args) {
     if (before == 0) {
         std::cout << "camera " << id << ": revocation lifted\n";
     } else {
-        std::cout << "camera " << id << ": keys issued before " << format_utc(before) << " are refused\n";
+        std::cout << "camera " << id << ": keys issued before " << format_utc(before) << " are refused"
+                  << (before_text == "now" ? " (every key issued so far, clock skew included)" : "") << "\n";
     }
     return kExitOk;
 }
@@ -349,6 +354,8 @@ CommandGroup camera_commands() {
                 "Sets the camera's revoke-before time: keys issued before it are refused\n"
                 "(reason 'revoked'), keys issued from then on work. Use it when a link has\n"
                 "leaked; then hand out new keys with 'camrelay key issue'.\n"
+                "'now' means now + 61 s: the relay accepts keys issued up to 60 s ahead of\n"
+                "its clock, and every key issued so far, in this very second too, is refused.\n"
                 "\n"
                 "Options:\n"
                 "  --before UNIX|now  the time, in Unix seconds, or now (default now);\n"

@@ -1,8 +1,11 @@
 // camrelay command: `camrelay key ...`, viewer keys. Minting and checking are
 // the core's issue_key and check_key; this file picks the inputs and words
 // the answers. A key is never printed back by `key check`.
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "cli.hpp"
 #include "camrelay/routing.hpp"
@@ -57,14 +60,23 @@ int run_issue(const Context& context, const Args& args) {
     const std::string camera_id = required_value(args, "--camera", "key issue");
     require_camera_id(camera_id, "camera id");
     const std::int64_t ttl = parse_duration(required_value(args, "--ttl", "key issue"), "--ttl");
-    const std::int64_t now = args.has("--now") ? parse_unix_time(*args.value("--now"), "--now", false) : now_unix();
+    std::int64_t now = args.has("--now") ? parse_unix_time(*args.value("--now"), "--now", false) : now_unix();
     if (auto secret_id = args.value("--secret")) require_secret_id(*secret_id, "secret id");
     if (auto url = args.value("--url")) check_base_url(std::string_view(*url).substr(0, url->find('#')));
 
     const CamerasFile cameras = load_cameras(context);
     const Camera& camera = find_camera(cameras, camera_id);
-    if (camera.keys.revoke_before > now) {
-        fail_refused("camera '" + camera_id + "' refuses keys issued before " + format_utc(camera.keys.revoke_before) +
+    // Right after `camera revoke` (revoke-before = then + kMaxIssuedAhead + 1)
+    // a key is issued at revoke-before, which the relay accepts from one
+    // second after the revocation on: wait for that second.
+    const std::int64_t revoke_before = camera.keys.revoke_before;
+    while (!args.has("--now") && revoke_before > now + kMaxIssuedAhead && revoke_before <= now + kMaxIssuedAhead + 1) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        now = now_unix();
+    }
+    const std::int64_t issued = std::max(now, revoke_before);
+    if (issued > now + kMaxIssuedAhead) {
+        fail_refused("camera '" + camera_id + "' refuses keys issued before " + format_utc(revoke_before) +
                      ": this key would be revoked from the start");
     }
 
@@ -80,7 +92,7 @@ int run_issue(const Context& context, const Args& args) {
         }
     }
 
-    const std::string key = issue_key(*secret, camera_id, now, now + ttl);
+    const std::string key = issue_key(*secret, camera_id, issued, issued + ttl);
     if (auto url = args.value("--url")) {
         std::cout << viewer_link(*url, key) << "\n";
     } else {
@@ -117,6 +129,10 @@ std::string explain(KeyVerdict verdict, std::string_view key, const Camera& came
             if (fields) return "the key is for camera " + fields->camera + ", not " + camera.id;
             return "the key is for another camera";
         case KeyVerdict::revoked:
+            if (fields && fields->issued > now + kMaxIssuedAhead) {
+                return "issued " + format_utc(fields->issued) + ", more than " + std::to_string(kMaxIssuedAhead) +
+                       " s ahead of the relay's clock: no revocation could cover it";
+            }
             if (fields) {
                 return "issued " + format_utc(fields->issued) + ", before camera " + camera.id + "'s revoke-before " +
                        format_utc(camera.keys.revoke_before);
@@ -165,7 +181,9 @@ CommandGroup key_commands() {
                 "--camera ID --ttl DURATION [--url BASE] [--secret ID] [--now UNIX]",
                 "mint a viewer key for one camera",
                 "Prints the key alone, or with --url a ready viewer link. The key is signed\n"
-                "with the primary secret and is valid from now for DURATION.\n"
+                "with the primary secret and is valid from now for DURATION. Right after\n"
+                "'camera revoke' the key is issued at the camera's revoke-before time (up to\n"
+                "61 s ahead; the command may wait one second for the relay to accept it).\n"
                 "\n"
                 "Options:\n"
                 "  --camera ID      the camera the key opens (must be registered)\n"
