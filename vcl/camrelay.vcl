@@ -76,7 +76,14 @@ sub vcl_init {
 	    max_viewers_per_address = 4,
 	    throttle_refusals = 20,
 	    throttle_window = 60s,
-	    throttle_block = 120s);
+	    throttle_block = 120s,
+	    # The camera's page (no key): at most 10 requests of one camera at
+	    # once, 10 s for its camera to answer, 60 requests per address
+	    # within 10 s (camrelay_recv).
+	    page_connections = 10,
+	    page_timeout = 10s,
+	    page_rate = 60,
+	    page_rate_window = 10s);
 }
 
 # A refused decision. A key that failed the check counts for the client's
@@ -119,12 +126,25 @@ sub camrelay_recv {
 	if (req.method != "GET" && req.method != "HEAD") {
 		return (synth(405, "camrelay:method_not_allowed"));
 	}
+	# Without a key anyone may ask, so keyless requests are bounded: per
+	# client address, at most relay.page_rate() within
+	# relay.page_rate_window() (429 page_rate); per camera, at most
+	# page_connections at once (503 busy, no fetch), each waiting at most
+	# page_timeout for the camera (its page backend). A camera that never
+	# answers then holds a few threads, never all of them.
+	if (vsthrottle.is_denied("camrelay-pages:" + client.ip,
+	    relay.page_rate(), relay.page_rate_window())) {
+		return (synth(429, "camrelay:page_rate"));
+	}
 	# The camera's own page and its files: routed, tunnel checked, no key.
 	relay.decide(key = false, viewer = false);
 	if (!relay.allowed()) {
 		call camrelay_refuse;
 	}
-	set req.backend_hint = relay.backend();
+	if (!relay.take_page_slot()) {
+		return (synth(503, "camrelay:busy"));
+	}
+	set req.backend_hint = relay.page_backend();
 	set req.url = relay.url();
 	return (pass);
 }
@@ -174,6 +194,18 @@ sub camrelay_synth {
 			set resp.body = "400 Bad Request: Upgrade without" +
 			    " Connection: upgrade" + {"
 "};
+		} elsif (resp.http.camrelay-reason == "page_rate") {
+			set resp.http.Retry-After = std.integer(
+			    duration = relay.page_rate_window(), fallback = 10);
+			set resp.body = "429 Too Many Requests: too many requests" +
+			    " from your address, try again later" + {"
+"};
+		} elsif (resp.http.camrelay-reason == "busy") {
+			set resp.http.Retry-After = "5";
+			set resp.body = "503 Service Unavailable: camera " +
+			    relay.camera() + " is busy (too many page requests at" +
+			    " once), try again later" + {"
+"};
 		} elsif (resp.http.camrelay-reason == "method_not_allowed") {
 			set resp.http.Allow = "GET, HEAD";
 			set resp.body = "405 Method Not Allowed: only GET and HEAD" + {"
@@ -189,14 +221,25 @@ sub camrelay_synth {
 
 # A passed request (the camera's page) whose camera did not answer: its
 # tunnel went down after the check in camrelay_recv, or the camera itself
-# does not answer. Say so instead of "Backend fetch failed".
+# does not answer within page_timeout. Say so instead of "Backend fetch
+# failed". Or its page backend was at max_connections (fetches of clients
+# that left still running), which fails the fetch at once without trying
+# (Varnish 7.1): an instant failure while the tunnel is up is "busy".
 sub camrelay_backend_error {
 	set beresp.status = 503;
 	set beresp.reason = "Service Unavailable";
 	set beresp.http.camrelay-reason = "offline";
 	set beresp.http.Content-Type = "text/plain; charset=utf-8";
 	set beresp.http.Cache-Control = "no-store";
-	if (relay.camera_of(bereq.backend) != "") {
+	if (relay.camera_of(bereq.backend) != "" && now - bereq.time < 0.2s &&
+	    relay.online(relay.camera_of(bereq.backend))) {
+		set beresp.http.camrelay-reason = "busy";
+		set beresp.http.Retry-After = "5";
+		set beresp.body = "503 Service Unavailable: camera " +
+		    relay.camera_of(bereq.backend) + " is busy (too many page" +
+		    " requests at once), try again later" + {"
+"};
+	} elsif (relay.camera_of(bereq.backend) != "") {
 		set beresp.body = "503 Service Unavailable: camera " +
 		    relay.camera_of(bereq.backend) + " is offline or not answering" + {"
 "};

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <charconv>
 #include <cinttypes>
 #include <cstdarg>
@@ -77,6 +78,18 @@ struct vmod_camrelay_relay {
     // VCL owns them: it deletes them itself when it is discarded.
     std::vector<VCL_BACKEND> backends;
     std::vector<std::string> backend_names;  // "relay.cam1", same order
+    // The cameras' page backends (passed requests without a key), same
+    // order: max_connections = page_connections, short timeouts, so that a
+    // camera that never answers holds at most page_connections fetches.
+    std::vector<VCL_BACKEND> page_backends;
+    std::vector<std::string> page_backend_names;  // "relay.cam1.page"
+    // Page requests in progress per camera (same order), taken in vcl_recv
+    // by take_page_slot() and given back when the client request ends.
+    std::unique_ptr<std::atomic<unsigned>[]> pages_in_flight;
+    unsigned page_connections = 0;
+    // The keyless rate limit's numbers, for the VCL (.page_rate*()).
+    VCL_INT page_rate = 60;
+    VCL_DURATION page_rate_window = 10.0;
     struct VSC_camrelay* vsc = nullptr;
     struct vsc_seg* vsc_seg = nullptr;
     // Linked list of the relay objects of one VCL.
@@ -302,6 +315,7 @@ std::string resolve(const camrelay::Tunnel& t, addr_pair& out) {
 
 struct backend_timeouts {
     double connect, first_byte, between_bytes;
+    unsigned max_connections;  // 0: no limit
 };
 
 // Create the backend of one camera; on failure VRT_fail() and null.
@@ -332,11 +346,66 @@ VCL_BACKEND make_backend(VRT_CTX, const camrelay::Camera& cam, const std::string
     be.connect_timeout = tmo.connect;
     be.first_byte_timeout = tmo.first_byte;
     be.between_bytes_timeout = tmo.between_bytes;
-    be.max_connections = 0;  // viewers are limited by .decide(), not here
+    // The viewers' backend has none (viewers are limited by .decide(), and
+    // Varnish 7.1 counts pipes against max_connections too); the page
+    // backend has page_connections.
+    be.max_connections = tmo.max_connections;
     be.probe = nullptr;
     VCL_BACKEND dir = VRT_new_backend(ctx, &be);  // copies what we pass
     if (dir == nullptr) VRT_fail(ctx, "%s: camera %s: cannot create its backend", kPrefix, cam.id.c_str());
     return dir;
+}
+
+// ---------------------------------------------------------------------------
+// Page slots: a client request for a camera's page holds one from
+// take_page_slot() until it ends (the fini of its own PRIV_TASK, keyed by
+// the counters' address so that it never meets the decision's).
+
+struct page_slot {
+    unsigned magic;
+    static constexpr unsigned kMagic = 0x43525053;  // "CRPS"
+    std::atomic<unsigned>* in_flight;
+};
+
+void page_slot_fini(VRT_CTX, void* p) {
+    (void)ctx;
+    auto* slot = static_cast<page_slot*>(p);
+    if (slot == nullptr || slot->magic != page_slot::kMagic) return;
+    if (slot->in_flight != nullptr) slot->in_flight->fetch_sub(1, std::memory_order_relaxed);
+    slot->magic = 0;
+}
+
+const struct vmod_priv_methods page_slot_methods[1] = {{
+    VMOD_PRIV_METHODS_MAGIC,
+    "camrelay page slot",
+    page_slot_fini,
+}};
+
+// Takes a page slot of camera `index` for this task, unless the task holds
+// one already; false if the camera has page_connections requests in
+// progress.
+bool take_page_slot(VRT_CTX, vmod_camrelay_relay* obj, std::size_t index) {
+    struct vmod_priv* priv = VRT_priv_task(ctx, obj->pages_in_flight.get());
+    if (priv == nullptr) {
+        VRT_fail(ctx, "%s: out of workspace", kPrefix);
+        return false;
+    }
+    if (priv->priv != nullptr) return true;
+    std::atomic<unsigned>& n = obj->pages_in_flight[index];
+    unsigned cur = n.load(std::memory_order_relaxed);
+    do {
+        if (cur >= obj->page_connections) return false;
+    } while (!n.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
+    void* mem = WS_Alloc(ctx->ws, sizeof(page_slot));
+    if (mem == nullptr) {
+        n.fetch_sub(1, std::memory_order_relaxed);
+        VRT_fail(ctx, "%s: out of workspace", kPrefix);
+        return false;
+    }
+    priv->priv = new (mem) page_slot{page_slot::kMagic, &n};
+    priv->len = sizeof(page_slot);
+    priv->methods = page_slot_methods;
+    return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -413,7 +482,8 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
                           VCL_BOOL check_tunnel, VCL_DURATION tunnel_cache, VCL_DURATION connect_timeout,
                           VCL_DURATION first_byte_timeout, VCL_DURATION between_bytes_timeout,
                           VCL_INT max_viewers_per_key, VCL_INT max_viewers_per_address, VCL_INT throttle_refusals,
-                          VCL_DURATION throttle_window, VCL_DURATION throttle_block) {
+                          VCL_DURATION throttle_window, VCL_DURATION throttle_block, VCL_INT page_connections,
+                          VCL_DURATION page_timeout, VCL_INT page_rate, VCL_DURATION page_rate_window) {
     CHECK_OBJ_NOTNULL(ctx, VRT_CTX_MAGIC);
     AN(objp);
     AZ(*objp);
@@ -447,6 +517,16 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
             VRT_fail(ctx, "%s: %s: backend timeouts must be positive", kPrefix, vcl_name);
             return false;
         }
+        if (page_connections < 1 || page_connections > 10000 || !(page_timeout > 0.0) || page_rate < 1 ||
+            page_rate > 100000 || !(page_rate_window >= 1.0 && page_rate_window <= 86400.0)) {
+            VRT_fail(ctx,
+                     "%s: %s: page_connections must be 1 to 10000, page_timeout positive, page_rate 1 to 100000, "
+                     "page_rate_window 1s to 1d",
+                     kPrefix, vcl_name);
+            return false;
+        }
+        obj->page_rate = page_rate;
+        obj->page_rate_window = page_rate_window;
 
         if (max_viewers_per_key < 0 || max_viewers_per_key > camrelay::kMaxMaxViewers || max_viewers_per_address < 0 ||
             max_viewers_per_address > camrelay::kMaxMaxViewers) {
@@ -486,15 +566,26 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         obj->admission = std::make_unique<camrelay::Admission>(*obj->relay, viewer_counter(),
                                                                obj->check_tunnel ? obj->listen.get() : nullptr, limits);
 
-        const backend_timeouts tmo{connect_timeout, first_byte_timeout, between_bytes_timeout};
+        const backend_timeouts tmo{connect_timeout, first_byte_timeout, between_bytes_timeout, 0};
+        const backend_timeouts page_tmo{connect_timeout, page_timeout, page_timeout,
+                                        static_cast<unsigned>(page_connections)};
         const auto& cams = obj->relay->registry().cameras;
         obj->backends.reserve(cams.size());
         obj->backend_names.reserve(cams.size());
+        obj->page_backends.reserve(cams.size());
+        obj->page_backend_names.reserve(cams.size());
+        obj->page_connections = static_cast<unsigned>(page_connections);
+        obj->pages_in_flight = std::make_unique<std::atomic<unsigned>[]>(cams.size() + 1);
+        for (std::size_t i = 0; i <= cams.size(); i++) obj->pages_in_flight[i].store(0, std::memory_order_relaxed);
         for (const auto& cam : cams) {
             obj->backend_names.push_back(obj->vcl_name + "." + cam.id);
             VCL_BACKEND be = make_backend(ctx, cam, obj->backend_names.back(), tmo);
             if (be == nullptr) return false;  // already VRT_fail()ed; the VCL discards what we made
             obj->backends.push_back(be);
+            obj->page_backend_names.push_back(obj->backend_names.back() + ".page");
+            be = make_backend(ctx, cam, obj->page_backend_names.back(), page_tmo);
+            if (be == nullptr) return false;
+            obj->page_backends.push_back(be);
         }
 
         obj->vsc = VSC_camrelay_New(nullptr, &obj->vsc_seg, "%s.%s", VCL_Name(ctx->vcl), vcl_name);
@@ -671,12 +762,56 @@ VCL_BACKEND vmod_relay_backend(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STR
     });
 }
 
+VCL_BACKEND vmod_relay_page_backend(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING camera) {
+    if (!check_obj(ctx, obj)) return nullptr;
+    return guard(ctx, "page_backend()", static_cast<VCL_BACKEND>(nullptr), [&]() -> VCL_BACKEND {
+        std::size_t index = 0;
+        const camrelay::Camera* cam = find_camera(ctx, obj, camera, &index);
+        if (cam == nullptr || index >= obj->page_backends.size()) return nullptr;
+        return obj->page_backends[index];
+    });
+}
+
+VCL_BOOL vmod_relay_take_page_slot(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    if (!check_obj(ctx, obj)) return 0;
+    if (ctx->req == nullptr) {
+        VRT_fail(ctx, "%s: take_page_slot() is only available on the client side", kPrefix);
+        return 0;
+    }
+    return guard(ctx, "take_page_slot()", static_cast<VCL_BOOL>(0), [&]() -> VCL_BOOL {
+        std::size_t index = 0;
+        const camrelay::Camera* cam = find_camera(ctx, obj, "", &index);
+        if (cam == nullptr || index >= obj->page_backends.size()) return 0;
+        return take_page_slot(ctx, obj, index) ? 1 : 0;
+    });
+}
+
+VCL_INT vmod_relay_pages(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING camera) {
+    if (!check_obj(ctx, obj)) return 0;
+    return guard(ctx, "pages()", static_cast<VCL_INT>(0), [&]() -> VCL_INT {
+        std::size_t index = 0;
+        const camrelay::Camera* cam = find_camera(ctx, obj, camera, &index);
+        if (cam == nullptr || index >= obj->page_backends.size()) return 0;
+        return static_cast<VCL_INT>(obj->pages_in_flight[index].load(std::memory_order_relaxed));
+    });
+}
+
+VCL_INT vmod_relay_page_rate(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    return check_obj(ctx, obj) ? obj->page_rate : 60;
+}
+
+VCL_DURATION vmod_relay_page_rate_window(VRT_CTX, struct vmod_camrelay_relay* obj) {
+    return check_obj(ctx, obj) ? obj->page_rate_window : 10.0;
+}
+
 VCL_STRING vmod_relay_camera_of(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BACKEND be) {
     if (!check_obj(ctx, obj)) return "";
     if (be == nullptr) return "";
     const auto& cams = obj->relay->registry().cameras;
     for (std::size_t i = 0; i < obj->backends.size() && i < cams.size(); i++)
         if (obj->backends[i] == be) return cams[i].id.c_str();
+    for (std::size_t i = 0; i < obj->page_backends.size() && i < cams.size(); i++)
+        if (obj->page_backends[i] == be) return cams[i].id.c_str();
     return "";
 }
 

@@ -3,6 +3,7 @@
 // messages come back byte for byte. Prints one JSON line; exit 0 on success.
 // With --expect-status N it instead expects the upgrade to be refused with
 // HTTP status N and prints the status, the camrelay-reason header and body.
+// --timeout S: give up after S seconds (default 20).
 'use strict';
 const crypto = require('crypto');
 const WebSocket = require('ws');
@@ -22,7 +23,7 @@ const fail = (why) => {
   console.log(JSON.stringify({ ok: false, why }));
   process.exit(1);
 };
-setTimeout(() => fail('timeout'), 20000).unref();
+setTimeout(() => fail('timeout'), Number(opt('--timeout', 20)) * 1000).unref();
 
 const ws = new WebSocket(url, { perMessageDeflate: false });
 ws.on('unexpected-response', (req, res) => {
