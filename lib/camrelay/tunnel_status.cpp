@@ -77,12 +77,16 @@ bool loopback_or_any_v6(const std::uint8_t* a) {
     return false;
 }
 
-void read_tcp(const std::string& file, bool v6, std::set<std::uint16_t>& ports) {
+// Calls found(port, inode) for each listening TCP socket on loopback or the
+// wildcard address.
+template <class Found>
+void read_tcp(const std::string& file, bool v6, Found&& found) {
     std::ifstream in(file);
     if (!in) return;  // e.g. no IPv6 on this host
     std::string line;
     std::getline(in, line);  // header
     while (std::getline(in, line)) {
+        // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
         auto f = split_fields(line);
         if (f.size() < 4 || f[3].text != kTcpListen) continue;
         std::string_view local = f[1].text;
@@ -94,11 +98,13 @@ void read_tcp(const std::string& file, bool v6, std::set<std::uint16_t>& ports) 
         std::size_t len = v6 ? 16 : 4;
         if (!decode_address(local.substr(0, colon), addr.data(), len)) continue;
         if (v6 ? loopback_or_any_v6(addr.data()) : loopback_or_any_v4(addr.data()))
-            ports.insert(static_cast<std::uint16_t>(*port));
+            found(static_cast<std::uint16_t>(*port), f.size() > 9 ? f[9].text : std::string_view("0"));
     }
 }
 
-void read_unix(const std::string& file, std::set<std::string>& paths) {
+// Calls found(path, inode) for each listening Unix socket bound to a path.
+template <class Found>
+void read_unix(const std::string& file, Found&& found) {
     std::ifstream in(file);
     if (!in) return;
     std::string line;
@@ -112,7 +118,7 @@ void read_unix(const std::string& file, std::set<std::string>& paths) {
         // The path is everything after the inode column, spaces included.
         std::string_view path = std::string_view(line).substr(f[7].pos);
         if (path.empty() || path.front() != '/') continue;  // '@' is the abstract namespace
-        paths.emplace(path);
+        found(path, f[6].text);
     }
 }
 
@@ -120,10 +126,30 @@ void read_unix(const std::string& file, std::set<std::string>& paths) {
 
 ListenTable read_listen_table(const std::string& proc_root) {
     ListenTable t;
-    read_tcp(proc_root + "/net/tcp", false, t.loopback_ports);
-    read_tcp(proc_root + "/net/tcp6", true, t.loopback_ports);
-    read_unix(proc_root + "/net/unix", t.unix_paths);
+    auto port = [&](std::uint16_t p, std::string_view) { t.loopback_ports.insert(p); };
+    read_tcp(proc_root + "/net/tcp", false, port);
+    read_tcp(proc_root + "/net/tcp6", true, port);
+    read_unix(proc_root + "/net/unix", [&](std::string_view path, std::string_view) { t.unix_paths.emplace(path); });
     return t;
+}
+
+std::vector<std::string> tunnel_listener_inodes(const Tunnel& tunnel, const std::string& proc_root) {
+    std::vector<std::string> inodes;
+    auto add = [&](std::string_view inode) {
+        if (inode != "0") inodes.emplace_back(inode);
+    };
+    if (tunnel.kind == Tunnel::Kind::port) {
+        auto port = [&](std::uint16_t p, std::string_view inode) {
+            if (p == tunnel.port) add(inode);
+        };
+        read_tcp(proc_root + "/net/tcp", false, port);
+        read_tcp(proc_root + "/net/tcp6", true, port);
+    } else if (tunnel.kind == Tunnel::Kind::socket) {
+        read_unix(proc_root + "/net/unix", [&](std::string_view path, std::string_view inode) {
+            if (path == tunnel.path) add(inode);
+        });
+    }
+    return inodes;
 }
 
 bool tunnel_up(const Tunnel& tunnel, const ListenTable& table) {

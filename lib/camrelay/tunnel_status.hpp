@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "camrelay/registry.hpp"
 
@@ -25,6 +26,9 @@ struct ListenTable {
 // Read /proc (proc_root is for tests: a directory with net/tcp, net/tcp6, net/unix).
 ListenTable read_listen_table(const std::string& proc_root = "/proc");
 bool tunnel_up(const Tunnel& tunnel, const ListenTable& table);
+// The inodes (decimal, as /proc/PID/fd links name them: "socket:[INODE]") of
+// the listening sockets that make `tunnel` up; none for an upstream.
+std::vector<std::string> tunnel_listener_inodes(const Tunnel& tunnel, const std::string& proc_root = "/proc");
 
 // Whether a camera's tunnel is up, as the admission decision asks it
 // (admission.hpp): a ListenCache in production, a fake in tests.

@@ -137,34 +137,55 @@ if command -v python3 >/dev/null; then
         fail "camera list --json is not a JSON array of 9 cameras"
 fi
 
-# A tunnel is up when something listens on its port or socket.
+# A tunnel is up when something listens on its port or socket. The cameras
+# are added first: adding one where something already listens is refused.
 if command -v python3 >/dev/null; then
     live=$(new_config)
-    python3 - "$WORK/port" "$WORK/live.sock" <<'PY' &
-import os, socket, sys, time
-tcp = socket.socket()
-tcp.bind(("127.0.0.1", 0))
-tcp.listen()
-unix = socket.socket(socket.AF_UNIX)
-unix.bind(sys.argv[2])
-unix.listen()
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(str(tcp.getsockname()[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-time.sleep(60)
-PY
-    listener=$!
-    started "$listener"
-    wait_for 10 test -s "$WORK/port"
-    port=$(cat "$WORK/port")
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     run --config "$live" camera add up-tcp --port "$port"
     require_ok
     run --config "$live" camera add up-unix --socket "$WORK/live.sock"
     require_ok
+    python3 - "$WORK/ready" "$port" "$WORK/live.sock" <<'PY' &
+import os, socket, sys, time
+tcp = socket.socket()
+tcp.bind(("127.0.0.1", int(sys.argv[2])))
+tcp.listen()
+unix = socket.socket(socket.AF_UNIX)
+unix.bind(sys.argv[3])
+unix.listen()
+open(sys.argv[1], "w").close()
+time.sleep(60)
+PY
+    listener=$!
+    started "$listener"
+    wait_for 10 test -e "$WORK/ready"
     run --config "$live" camera list --check
     expect_rc 0 "list --check with every tunnel up"
     expect_out_matches $'\nup-tcp +port='"$port"' +2 +up'
     expect_out_matches $'\nup-unix +socket=[^ ]+live.sock +2 +up'
+
+    # remove ends SSH connections only: another process is left running, with
+    # a warning, and the camera is removed all the same.
+    run --config "$live" camera remove up-tcp
+    require_ok
+    expect_err_has "warning: 127.0.0.1:$port is held by pid $listener (python3, uid $(id -u)), which is not an SSH connection: left running"
+    expect_true "the listener is left running" kill -0 "$listener"
+    run --config "$live" camera remove up-unix
+    require_ok
+    expect_err_has "warning: $WORK/live.sock is held by pid $listener (python3"
+
+    # A port or socket something listens on is refused, the file untouched:
+    # the new camera's viewers would reach whatever holds it.
+    cp "$live/cameras.conf" "$WORK/live.before"
+    run --config "$live" camera add other --port "$port" --max-viewers 3
+    expect_rc 4 "add on a port something listens on"
+    expect_err_has "port $port is already in use on this relay (something listens on 127.0.0.1:$port: pid $listener (python3, uid $(id -u)))"
+    expect_same_file "$live/cameras.conf" "$WORK/live.before"
+    run --config "$live" camera add other --socket "$WORK/live.sock"
+    expect_rc 4 "add on a socket something listens on"
+    expect_err_has "socket $WORK/live.sock is already in use on this relay"
+    expect_same_file "$live/cameras.conf" "$WORK/live.before"
     stop "$listener"
 fi
 

@@ -6,9 +6,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -362,6 +368,87 @@ TEST(Ports, LoopbackPortInUse) {
     EXPECT_TRUE(loopback_port_in_use(port));
     ::close(fd);
     EXPECT_FALSE(loopback_port_in_use(port));
+}
+
+// Tunnel holders: whatever listens where a camera's tunnel lands. This
+// process listens itself, so it finds itself, and never counts as an SSH
+// connection to end.
+int listening_socket(int family, sockaddr* address, socklen_t length) {
+    const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || ::bind(fd, address, length) != 0 || ::listen(fd, 1) != 0) ADD_FAILURE() << "listen";
+    return fd;
+}
+
+bool holds(const std::vector<TunnelHolder>& holders, pid_t pid) {
+    for (const auto& h : holders)
+        if (h.pid == pid) return true;
+    return false;
+}
+
+TEST(TunnelHolders, TheProcessListeningOnTheCamerasPort) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int fd = listening_socket(AF_INET, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    Tunnel tunnel;
+    tunnel.port = ntohs(a.sin_port);
+    const auto holders = tunnel_holders(tunnel);
+    ASSERT_TRUE(holds(holders, ::getpid()));
+    for (const auto& h : holders) EXPECT_FALSE(h.ssh_connection()) << h.comm;
+
+    // Not an SSH connection: left running, reported, still listening.
+    const ClosedTunnel closed = close_tunnel_holders(tunnel, std::chrono::milliseconds(100));
+    EXPECT_EQ(closed.closed, 0);
+    EXPECT_TRUE(holds(closed.others, ::getpid()));
+    EXPECT_TRUE(closed.still_listening);
+    EXPECT_TRUE(loopback_port_in_use(tunnel.port));
+    ::close(fd);
+    EXPECT_TRUE(tunnel_holders(tunnel).empty());
+    EXPECT_FALSE(close_tunnel_holders(tunnel).still_listening);
+}
+
+TEST(TunnelHolders, TheIpv6WildcardHoldsTheLoopbackPortToo) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_any;
+    const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) GTEST_SKIP() << "no IPv6";
+    ::close(fd);
+    const int listener = listening_socket(AF_INET6, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    Tunnel tunnel;
+    tunnel.port = ntohs(a.sin6_port);
+    EXPECT_TRUE(holds(tunnel_holders(tunnel), ::getpid()));
+    ::close(listener);
+}
+
+TEST(TunnelHolders, TheProcessListeningOnTheCamerasSocket) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    const std::string path = ::testing::TempDir() + "camrelay-holders-" + std::to_string(::getpid()) + ".sock";
+    ASSERT_LT(path.size(), sizeof a.sun_path);
+    std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+    ::unlink(path.c_str());
+    const int fd = listening_socket(AF_UNIX, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    Tunnel tunnel;
+    tunnel.kind = Tunnel::Kind::socket;
+    tunnel.path = path;
+    EXPECT_TRUE(holds(tunnel_holders(tunnel), ::getpid()));
+    tunnel.path = path + ".other";
+    EXPECT_TRUE(tunnel_holders(tunnel).empty());
+    ::close(fd);
+    ::unlink(path.c_str());
+}
+
+TEST(TunnelHolders, OnlyANonRootSshdIsAConnectionToEnd) {
+    EXPECT_TRUE((TunnelHolder{1, 999, "sshd"}).ssh_connection());
+    EXPECT_TRUE((TunnelHolder{1, 999, "sshd-session"}).ssh_connection());  // OpenSSH 9.8 and later
+    EXPECT_FALSE((TunnelHolder{1, 0, "sshd"}).ssh_connection());           // the listener, a [priv] monitor
+    EXPECT_FALSE((TunnelHolder{1, 999, "nc"}).ssh_connection());
+    EXPECT_FALSE((TunnelHolder{1, 999, "python3"}).ssh_connection());
 }
 
 TEST(CameraSide, KnownHostsAndConfig) {

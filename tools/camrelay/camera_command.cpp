@@ -142,6 +142,7 @@ int run_add(const Context& context, const Args& args) {
     const CamerasFile file = load_cameras(context);
     Camera camera = camera_from_options(id, args, ssh_default_port(args, file));
     refuse_conflicts(file, camera);
+    refuse_tunnel_in_use(camera.tunnel);
     const std::optional<SshAdd> ssh = ssh_prepare_add(context, args, file, camera);  // checks only
     edit_cameras(file, [&] { return registry_add_camera(file.text, camera, file.path); });
     if (ssh) ssh_commit_add(*ssh, file);
@@ -167,6 +168,7 @@ int run_remove(const Context& context, const Args& args) {
     std::cout << "removed camera " << id << (was_default ? " (it was the default camera: there is no default now)" : "")
               << "\n";
     if (ssh) ssh_after_remove(*ssh, std::cout);
+    close_tunnel(find_camera(file, id), std::cout);
     return kExitOk;
 }
 
@@ -278,7 +280,8 @@ CommandGroup camera_commands() {
                 "register a camera and where its tunnel lands",
                 "Adds a camera line to cameras.conf (created if missing), keeping every\n"
                 "other line and comment. Refused, with the file left untouched, if the id,\n"
-                "the port or the socket is already used.\n"
+                "the port or the socket is already used, by a camera or by anything that\n"
+                "listens on it on this machine.\n"
                 "\n"
                 "ID is 1 to 63 characters of a-z, 0-9 and '-', not starting or ending\n"
                 "with '-'. It becomes the URL prefix: ws://RELAY/ID/...\n"
@@ -314,7 +317,10 @@ CommandGroup camera_commands() {
                 "remove a camera from the registry",
                 "Removes the camera's line from cameras.conf; if it was the default camera,\n"
                 "the default line goes too. A camera added with --ssh-key also loses its\n"
-                "authorized_keys line, and its live tunnel connection is closed.\n",
+                "authorized_keys line, and its live tunnel connection is closed. Any SSH\n"
+                "connection still holding the camera's port or socket is ended (plain\n"
+                "'ssh -N -R' too); another process listening there is left running, with\n"
+                "a warning.\n",
                 {},
                 1,
                 1,

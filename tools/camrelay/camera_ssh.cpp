@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "camrelay/admin/atomic_file.hpp"
+#include "camrelay/tunnel_status.hpp"
 
 #ifndef CAMRELAY_SESSION_PROGRAM
 #define CAMRELAY_SESSION_PROGRAM "/usr/libexec/camrelay/camrelay-session"
@@ -133,10 +134,6 @@ std::optional<SshAdd> ssh_prepare_add(const Context& context, const Args& args, 
 
     if (auto other = camera_with_ssh_key(cameras.registry, add.key, camera.id))
         fail_refused("this SSH key is already used by camera '" + *other + "'; every camera needs its own key");
-    if (loopback_port_in_use(camera.tunnel.port))
-        fail_refused("port " + std::to_string(camera.tunnel.port) +
-                     " is already in use on this relay (something listens on 127.0.0.1:" +
-                     std::to_string(camera.tunnel.port) + ")");
 
     add.path = authorized_keys_path(context.config_dir);
     add.old_text = read_text_file(add.path);
@@ -209,6 +206,50 @@ void ssh_after_remove(const SshRemove& rm, std::ostream& out) {
     if (closed > 0)
         out << "closed " << closed << " live tunnel connection" << (closed == 1 ? "" : "s") << " of camera "
             << rm.camera_id << "\n";
+}
+
+namespace {
+
+std::string where(const Tunnel& tunnel) {
+    return tunnel.kind == Tunnel::Kind::port ? "127.0.0.1:" + std::to_string(tunnel.port) : tunnel.path;
+}
+
+std::string describe(const TunnelHolder& h) {
+    std::string text = "pid " + std::to_string(h.pid);
+    if (!h.comm.empty()) text += " (" + h.comm + ", uid " + std::to_string(h.uid) + ")";
+    return text;
+}
+
+}  // namespace
+
+void refuse_tunnel_in_use(const Tunnel& tunnel) {
+    bool in_use = false;
+    if (tunnel.kind == Tunnel::Kind::port) in_use = loopback_port_in_use(tunnel.port);
+    if (tunnel.kind == Tunnel::Kind::socket) in_use = !tunnel_listener_inodes(tunnel).empty();
+    if (!in_use) return;
+    std::string who;
+    for (const auto& h : tunnel_holders(tunnel)) who += (who.empty() ? ": " : ", ") + describe(h);
+    const std::string what =
+        tunnel.kind == Tunnel::Kind::port ? "port " + std::to_string(tunnel.port) : "socket " + tunnel.path;
+    fail_refused(what + " is already in use on this relay (something listens on " + where(tunnel) + who +
+                 "); viewers of the new camera would reach it. Stop it, or 'camrelay camera remove' the camera that "
+                 "used it, first");
+}
+
+void close_tunnel(const Camera& camera, std::ostream& out) {
+    const Tunnel& tunnel = camera.tunnel;
+    if (tunnel.kind == Tunnel::Kind::upstream) return;
+    const ClosedTunnel closed = close_tunnel_holders(tunnel);
+    if (closed.closed > 0)
+        out << "ended " << closed.closed << " SSH connection" << (closed.closed == 1 ? "" : "s") << " holding "
+            << where(tunnel) << "\n";
+    for (const auto& h : closed.others)
+        std::cerr << "camrelay: warning: " << where(tunnel) << " is held by " << describe(h)
+                  << ", which is not an SSH connection: left running. No camera can be added on it until it stops\n";
+    if (closed.still_listening && closed.others.empty())
+        std::cerr << "camrelay: warning: something still listens on " << where(tunnel)
+                  << (::geteuid() == 0 ? "" : " (run as root to end it)")
+                  << "; no camera can be added on it until it stops\n";
 }
 
 }  // namespace camrelay::cli

@@ -58,4 +58,12 @@ void ssh_commit_remove(const SshRemove& rm);
 // After: end the camera's live connections, report.
 void ssh_after_remove(const SshRemove& rm, std::ostream& out);
 
+// camera add: refuse a port or socket path something already listens on
+// (a removed camera's connection, say): its viewers would reach that.
+void refuse_tunnel_in_use(const Tunnel& tunnel);
+// camera remove, after the files are written: end every SSH connection that
+// still holds the camera's port or socket, with or without a session
+// program (`ssh -N -R`); warn about any other process listening there.
+void close_tunnel(const Camera& camera, std::ostream& out);
+
 }  // namespace camrelay::cli

@@ -17,10 +17,12 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "camrelay/base64.hpp"
 #include "camrelay/ids.hpp"
 #include "camrelay/text.hpp"
+#include "camrelay/tunnel_status.hpp"
 
 namespace camrelay {
 
@@ -462,6 +464,71 @@ int close_camera_sessions(const std::string& session_program, std::string_view c
     }
     ::closedir(d);
     return count;
+}
+
+std::vector<TunnelHolder> tunnel_holders(const Tunnel& tunnel, const std::string& proc_root) {
+    std::vector<TunnelHolder> holders;
+    const std::vector<std::string> inodes = tunnel_listener_inodes(tunnel, proc_root);
+    if (inodes.empty()) return holders;
+    std::set<std::string> wanted;
+    for (const auto& inode : inodes) wanted.insert("socket:[" + inode + "]");
+    DIR* d = ::opendir(proc_root.c_str());
+    if (!d) return holders;
+    while (dirent* e = ::readdir(d)) {
+        char* end = nullptr;
+        const long pid = std::strtol(e->d_name, &end, 10);
+        if (pid <= 0 || *end != '\0') continue;
+        const std::string fd_dir = proc_root + "/" + e->d_name + "/fd";
+        DIR* fds = ::opendir(fd_dir.c_str());
+        if (!fds) continue;  // gone, or not ours to see
+        bool holds = false;
+        while (dirent* f = ::readdir(fds)) {
+            if (f->d_name[0] == '.') continue;
+            char target[64];
+            const ssize_t n = ::readlink((fd_dir + "/" + f->d_name).c_str(), target, sizeof target - 1);
+            if (n > 0 && wanted.count(std::string(target, static_cast<std::size_t>(n)))) {
+                holds = true;
+                break;
+            }
+        }
+        ::closedir(fds);
+        if (!holds) continue;
+        TunnelHolder h;
+        h.pid = static_cast<pid_t>(pid);
+        if (proc_root == "/proc") {
+            if (auto info = proc_info(h.pid)) {
+                h.uid = info->uid;
+                h.comm = info->comm;
+            }
+        }
+        holders.push_back(h);
+    }
+    ::closedir(d);
+    return holders;
+}
+
+ClosedTunnel close_tunnel_holders(const Tunnel& tunnel, std::chrono::milliseconds wait) {
+    ClosedTunnel result;
+    for (const auto& h : tunnel_holders(tunnel)) {
+        if (!h.ssh_connection()) {
+            result.others.push_back(h);
+        } else if (::kill(h.pid, SIGTERM) == 0) {
+            ++result.closed;
+        }
+    }
+    if (result.closed == 0 && result.others.empty()) {
+        result.still_listening = !tunnel_listener_inodes(tunnel).empty();  // not ours to see?
+        return result;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (!tunnel_listener_inodes(tunnel).empty()) {
+        if (!result.others.empty() || std::chrono::steady_clock::now() >= deadline) {
+            result.still_listening = true;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return result;
 }
 
 std::string authorized_keys_path(const std::string& config_dir) {

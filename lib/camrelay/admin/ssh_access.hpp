@@ -26,6 +26,9 @@
 // Errors are SshAccessError with a message meant for the operator.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -143,6 +146,37 @@ std::optional<std::uint16_t> pick_tunnel_port(const Registry& registry, InUse in
 // (/proc); needs the right to signal the account's processes (root). Returns
 // how many connections were signalled.
 int close_camera_sessions(const std::string& session_program, std::string_view camera_id);
+
+// A process holding a listening socket of a camera's tunnel (its port on
+// the relay's loopback, or its socket path).
+struct TunnelHolder {
+    pid_t pid = 0;
+    uid_t uid = static_cast<uid_t>(-1);
+    std::string comm;  // /proc/PID/stat's name: "sshd", "sshd-session", "nc", ...
+    // An sshd process not running as root: the per-connection process of an
+    // SSH login, which holds the listener of an `ssh -R` (the listening
+    // master sshd and the root [priv] monitors never do). Ending it ends
+    // that one connection.
+    bool ssh_connection() const { return uid != 0 && comm.rfind("sshd", 0) == 0; }
+};
+
+// Every process that holds a listening socket of `tunnel` (read from
+// proc_root/net/{tcp,tcp6,unix} and proc_root/PID/fd: root sees them all).
+// Empty for an upstream, or when nothing listens.
+std::vector<TunnelHolder> tunnel_holders(const Tunnel& tunnel, const std::string& proc_root = "/proc");
+
+// End whatever SSH connection holds `tunnel`, with or without a session
+// program (a camera may connect with plain `ssh -N -R`): SIGTERM to each
+// holder that is ssh_connection(), then wait up to `wait` for the listener to
+// go. Other holders are left alone and returned in `others`: they are not a
+// camera's SSH connection, and ending an unknown process is the operator's
+// call. Needs root to see and signal the account's processes.
+struct ClosedTunnel {
+    int closed = 0;                    // SSH connections signalled
+    std::vector<TunnelHolder> others;  // non-SSH holders, left running
+    bool still_listening = false;      // something still listens after `wait`
+};
+ClosedTunnel close_tunnel_holders(const Tunnel& tunnel, std::chrono::milliseconds wait = std::chrono::seconds(3));
 
 // <config dir>/ssh/authorized_keys
 std::string authorized_keys_path(const std::string& config_dir);
