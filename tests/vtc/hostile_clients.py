@@ -88,7 +88,7 @@ expect("solo's only viewer", holder, 101)
 for i in range(25):
     expect("offline #%d" % i, request(A, "/off/?k=" + KEYS["off"]), 503, "offline")
     expect("camera full #%d" % i, request(A, "/solo/?k=" + KEYS["solo1"]), 429, "too_many_viewers")
-    expect("bad request #%d" % i, request(A, "/cam1/%2e%2e/?k=" + KEYS["cam1"]), 400, "bad_request")
+    expect("bad request #%d" % i, request(A, "/cam1/?k=%zz"), 400, "bad_request")
     expect("unknown camera #%d" % i, request(A, "/nocam/?k=" + KEYS["cam1"]), 404, "unknown_camera")
     expect("405 upgrade #%d" % i, request(A, "/cam1/", method="POST"), 405, "method_not_allowed")
     expect("405 page #%d" % i, request(A, "/cam1/", method="DELETE", upgrade=False, connection=None), 405,
