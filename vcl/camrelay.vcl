@@ -222,24 +222,18 @@ sub camrelay_synth {
 # A passed request (the camera's page) whose camera did not answer: its
 # tunnel went down after the check in camrelay_recv, or the camera itself
 # does not answer within page_timeout. Say so instead of "Backend fetch
-# failed". Or its page backend was at max_connections (fetches of clients
-# that left still running), which fails the fetch at once without trying
-# (Varnish 7.1): an instant failure while the tunnel is up is "busy".
+# failed". (A camera with page_connections requests in progress is "busy",
+# answered by camrelay_recv without a fetch. The page backend's own
+# max_connections, which fails a fetch at once in Varnish 7.1, only stops
+# fetches of clients that already left: VCL cannot tell that failure from
+# a camera that closed the connection, so both are "offline" here.)
 sub camrelay_backend_error {
 	set beresp.status = 503;
 	set beresp.reason = "Service Unavailable";
 	set beresp.http.camrelay-reason = "offline";
 	set beresp.http.Content-Type = "text/plain; charset=utf-8";
 	set beresp.http.Cache-Control = "no-store";
-	if (relay.camera_of(bereq.backend) != "" && now - bereq.time < 0.2s &&
-	    relay.online(relay.camera_of(bereq.backend))) {
-		set beresp.http.camrelay-reason = "busy";
-		set beresp.http.Retry-After = "5";
-		set beresp.body = "503 Service Unavailable: camera " +
-		    relay.camera_of(bereq.backend) + " is busy (too many page" +
-		    " requests at once), try again later" + {"
-"};
-	} elsif (relay.camera_of(bereq.backend) != "") {
+	if (relay.camera_of(bereq.backend) != "") {
 		set beresp.body = "503 Service Unavailable: camera " +
 		    relay.camera_of(bereq.backend) + " is offline or not answering" + {"
 "};
