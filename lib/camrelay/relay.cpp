@@ -116,6 +116,7 @@ void Relay::decide(Decision& d, std::string_view url, std::string_view host, std
     route_request(route_, registry_, url, host, r);
     d.url.swap(r.url);
     d.camera = nullptr;
+    d.key.clear();
     auto outcome = [&](Outcome o, std::string_view reason) {
         d.outcome = o;
         d.reason.assign(reason);
@@ -135,6 +136,14 @@ void Relay::decide(Decision& d, std::string_view url, std::string_view host, std
     if (r.key.empty()) return outcome(Outcome::key_malformed, "empty key");  // "k=" with nothing after it
     KeyVerdict v = check_key(secrets_, r.key, r.camera->id, r.camera->keys, now, d.key_for_log);
     outcome(from_key_verdict(v), key_reason(v));
+    if (v == KeyVerdict::allowed) d.key.assign(r.key);
+}
+
+Outcome Relay::recheck(std::string_view camera, std::string_view key, std::int64_t now) const {
+    const Camera* cam = registry_.find(camera);
+    if (cam == nullptr) return Outcome::unknown_camera;
+    if (key.empty()) return Outcome::allowed;
+    return from_key_verdict(check_key(secrets_, key, cam->id, cam->keys, now));
 }
 
 ViewerCounter::Slot& ViewerCounter::slot(std::string_view camera) {

@@ -49,6 +49,8 @@ struct Decision {
     const Camera* camera = nullptr;  // set when routing succeeded (even if the key failed)
     std::string url;                 // URL for the camera (k= removed, prefix stripped)
     std::string key_for_log;         // loggable_key() of the presented key ("" if none)
+    std::string key;                 // the presented key when it was checked and allowed, else ""
+                                     // (what a live viewer keeps for Relay::recheck); never log it
     bool allowed() const { return outcome == Outcome::allowed; }
 };
 
@@ -74,6 +76,19 @@ public:
     // keeps one Decision per thread allocates nothing once it is warm.
     void decide(Decision& out, std::string_view url, std::string_view host, std::int64_t now,
                 bool require_key = true) const;
+
+    // Whether a viewer admitted earlier (by this or another configuration)
+    // for camera `camera` with `key` (Decision::key; "" when no key was
+    // required) would still be: `allowed`, `unknown_camera` when the camera
+    // is gone, else the key's outcome from the same check_key as decide()
+    // (key_expired at `now` >= expires, key_unknown_secret when its secret
+    // was retired, key_revoked when it was issued before the camera's
+    // revoke-before, key_bad_signature when a secret of the same id has
+    // other bytes, key_malformed for a legacy key the camera no longer
+    // has). What the VMOD's watcher asks each second of every live viewer,
+    // with the newest loaded configuration (vmod_camrelay(3), "Revocation
+    // of live viewers").
+    Outcome recheck(std::string_view camera, std::string_view key, std::int64_t now) const;
 
     const Registry& registry() const { return registry_; }
     const SecretSet& secrets() const { return secrets_; }
