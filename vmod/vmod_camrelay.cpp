@@ -15,20 +15,27 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <condition_variable>
 #include <exception>
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 extern "C" {
@@ -62,9 +69,9 @@ struct vmod_camrelay_relay {
     unsigned magic;
     static constexpr unsigned kMagic = 0x43524c59;  // "CRLY"
 
-    std::string vcl_name;    // "relay"
-    std::string config_dir;  // as resolved by camrelay::config_dir()
-    std::unique_ptr<camrelay::Relay> relay;
+    std::string vcl_name;                          // "relay"
+    std::string config_dir;                        // as resolved by camrelay::config_dir()
+    std::shared_ptr<const camrelay::Relay> relay;  // also held by the watcher (live viewers)
     std::unique_ptr<camrelay::ListenCache> listen;
     bool check_tunnel = true;
     // The refusal throttle's numbers, for the VCL (.throttle_*()).
@@ -183,6 +190,140 @@ void count(vmod_camrelay_relay* obj, Outcome o) {
 }
 
 // ---------------------------------------------------------------------------
+// Revocation of live viewers (vmod_camrelay(3)): every viewer admitted with
+// a viewer slot is written down here, with its client connection's fd, until
+// its task ends. One watcher thread per process checks them each second
+// against the newest configuration of their configuration directory
+// (Relay::recheck) and shuts down the connection of any that would no longer
+// be admitted; the pipe then ends as if the viewer had closed it.
+//
+// fd safety: the entry is removed by task_fini (release_viewer), under the
+// watcher's lock. varnishd runs the task's fini in CNT_Request
+// (VCL_TaskLeave(ctx, req->privs) when the FSM is done), before
+// HTTP1_Session's H1CLEANUP state closes the session (SES_Close); the pipe
+// (V1P_Process) closes only the backend's fd. So while an entry exists, its
+// fd is still the viewer's connection, and shutdown() (not close()) never
+// frees the number for reuse.
+
+struct live_viewer {
+    int fd;
+    const std::string* config_dir;  // of the admitting object, which outlives the task
+    std::string camera;
+    std::string key;  // Decision::key: the secret key itself, never logged
+    std::string key_for_log;
+    bool cut = false;
+};
+
+struct published_relay {
+    const vmod_camrelay_relay* obj;
+    std::shared_ptr<const camrelay::Relay> relay;
+    std::uint64_t generation;  // higher: newer (set by vcl_init, raised by the WARM event)
+    bool warm;
+};
+
+class Watcher {
+public:
+    // A relay object's configuration, at vcl_init (not yet warm); starts
+    // the thread with the first one.
+    void publish(const vmod_camrelay_relay* obj, std::shared_ptr<const camrelay::Relay> relay) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        relays_.push_back({obj, std::move(relay), ++generation_, false});
+        if (!thread_.joinable()) {
+            stop_ = false;
+            thread_ = std::thread([this] { run(); });
+        }
+    }
+    // WARM: the newest of its directory (vcl.load, vcl.use of a cold VCL);
+    // COLD: no longer considered while a warm one exists.
+    void set_warm(const vmod_camrelay_relay* obj, bool warm) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto& r : relays_) {
+            if (r.obj != obj) continue;
+            r.warm = warm;
+            if (warm) r.generation = ++generation_;
+        }
+    }
+    // When the object is freed; stops the thread with the last one (no
+    // object left: no task left either, so no live viewer).
+    void withdraw(const vmod_camrelay_relay* obj) {
+        std::thread stopping;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            relays_.erase(std::remove_if(relays_.begin(), relays_.end(),
+                                         [obj](const published_relay& r) { return r.obj == obj; }),
+                          relays_.end());
+            if (!relays_.empty() || !thread_.joinable()) return;
+            stop_ = true;
+            stopping = std::move(thread_);
+        }
+        wake_.notify_all();
+        stopping.join();
+    }
+    live_viewer* add(std::unique_ptr<live_viewer> v) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        live_viewer* p = v.get();
+        viewers_.emplace(p, std::move(v));
+        return p;
+    }
+    void remove(live_viewer* v) noexcept {
+        if (v == nullptr) return;
+        std::unique_ptr<live_viewer> gone;  // freed after the lock
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = viewers_.find(v);
+        if (it == viewers_.end()) return;
+        gone = std::move(it->second);
+        viewers_.erase(it);
+    }
+
+private:
+    void run() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        while (!stop_) {
+            wake_.wait_for(lock, std::chrono::seconds(1));
+            if (stop_) break;
+            const auto now = static_cast<std::int64_t>(std::time(nullptr));
+            for (auto& [p, v] : viewers_) {
+                if (v->cut) continue;
+                const published_relay* judge = newest(*v->config_dir);
+                if (judge == nullptr) continue;
+                const Outcome o = judge->relay->recheck(v->camera, v->key, now);
+                if (o == Outcome::allowed) continue;
+                v->cut = true;
+                (void)shutdown(v->fd, SHUT_RDWR);
+                if (judge->obj->vsc != nullptr) __atomic_add_fetch(&judge->obj->vsc->viewers_cut, 1, __ATOMIC_RELAXED);
+                VSL(SLT_VCL_Log, 0, "%s %s: viewer cut: %s camera=%s key=%s", kPrefix, judge->obj->vcl_name.c_str(),
+                    camrelay::outcome_name(o), v->camera.c_str(),
+                    v->key_for_log.empty() ? "-" : v->key_for_log.c_str());
+            }
+        }
+    }
+    // Under the lock: the newest warm configuration of `dir` (else the
+    // newest cold one).
+    const published_relay* newest(const std::string& dir) const {
+        const published_relay* best = nullptr;
+        for (const auto& r : relays_) {
+            if (r.obj->config_dir != dir) continue;
+            if (best == nullptr || (r.warm && !best->warm) || (r.warm == best->warm && r.generation > best->generation))
+                best = &r;
+        }
+        return best;
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::thread thread_;
+    bool stop_ = false;
+    std::uint64_t generation_ = 0;
+    std::vector<published_relay> relays_;
+    std::unordered_map<live_viewer*, std::unique_ptr<live_viewer>> viewers_;
+};
+
+Watcher& watcher() {
+    static Watcher* w = new Watcher;  // never destroyed: no static destructor races varnishd's exit
+    return *w;
+}
+
+// ---------------------------------------------------------------------------
 // Per-request state: the last decision of one relay object in one task.
 // Plain data in the request workspace; strings point into the workspace,
 // the camera into the relay object.
@@ -200,9 +341,12 @@ struct task_state {
     const char* key_for_log;
     const camrelay::Camera* camera;  // routed camera, or null
     camrelay::Admitted admitted;     // its index, its viewer count, whether we hold a slot
+    live_viewer* watched;            // in watcher() while it holds a slot
 };
 
 void release_viewer(task_state* st) noexcept {
+    watcher().remove(st->watched);
+    st->watched = nullptr;
     if (!camrelay::Admission::release(st->admitted)) return;
     if (st->obj != nullptr && st->obj->vsc != nullptr) __atomic_sub_fetch(&st->obj->vsc->viewers, 1, __ATOMIC_RELAXED);
 }
@@ -254,6 +398,7 @@ task_state* get_task(VRT_CTX, vmod_camrelay_relay* obj, bool create) {
     st->key_for_log = "";
     st->camera = nullptr;
     st->admitted = camrelay::Admitted{};
+    st->watched = nullptr;
     priv->priv = st;
     priv->len = sizeof(task_state);
     priv->methods = task_methods;
@@ -443,6 +588,7 @@ void free_relay(vmod_camrelay_relay* obj) {
         }
         obj->owner = nullptr;
     }
+    watcher().withdraw(obj);  // before the counters go: the watcher counts in them
     if (obj->vsc_seg != nullptr) VSC_camrelay_Destroy(&obj->vsc_seg);
     obj->magic = 0;
     delete obj;
@@ -465,6 +611,7 @@ int vmod_event(VRT_CTX, struct vmod_priv* priv, enum vcl_event_e ev) {
             objs->warm = (ev == VCL_EVENT_WARM);
             // Like the backends' VBE counters: a cold VCL's counters are hidden.
             for (vmod_camrelay_relay* o = objs->head; o != nullptr; o = o->next_in_vcl) {
+                watcher().set_warm(o, objs->warm);
                 if (o->vsc_seg == nullptr) continue;
                 if (objs->warm)
                     VRT_VSC_Reveal(o->vsc_seg);
@@ -597,6 +744,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         obj->owner = objs;
         obj->next_in_vcl = objs->head;
         objs->head = obj;
+        watcher().publish(obj, obj->relay);
         return true;
     });
     if (!ok) {
@@ -646,6 +794,18 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         // From here on the slot is the task's: task_fini gives it back.
         st->admitted = admitted;
         if (admitted.holds_viewer && obj->vsc != nullptr) __atomic_add_fetch(&obj->vsc->viewers, 1, __ATOMIC_RELAXED);
+        // Watched until the task ends: an HTTP/1 connection only (an h2
+        // connection carries other requests, and cannot pipe).
+        if (admitted.holds_viewer && d.camera != nullptr && ctx->req->sp != nullptr && ctx->req->sp->fd >= 0 &&
+            ctx->http_req->protover < 20) {
+            auto v = std::make_unique<live_viewer>();
+            v->fd = ctx->req->sp->fd;
+            v->config_dir = &obj->config_dir;
+            v->camera = d.camera->id;
+            v->key = d.key;
+            v->key_for_log = d.key_for_log;
+            st->watched = watcher().add(std::move(v));
+        }
         if (d.camera != nullptr && admitted.camera_index >= obj->backends.size())
             throw std::logic_error("routed camera not in the registry");
 
