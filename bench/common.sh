@@ -4,6 +4,7 @@
 # wait_for_port, start_varnish, ...) and the relay fixture
 # (tests/lib/relay_fixture.sh: camrelay's relay, as camrelay setup makes it),
 # and:
+#   bench_options SCRIPT FLAG... -- ARG...   the script's flags
 #   bench_build [TARGET...]   builds camrelay-bench and TARGETs in BUILD_DIR
 #   bench_workdir             $TMP (below /run/camrelay-bench as root),
 #                             everything stopped and removed at exit, the
@@ -25,6 +26,35 @@ source "$top/tests/lib/kit.sh"
 # shellcheck source=../tests/lib/relay_fixture.sh
 source "$top/tests/lib/relay_fixture.sh"
 RELAY_USER=crbench$$
+
+# bench_options SCRIPT FLAG... -- ARG...: the flags of bench/SCRIPT, each
+# optional, with their defaults set by the script. Each ARG must be a FLAG:
+# --no-NAME sets the variable NAME to 0, --NAME sets it to 1. Anything else:
+# "usage: bench/SCRIPT [FLAG]...", exit 2.
+bench_options() {
+    local usage="usage: bench/$1" flags=() flag arg name
+    shift
+    while [ "$1" != -- ]; do
+        flags+=("$1")
+        usage+=" [$1]"
+        shift
+    done
+    shift
+    for arg in "$@"; do
+        name=
+        for flag in "${flags[@]}"; do
+            if [ "$arg" = "$flag" ]; then name=${flag#--}; fi
+        done
+        if [ -z "$name" ]; then
+            echo "$usage" >&2
+            exit 2
+        elif [ "${name#no-}" != "$name" ]; then
+            printf -v "${name#no-}" 0
+        else
+            printf -v "$name" 1
+        fi
+    done
+}
 
 # bench_build [TARGET...]: camrelay-bench at least; an older build is used if
 # this one fails. NO_BUILD=1: only what BUILD_DIR already has (the tests).

@@ -44,15 +44,11 @@ TUNING_SECONDS=${TUNING_SECONDS:-20}
 TUNING_ROUNDS=${TUNING_ROUNDS:-3}
 BUILD_DIR=${BUILD_DIR:-$top/build-bench}
 BENCHMARKS_FILE=${BENCHMARKS_FILE:-$top/BENCHMARKS.md}
+# shellcheck source=common.sh
+source "$top/bench/common.sh"
 write=1
 tuning=0
-for arg in "$@"; do
-    case $arg in
-        --no-write) write=0 ;;
-        --tuning) tuning=1 ;;
-        *) echo "usage: bench/load.sh [--no-write] [--tuning]" >&2; exit 2 ;;
-    esac
-done
+bench_options load.sh --no-write --tuning -- "$@"
 for n in CAMERAS VIEWERS DURATION TUNING_SECONDS TUNING_ROUNDS; do
     [[ ${!n} =~ ^[1-9][0-9]*$ ]] || { echo "load.sh: $n must be a positive integer" >&2; exit 2; }
 done
@@ -61,8 +57,6 @@ done
 TOTAL=$((CAMERAS * VIEWERS))
 command_line="$(printf 'CAMERAS=%s VIEWERS=%s MBPS=%s SECONDS=%s ' "$CAMERAS" "$VIEWERS" "$MBPS" "$DURATION")${SSHD_OPTIONS:+SSHD_OPTIONS=\"$SSHD_OPTIONS\" }bench/load.sh${*:+ $*}"
 
-# shellcheck source=common.sh
-source "$top/bench/common.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (sshd and a throwaway account)"
 for tool in varnishd varnishstat jq curl ssh /usr/sbin/sshd; do
     command -v "$tool" >/dev/null || { say "$tool is not installed"; exit 1; }

@@ -35,19 +35,13 @@ STREAM_SECONDS=${STREAM_SECONDS:-3}
 LOAD_SECONDS=${LOAD_SECONDS:-4}
 REPEAT=${REPEAT:-3}
 BENCHMARKS_FILE=${BENCHMARKS_FILE:-$top/BENCHMARKS.md}
-write=1
-keycheck=1
-for arg in "$@"; do
-    case $arg in
-        --no-write) write=0 ;;
-        --no-keycheck) keycheck=0 ;;
-        *) echo "usage: bench/run.sh [--no-write] [--no-keycheck]" >&2; exit 2 ;;
-    esac
-done
-command_line="bench/run.sh${*:+ $*}"
-
 # shellcheck source=common.sh
 source "$top/bench/common.sh"
+write=1
+keycheck=1
+bench_options run.sh --no-write --no-keycheck -- "$@"
+command_line="bench/run.sh${*:+ $*}"
+
 bench_build
 bench_workdir
 for tool in varnishd jq; do command -v "$tool" >/dev/null || die "$tool is not installed"; done

@@ -410,6 +410,13 @@ const task_state* decided_task(VRT_CTX, vmod_camrelay_relay* obj) {
     return (st != nullptr && st->decided) ? st : nullptr;
 }
 
+// What the accessors (allowed(), reason(), ...) read: the task's decision;
+// null before decide(), and for an object that is not initialised
+// (check_obj has failed the VCL then).
+const task_state* checked_decided_task(VRT_CTX, vmod_camrelay_relay* obj) {
+    return check_obj(ctx, obj) ? decided_task(ctx, obj) : nullptr;
+}
+
 const camrelay::Camera* find_camera(VRT_CTX, vmod_camrelay_relay* obj, VCL_STRING id, std::size_t* index) {
     const camrelay::Camera* cam = nullptr;
     if (id != nullptr && *id != '\0') {
@@ -871,44 +878,37 @@ VCL_DURATION vmod_relay_throttle_block(VRT_CTX, struct vmod_camrelay_relay* obj)
 }
 
 VCL_BOOL vmod_relay_allowed(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj)) return 0;
-    const task_state* st = decided_task(ctx, obj);
+    const task_state* st = checked_decided_task(ctx, obj);
     return st != nullptr && st->outcome == Outcome::allowed;
 }
 
 VCL_STRING vmod_relay_outcome(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj)) return "";
-    const task_state* st = decided_task(ctx, obj);
+    const task_state* st = checked_decided_task(ctx, obj);
     return st != nullptr ? st->outcome_name : "";
 }
 
 VCL_INT vmod_relay_status(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj)) return 0;
-    const task_state* st = decided_task(ctx, obj);
+    const task_state* st = checked_decided_task(ctx, obj);
     return st != nullptr ? st->status : 0;
 }
 
 VCL_STRING vmod_relay_reason(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj)) return "";
-    const task_state* st = decided_task(ctx, obj);
+    const task_state* st = checked_decided_task(ctx, obj);
     return st != nullptr ? st->reason : "";
 }
 
 VCL_STRING vmod_relay_camera(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj)) return "";
-    const task_state* st = decided_task(ctx, obj);
+    const task_state* st = checked_decided_task(ctx, obj);
     return (st != nullptr && st->camera != nullptr) ? st->camera->id.c_str() : "";
 }
 
 VCL_STRING vmod_relay_url(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj)) return "";
-    const task_state* st = decided_task(ctx, obj);
+    const task_state* st = checked_decided_task(ctx, obj);
     return st != nullptr ? st->url : "";
 }
 
 VCL_STRING vmod_relay_key_for_log(VRT_CTX, struct vmod_camrelay_relay* obj) {
-    if (!check_obj(ctx, obj)) return "";
-    const task_state* st = decided_task(ctx, obj);
+    const task_state* st = checked_decided_task(ctx, obj);
     return st != nullptr ? st->key_for_log : "";
 }
 

@@ -18,6 +18,13 @@ expect_err_has "camrelay secret new"
 run --config "$conf" secret new --id first
 require_ok
 
+# check_key KEY CAMERA RC WHAT [ARG...]: `camrelay key check KEY --camera
+# CAMERA ARG...` exits with status RC.
+check_key() {
+    run --config "$conf" key check "$1" --camera "$2" "${@:5}"
+    expect_rc "$3" "$4"
+}
+
 # --- issue: the key alone on stdout, in the v1 format.
 now=$(date +%s)
 run --config "$conf" key issue --camera cam1 --ttl 12h
@@ -29,8 +36,7 @@ expect_true "issued is now" test $((issued - now)) -ge 0 -a $((issued - now)) -l
 expect_true "expires is issued + 12h" test $((expires - issued)) -eq 43200
 expect_err_lacks "v1."
 
-run --config "$conf" key check "$key" --camera cam1
-expect_rc 0 "a fresh key is allowed"
+check_key "$key" cam1 0 "a fresh key is allowed"
 expect_out "allowed"
 
 # --- durations: strict.
@@ -64,41 +70,31 @@ run --config "$conf" key issue --camera cam1 --ttl 1h --secret nosuch
 expect_rc 4 "issue with an unknown secret"
 
 # --- check: expired, wrong camera, tampered, malformed, missing.
-run --config "$conf" key check "$key" --camera cam1 --now "$expires"
-expect_rc 1 "expired at the expiry second"
+check_key "$key" cam1 1 "expired at the expiry second" --now "$expires"
 expect_out_matches '^refused: expired \(expired [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC, now\)$'
-run --config "$conf" key check "$key" --camera cam1 --now $((expires + 3 * 3600))
-expect_rc 1
+check_key "$key" cam1 1 "expired 3 hours ago" --now $((expires + 3 * 3600))
 expect_out_matches '^refused: expired \(expired .* UTC, 3 hours ago\)$'
-run --config "$conf" key check "$key" --camera cam1 --now $((expires - 1))
-expect_rc 0 "valid one second before expiry"
-run --config "$conf" key check "$key" --camera cam2
-expect_rc 1 "wrong camera"
+check_key "$key" cam1 0 "valid one second before expiry" --now $((expires - 1))
+check_key "$key" cam2 1 "wrong camera"
 expect_out "refused: wrong_camera (the key is for camera cam1, not cam2)"
 mac=${key##*.}
 expect_out_lacks "$mac"
 tampered="${key%.*}.${mac:0:42}$( [[ ${mac:42:1} == A ]] && echo Q || echo A)"
-run --config "$conf" key check "$tampered" --camera cam1
-expect_rc 1 "tampered MAC"
+check_key "$tampered" cam1 1 "tampered MAC"
 expect_out_has "refused: bad_signature"
 expect_out_lacks "${mac:0:20}"
 longer=$(printf '%s' "$key" | sed 's/^\(v1\.cam1\.first\.[0-9]*\)\.[0-9]*/\1.9999999999/')
-run --config "$conf" key check "$longer" --camera cam1
-expect_rc 1 "extended expiry"
+check_key "$longer" cam1 1 "extended expiry"
 expect_out_has "refused: bad_signature"
-run --config "$conf" key check not-a-key --camera cam1
-expect_rc 1 "malformed"
+check_key not-a-key cam1 1 "malformed"
 expect_out "refused: malformed (not a v1 key, and camera cam1 has no legacy key)"
-run --config "$conf" key check "" --camera cam1
-expect_rc 1 "empty key"
+check_key "" cam1 1 "empty key"
 expect_out_has "refused: missing"
-run --config "$conf" key check "$key" --camera nosuch
-expect_rc 4 "check against an unknown camera"
+check_key "$key" nosuch 4 "check against an unknown camera"
 run --config "$conf" key check "$key"
 expect_rc 2 "check without --camera"
 expect_err_lacks "$mac"
-run --config "$conf" key check "$key" --camera cam1 --now soon
-expect_rc 2 "bad --now"
+check_key "$key" cam1 2 "bad --now" --now soon
 # From standard input.
 run_with_stdin "$key"$'\n' --config "$conf" key check - --camera cam1
 expect_rc 0 "key from stdin"
@@ -111,10 +107,8 @@ run --config "$conf" key issue --camera cam1 --ttl 1h
 require_ok
 new_key=$OUT
 expect_out_matches '^v1\.cam1\.second\.'
-run --config "$conf" key check "$key" --camera cam1
-expect_rc 0 "old key after rotate"
-run --config "$conf" key check "$new_key" --camera cam1
-expect_rc 0 "new key after rotate"
+check_key "$key" cam1 0 "old key after rotate"
+check_key "$new_key" cam1 0 "new key after rotate"
 # --secret signs with a non-primary secret.
 run --config "$conf" key issue --camera cam1 --ttl 1h --secret first
 expect_out_matches '^v1\.cam1\.first\.'
@@ -122,11 +116,9 @@ expect_out_matches '^v1\.cam1\.first\.'
 # --- retirement: the old key now names an unknown secret.
 run --config "$conf" secret retire first
 require_ok
-run --config "$conf" key check "$key" --camera cam1
-expect_rc 1 "old key after retire"
+check_key "$key" cam1 1 "old key after retire"
 expect_out "refused: unknown_secret (signed with secret 'first', which is not in secrets.conf (retired?))"
-run --config "$conf" key check "$new_key" --camera cam1
-expect_rc 0 "new key after retire"
+check_key "$new_key" cam1 0 "new key after retire"
 
 # --- revocation: keys issued before revoke-before are refused.
 run --config "$conf" key issue --camera cam2 --ttl 1d --now $((now - 100))
@@ -137,15 +129,12 @@ require_ok
 old_cam1=$OUT
 run --config "$conf" camera revoke cam2 --before "$((now - 10))"
 require_ok
-run --config "$conf" key check "$old_cam2" --camera cam2
-expect_rc 1 "revoked"
+check_key "$old_cam2" cam2 1 "revoked"
 expect_out_matches '^refused: revoked \(issued .* UTC, before camera cam2.s revoke-before .* UTC\)$'
-run --config "$conf" key check "$old_cam1" --camera cam1
-expect_rc 0 "revoking cam2 leaves cam1's keys alone"
+check_key "$old_cam1" cam1 0 "revoking cam2 leaves cam1's keys alone"
 run --config "$conf" key issue --camera cam2 --ttl 1h
 require_ok
-run --config "$conf" key check "$OUT" --camera cam2
-expect_rc 0 "a key issued after the revocation works"
+check_key "$OUT" cam2 0 "a key issued after the revocation works"
 # Issuing a key that would be born revoked is refused.
 run --config "$conf" key issue --camera cam2 --ttl 1h --now $((now - 100))
 expect_rc 4 "key issued before revoke-before"
@@ -215,11 +204,9 @@ expect_rc 2 "--url with a space"
 # --- legacy keys: a camera with a fixed key accepts it.
 run_with_stdin 'fixed-key-123' --config "$conf" camera add old-cam --port 18090 --legacy-key-file -
 require_ok
-run --config "$conf" key check fixed-key-123 --camera old-cam
-expect_rc 0 "legacy key"
+check_key fixed-key-123 old-cam 0 "legacy key"
 expect_out "allowed"
-run --config "$conf" key check fixed-key-124 --camera old-cam
-expect_rc 1 "wrong legacy key"
+check_key fixed-key-124 old-cam 1 "wrong legacy key"
 expect_out "refused: bad_signature (does not match camera old-cam's legacy key)"
 expect_out_lacks "fixed-key-124"
 

@@ -108,13 +108,10 @@ TEST(Base64url, Rfc4648Vectors) {
     auto enc = [](std::string_view s) {
         return base64url_encode(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
     };
-    EXPECT_EQ(enc(""), "");
-    EXPECT_EQ(enc("f"), "Zg");
-    EXPECT_EQ(enc("fo"), "Zm8");
-    EXPECT_EQ(enc("foo"), "Zm9v");
-    EXPECT_EQ(enc("foob"), "Zm9vYg");
-    EXPECT_EQ(enc("fooba"), "Zm9vYmE");
-    EXPECT_EQ(enc("foobar"), "Zm9vYmFy");
+    // RFC 4648's vectors: the prefixes of "foobar", without the padding.
+    const std::string_view foobar = "foobar";
+    const char* const encoded[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+    for (std::size_t n = 0; n <= foobar.size(); ++n) EXPECT_EQ(enc(foobar.substr(0, n)), encoded[n]) << n;
     const std::uint8_t urlsafe[] = {0xfb, 0xff, 0xbf};
     EXPECT_EQ(base64url_encode(urlsafe, 3), "-_-_");  // '+' and '/' in standard base64
     EXPECT_EQ(base64url_decode("Zm9vYmFy"), bytes("foobar"));

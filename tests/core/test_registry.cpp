@@ -59,6 +59,14 @@ const std::string kSample =
     "   # indented comment\n"
     "default cam1 # the default\n";
 
+// A camera's line in kSample and its TCP tunnel (port= or upstream=).
+void expect_tcp_camera(const Camera& c, int line, Tunnel::Kind kind, const std::string& host, std::uint16_t port) {
+    EXPECT_EQ(c.line, line) << c.id;
+    EXPECT_EQ(c.tunnel.kind, kind) << c.id;
+    EXPECT_EQ(c.tunnel.host, host) << c.id;
+    EXPECT_EQ(c.tunnel.port, port) << c.id;
+}
+
 }  // namespace
 
 TEST(Registry, ParsesAGoodFile) {
@@ -69,10 +77,7 @@ TEST(Registry, ParsesAGoodFile) {
 
     const Camera* c1 = r.find("cam1");
     ASSERT_NE(c1, nullptr);
-    EXPECT_EQ(c1->line, 3);
-    EXPECT_EQ(c1->tunnel.kind, Tunnel::Kind::port);
-    EXPECT_EQ(c1->tunnel.host, "127.0.0.1");
-    EXPECT_EQ(c1->tunnel.port, 18080);
+    expect_tcp_camera(*c1, 3, Tunnel::Kind::port, "127.0.0.1", 18080);
     EXPECT_EQ(c1->max_viewers, kDefaultMaxViewers);
     EXPECT_EQ(c1->keys.revoke_before, 0);
     EXPECT_FALSE(c1->keys.legacy_sha256.has_value());
@@ -87,10 +92,7 @@ TEST(Registry, ParsesAGoodFile) {
 
     const Camera* c3 = r.find("back-yard");
     ASSERT_NE(c3, nullptr);
-    EXPECT_EQ(c3->line, 5);
-    EXPECT_EQ(c3->tunnel.kind, Tunnel::Kind::upstream);
-    EXPECT_EQ(c3->tunnel.host, "10.0.0.2");
-    EXPECT_EQ(c3->tunnel.port, 8080);
+    expect_tcp_camera(*c3, 5, Tunnel::Kind::upstream, "10.0.0.2", 8080);
 
     const Camera* c4 = r.find("cam4");
     ASSERT_NE(c4, nullptr);

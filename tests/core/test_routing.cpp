@@ -2,25 +2,18 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 #include "camrelay/routing.hpp"
+#include "test_util.hpp"
 
 using namespace camrelay;
 
 namespace {
 
-Registry make_registry(bool with_default) {
-    std::string text =
-        "camera cam1 port=18080\n"
-        "camera cam2 port=18081\n"
-        "camera front-door socket=/run/camrelay/front-door.sock\n";
-    if (with_default) text += "default cam1\n";
-    return parse_registry(text, "cameras.conf");
-}
-
 struct RoutingTest : ::testing::Test {
-    Registry reg = make_registry(false);
-    Registry reg_default = make_registry(true);
+    Registry reg = test::three_cameras();
+    Registry reg_default = test::three_cameras("default cam1\n");
     RouteConfig cfg = [] {
         RouteConfig c;
         c.host_suffix = "relay.example.com";
@@ -43,12 +36,9 @@ using V = std::vector<std::string>;
 }  // namespace
 
 TEST(PercentDecode, Basics) {
-    EXPECT_EQ(percent_decode("abc"), "abc");
-    EXPECT_EQ(percent_decode(""), "");
-    EXPECT_EQ(percent_decode("%41%6b%6B"), "Akk");
-    EXPECT_EQ(percent_decode("a+b"), "a+b");
-    EXPECT_EQ(percent_decode("%2Fx%2f"), "/x/");
-    EXPECT_EQ(percent_decode("%C3%A9"), "\xc3\xa9");
+    const std::pair<const char*, const char*> good[] = {{"abc", "abc"}, {"", ""},           {"%41%6b%6B", "Akk"},
+                                                        {"a+b", "a+b"}, {"%2Fx%2f", "/x/"}, {"%C3%A9", "\xc3\xa9"}};
+    for (const auto& [text, decoded] : good) EXPECT_EQ(percent_decode(text), decoded) << text;
     for (const char* bad : {"%", "%4", "a%", "%zz", "%g0", "%0g", "%00", "a%00b", "%%41"})
         EXPECT_FALSE(percent_decode(bad).has_value()) << bad;
 }

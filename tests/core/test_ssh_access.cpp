@@ -6,9 +6,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,6 +17,7 @@
 
 #include "camrelay/registry.hpp"
 #include "camrelay/admin/ssh_access.hpp"
+#include "test_util.hpp"
 
 namespace camrelay {
 namespace {
@@ -355,16 +353,10 @@ TEST(Ports, PickSkipsCamerasAndListeners) {
 }
 
 TEST(Ports, LoopbackPortInUse) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    int fd = -1;
+    std::uint16_t port = 0;
+    ASSERT_NO_FATAL_FAILURE(test::bind_loopback(fd, port));
     ASSERT_EQ(::listen(fd, 1), 0);
-    const auto port = ntohs(a.sin_port);
     EXPECT_TRUE(loopback_port_in_use(port));
     ::close(fd);
     EXPECT_FALSE(loopback_port_in_use(port));

@@ -1,8 +1,6 @@
 // Tunnel status from /proc/net: fake proc trees, plus one real socket.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -150,15 +148,9 @@ TEST(ListenCache, SharedByThreads) {
 
 TEST(ListenTable, RealProcSeesRealListeners) {
     if (::access("/proc/net/tcp", R_OK) != 0) GTEST_SKIP() << "no /proc/net/tcp";
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof a;
-    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    std::uint16_t p = ntohs(a.sin_port);
+    int fd = -1;
+    std::uint16_t p = 0;
+    ASSERT_NO_FATAL_FAILURE(test::bind_loopback(fd, p));
     EXPECT_FALSE(tunnel_up(port(p), read_listen_table()));  // bound, not listening
     ASSERT_EQ(::listen(fd, 1), 0);
     EXPECT_TRUE(tunnel_up(port(p), read_listen_table()));

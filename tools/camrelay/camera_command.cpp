@@ -124,6 +124,16 @@ void edit_cameras(const CamerasFile& file, Edit&& edit) {
     write_config_file(file.path, text, kCamerasMode);
 }
 
+// Edit the line of camera `id`, which must exist: cameras.conf read, edited
+// and written under the directory lock.
+template <typename Edit>
+void edit_camera(const Context& context, const std::string& id, Edit&& edit) {
+    DirectoryLock lock(context.config_dir);
+    const CamerasFile file = load_cameras(context);
+    find_camera(file, id);
+    edit_cameras(file, [&] { return edit(file); });
+}
+
 // The camera a command acts on: its first argument, a valid camera id.
 const std::string& camera_argument(const Args& args) {
     const std::string& id = args.positionals()[0];
@@ -174,11 +184,7 @@ int run_remove(const Context& context, const Args& args) {
 
 int run_default(const Context& context, const Args& args) {
     const std::string& id = camera_argument(args);
-
-    DirectoryLock lock(context.config_dir);
-    const CamerasFile file = load_cameras(context);
-    find_camera(file, id);
-    edit_cameras(file, [&] { return registry_set_default(file.text, id, file.path); });
+    edit_camera(context, id, [&](const CamerasFile& file) { return registry_set_default(file.text, id, file.path); });
 
     std::cout << "default camera is now " << id << "\n";
     return kExitOk;
@@ -193,11 +199,9 @@ int run_revoke(const Context& context, const Args& args) {
     const std::int64_t before =
         before_text == "now" ? now + kMaxIssuedAhead + 1 : parse_unix_time(before_text, "--before", true);
 
-    DirectoryLock lock(context.config_dir);
-    const CamerasFile file = load_cameras(context);
-    find_camera(file, id);
-    edit_cameras(
-        file, [&] { return registry_set_option(file.text, id, "revoke-before", std::to_string(before), file.path); });
+    edit_camera(context, id, [&](const CamerasFile& file) {
+        return registry_set_option(file.text, id, "revoke-before", std::to_string(before), file.path);
+    });
 
     if (before == 0) {
         std::cout << "camera " << id << ": revocation lifted\n";

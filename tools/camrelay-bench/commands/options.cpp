@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
+#include <utility>
 
 #include "../measure/bench_message.hpp"
 
@@ -63,6 +65,20 @@ void parse_pace_option(const std::string& option, const std::string& text, doubl
         max = true;
     else
         value = parse_number(option, text, 0.001, most);
+}
+
+// One of a few names, "--mode rtt" say: the value that goes with it.
+template <typename Value>
+Value parse_choice(const std::string& option, const std::string& text,
+                   std::initializer_list<std::pair<const char*, Value>> choices) {
+    std::string names;  // "a, b or c"
+    std::size_t left = choices.size();
+    for (const auto& [name, value] : choices) {
+        if (text == name) return value;
+        --left;
+        names.append(name).append(left > 1 ? ", " : left == 1 ? " or " : "");
+    }
+    throw UsageError(option + ": \"" + text + "\" is not " + names);
 }
 
 void check_one_pace(bool max, bool rate, bool mbps) {
@@ -126,13 +142,8 @@ ServeOptions parse_serve_options(const std::vector<std::string>& args) {
         if (arg == "--listen") {
             o.listen = a.value(arg);
         } else if (arg == "--mode") {
-            const std::string& m = a.value(arg);
-            if (m == "echo")
-                o.mode = ServeOptions::Mode::echo;
-            else if (m == "stream")
-                o.mode = ServeOptions::Mode::stream;
-            else
-                throw UsageError("--mode: \"" + m + "\" is not echo or stream");
+            o.mode = parse_choice<ServeOptions::Mode>(
+                arg, a.value(arg), {{"echo", ServeOptions::Mode::echo}, {"stream", ServeOptions::Mode::stream}});
         } else if (arg == "--size") {
             o.size = parse_message_size(arg, a.value(arg));
         } else if (arg == "--rate") {
@@ -169,16 +180,11 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
         if (arg.rfind("--", 0) != 0) {
             o.urls.push_back(arg);
         } else if (arg == "--mode") {
-            const std::string& m = a.value(arg);
+            o.mode = parse_choice<RunOptions::Mode>(arg, a.value(arg),
+                                                    {{"rtt", RunOptions::Mode::rtt},
+                                                     {"stream", RunOptions::Mode::stream},
+                                                     {"load", RunOptions::Mode::load}});
             have_mode = true;
-            if (m == "rtt")
-                o.mode = RunOptions::Mode::rtt;
-            else if (m == "stream")
-                o.mode = RunOptions::Mode::stream;
-            else if (m == "load")
-                o.mode = RunOptions::Mode::load;
-            else
-                throw UsageError("--mode: \"" + m + "\" is not rtt, stream or load");
         } else if (arg == "--count") {
             o.count = parse_count(arg, a.value(arg), 1, 100'000'000);
         } else if (arg == "--warmup") {
