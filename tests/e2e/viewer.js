@@ -4,6 +4,9 @@
 // With --expect-status N it instead expects the upgrade to be refused with
 // HTTP status N and prints the status, the camrelay-reason header and body.
 // --timeout S: give up after S seconds (default 20).
+// With --hold it stays connected after the camera's first message: it prints
+// {"open":true,...} then, when the connection closes, {"closed":true,
+// "at":UNIX_SECONDS,...} and exits 0 (tests/e2e/revocation_test.sh).
 'use strict';
 const crypto = require('crypto');
 const WebSocket = require('ws');
@@ -17,6 +20,7 @@ const opt = (name, dflt) => {
 const expectStatus = opt('--expect-status', null);
 const count = Number(opt('--count', 100));
 const push = Number(opt('--push', 8));
+const hold = args.includes('--hold');
 const CHUNK = 16 * 1024;
 
 const fail = (why) => {
@@ -37,6 +41,11 @@ ws.on('unexpected-response', (req, res) => {
   });
 });
 ws.on('error', (e) => fail('error: ' + e.message));
+ws.on('close', (code) => {
+  if (!hold || cameraUrl === null) return;
+  console.log(JSON.stringify({ closed: true, at: Date.now() / 1000, code }));
+  process.exit(0);
+});
 ws.on('open', () => {
   if (expectStatus !== null) fail('upgrade was accepted, expected ' + expectStatus);
 });
@@ -49,9 +58,14 @@ ws.on('message', (data, isBinary) => {
   if (!isBinary) fail('text message received');
   if (cameraUrl === null) {
     cameraUrl = data.toString().replace(/^URL:/, '');
+    if (hold) {
+      console.log(JSON.stringify({ open: true, cameraUrl, at: Date.now() / 1000 }));
+      return;
+    }
     if (push === 0) sendNext();
     return;
   }
+  if (hold) return;
   if (pushed < push) {
     if (data.length !== CHUNK || data.readUInt32BE(0) !== pushed) fail('pushed message ' + pushed + ' wrong');
     for (let i = 4; i < CHUNK; i++) if (data[i] !== ((pushed + i) & 0xff)) fail('pushed payload corrupt');
