@@ -109,7 +109,8 @@ for i in $(seq 1 "$CAMERAS"); do
     relay_add_camera "cam$i" --max-viewers "$VIEWERS"
     LISTEN_PORTS+=("$CAM_PORT")
     TUNNEL_PORT_USED[$CAM_PORT]=1
-    KEYS+=("$(cam key issue --camera "cam$i" --ttl 2h)")
+    # One key per viewer: a key opens one viewer at a time (max_viewers_per_key).
+    for _ in $(seq 1 "$VIEWERS"); do KEYS+=("$(cam key issue --camera "cam$i" --ttl 2h)"); done
 done
 
 say "starting $CAMERAS camrelay-tunnel"
@@ -142,8 +143,11 @@ while :; do
     VARNISH_PORT=$(free_port)
     [ -z "${TUNNEL_PORT_USED[$VARNISH_PORT]:-}" ] && break
 done
+# One line a viewer: camrelay-bench opens one viewer per line (--viewers 1).
 for i in $(seq 1 "$CAMERAS"); do
-    echo "ws://127.0.0.1:$VARNISH_PORT/cam$i/?k=${KEYS[i - 1]}"
+    for v in $(seq 1 "$VIEWERS"); do
+        echo "ws://127.0.0.1:$VARNISH_PORT/cam$i/?k=${KEYS[(i - 1) * VIEWERS + v - 1]}"
+    done
 done >"$TMP/urls"
 
 # --- measuring
@@ -240,7 +244,7 @@ measure() {
     sleep 2   # the pools reach thread_pool_min
     proc_sample varnishd="$VARNISH_PID" sshd="$SSHD_PID" >"$TMP/$name.idle"
     say "[$name] $TOTAL viewers ($CAMERAS cameras x $VIEWERS) at $MBPS Mbit/s, $SIZE messages, ${secs} s"
-    "$BENCH" run --urls-file "$TMP/urls" --mode load --viewers "$VIEWERS" --mbps "$MBPS" --size "$SIZE" \
+    "$BENCH" run --urls-file "$TMP/urls" --mode load --viewers 1 --mbps "$MBPS" --size "$SIZE" \
         --duration "$secs" --relay-pid "$VARNISH_PID,$SSHD_PID" --json \
         >"$TMP/$name.json" 2>"$TMP/$name.err" &
     viewers_pid=$!

@@ -51,7 +51,7 @@ start_camera camera --mode echo
 CAMPORT=$CAMERA_PORT
 say "camera on 127.0.0.1:$CAMPORT"
 
-declare -A URL RELAY_PIDS
+declare -A URL URL2 RELAY_PIDS
 PATHS=()
 # varnishd for the article's VCL: no jail, no management port
 ARTICLE_VARNISH=(-j none -T none -s "malloc,64m")
@@ -118,6 +118,9 @@ if bench_relay_available; then
     mapfile -t relay_params < <(camrelay_varnishd_params 1000)
     relay_start_varnish "$VD" "${relay_params[@]}"
     URL[d]=$(cam key issue --camera cam1 --ttl 1h --url "ws://127.0.0.1:$VD/cam1/") || die "key issue failed"
+    # The load's second viewer has a key of its own: one key opens one
+    # viewer at a time (max_viewers_per_key).
+    URL2[d]=$(cam key issue --camera cam1 --ttl 1h --url "ws://127.0.0.1:$VD/cam1/") || die "key issue failed"
     PATHS+=(d)
     RELAY_PIDS[d]="$VARNISH_PID,$SSHD_PID"
 else
@@ -129,9 +132,12 @@ declare -A NAME=([a]="direct to the camera" [b]="varnishd pipe (article VCL, no 
 
 # --- measure: each kind of run on every path in turn, REPEAT rounds
 run_json() {  # KIND PATH ROUND ARGS...: camrelay-bench run --json into $TMP/KIND-PATH-ROUND.json
-    local kind=$1 path=$2 round=$3
+    local kind=$1 path=$2 round=$3 urls
     shift 3
-    "$BENCH" run "${URL[$path]}" "$@" --json >"$TMP/$kind-$path-$round.json" 2>"$TMP/$kind-$path-$round.err" ||
+    urls=("${URL[$path]}")
+    # load: two viewers of the one camera, each with its own URL (and key).
+    [ "$kind" != load ] || urls+=("${URL2[$path]:-${URL[$path]}}")
+    "$BENCH" run "${urls[@]}" "$@" --json >"$TMP/$kind-$path-$round.json" 2>"$TMP/$kind-$path-$round.err" ||
         say "($path) $kind: measurement failed: $(head -c 300 "$TMP/$kind-$path-$round.err")"
 }
 for round in $(seq 1 "$REPEAT"); do
@@ -146,7 +152,7 @@ for round in $(seq 1 "$REPEAT"); do
                 stream) what="one stream, 64 KiB messages, ${STREAM_SECONDS} s"
                     args=(--mode stream --size 64K --duration "$STREAM_SECONDS" --timeout 60) ;;
                 load) what="2 viewers at 4 Mbit/s, ${LOAD_SECONDS} s"
-                    args=(--mode load --viewers 2 --mbps 4 --size 16K --duration "$LOAD_SECONDS")
+                    args=(--mode load --viewers 1 --mbps 4 --size 16K --duration "$LOAD_SECONDS")
                     [ -z "${RELAY_PIDS[$p]}" ] || args+=(--relay-pid "${RELAY_PIDS[$p]}") ;;
             esac
             say "($p) $what"
