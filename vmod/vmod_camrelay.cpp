@@ -601,6 +601,20 @@ void free_relay(vmod_camrelay_relay* obj) {
     delete obj;
 }
 
+// The backend of `camera` (or of the decided camera) in `list`, one of the
+// relay object's two backend lists.
+VCL_BACKEND camera_backend(VRT_CTX, vmod_camrelay_relay* obj, VCL_STRING camera, const char* what,
+                           std::vector<VCL_BACKEND> vmod_camrelay_relay::*list) {
+    if (!check_obj(ctx, obj)) return nullptr;
+    return guard(ctx, what, static_cast<VCL_BACKEND>(nullptr), [&]() -> VCL_BACKEND {
+        std::size_t index = 0;
+        const camrelay::Camera* cam = find_camera(ctx, obj, camera, &index);
+        const auto& backends = obj->*list;
+        if (cam == nullptr || index >= backends.size()) return nullptr;
+        return backends[index];
+    });
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -913,23 +927,11 @@ VCL_STRING vmod_relay_key_for_log(VRT_CTX, struct vmod_camrelay_relay* obj) {
 }
 
 VCL_BACKEND vmod_relay_backend(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING camera) {
-    if (!check_obj(ctx, obj)) return nullptr;
-    return guard(ctx, "backend()", static_cast<VCL_BACKEND>(nullptr), [&]() -> VCL_BACKEND {
-        std::size_t index = 0;
-        const camrelay::Camera* cam = find_camera(ctx, obj, camera, &index);
-        if (cam == nullptr || index >= obj->backends.size()) return nullptr;
-        return obj->backends[index];
-    });
+    return camera_backend(ctx, obj, camera, "backend()", &vmod_camrelay_relay::backends);
 }
 
 VCL_BACKEND vmod_relay_page_backend(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_STRING camera) {
-    if (!check_obj(ctx, obj)) return nullptr;
-    return guard(ctx, "page_backend()", static_cast<VCL_BACKEND>(nullptr), [&]() -> VCL_BACKEND {
-        std::size_t index = 0;
-        const camrelay::Camera* cam = find_camera(ctx, obj, camera, &index);
-        if (cam == nullptr || index >= obj->page_backends.size()) return nullptr;
-        return obj->page_backends[index];
-    });
+    return camera_backend(ctx, obj, camera, "page_backend()", &vmod_camrelay_relay::page_backends);
 }
 
 VCL_BOOL vmod_relay_take_page_slot(VRT_CTX, struct vmod_camrelay_relay* obj) {

@@ -59,27 +59,27 @@ Admitted Admission::admit(Decision& d, std::string_view url, std::string_view ho
     // The camera's slot first, so that a full camera still says so; then
     // the key's and the address's own counts, each given back on refusal.
     thread_local std::string name;
+    // One of `limit` places for `who` (a key or an address) at this camera;
+    // false, with the slot given back and the outcome set, when none is free.
+    auto take = [&](HolderCounter::Entry*& entry, char kind, std::string_view who, unsigned limit, Outcome full,
+                    const char* whose) {
+        entry = a.holders->try_acquire(holder_name(name, kind, cam.id, who), limit);
+        if (entry != nullptr) return true;
+        release(a);
+        d.outcome = full;
+        d.reason.assign(whose);
+        append_limit(d.reason, limit, cam.id);
+        return false;
+    };
     try {
-        if (limits_.per_key != 0 && require_key && !d.key_for_log.empty()) {
-            a.key_entry = a.holders->try_acquire(holder_name(name, 'k', cam.id, d.key_for_log), limits_.per_key);
-            if (a.key_entry == nullptr) {
-                release(a);
-                d.outcome = Outcome::too_many_viewers_for_key;
-                d.reason.assign("this key already has ");
-                append_limit(d.reason, limits_.per_key, cam.id);
-                return a;
-            }
-        }
-        if (limits_.per_address != 0 && !client.empty()) {
-            a.address_entry = a.holders->try_acquire(holder_name(name, 'a', cam.id, client), limits_.per_address);
-            if (a.address_entry == nullptr) {
-                release(a);
-                d.outcome = Outcome::too_many_viewers_for_address;
-                d.reason.assign("your address already has ");
-                append_limit(d.reason, limits_.per_address, cam.id);
-                return a;
-            }
-        }
+        if (limits_.per_key != 0 && require_key && !d.key_for_log.empty() &&
+            !take(a.key_entry, 'k', d.key_for_log, limits_.per_key, Outcome::too_many_viewers_for_key,
+                  "this key already has "))
+            return a;
+        if (limits_.per_address != 0 && !client.empty() &&
+            !take(a.address_entry, 'a', client, limits_.per_address, Outcome::too_many_viewers_for_address,
+                  "your address already has "))
+            return a;
     } catch (...) {
         release(a);
         throw;

@@ -9,28 +9,18 @@
 # must still work: script, fetch of its own file, binary WebSocket messages.
 #   isolation_test.sh BUILD_DIR
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-SOURCE_DIR=$(cd "$here/../.." && pwd)
-BUILD_DIR=$(cd "${1:?usage: isolation_test.sh BUILD_DIR}" && pwd)
-# shellcheck source=../lib/kit.sh
-source "$SOURCE_DIR/tests/lib/kit.sh"
-# shellcheck source=../lib/relay_fixture.sh
-source "$SOURCE_DIR/tests/lib/relay_fixture.sh"
+# shellcheck source=../lib/relay_suite.sh
+source "$(dirname "$0")/../lib/relay_suite.sh" "$@"
 
 [ -x /usr/bin/chromium ] || skip "no /usr/bin/chromium (Debian package chromium)"
 if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/ws" ]; then
     skip "run npm ci in tests/browser (tools/dev/install-deps.sh)"
 fi
-kit_workdir # 0755: varnishd's worker user reads the configuration below
 
-evil_port=$(free_port)
-good_port=$(free_port)
 relay_port=$(free_port)
-export CAMRELAY_CONFIG="$TMP/conf"
-mkdir -p "$CAMRELAY_CONFIG"
-cam secret new >/dev/null || die "secret new"
-cam camera add evil --port "$evil_port" >/dev/null || die "camera add evil"
-cam camera add good --port "$good_port" >/dev/null || die "camera add good"
+relay_config
+evil_port=$(relay_camera evil) || die "camera add evil"
+good_port=$(relay_camera good) || die "camera add good"
 key=$(cam key issue --camera good --ttl 1h) || die "key issue"
 mac=${key##*.}
 

@@ -5,20 +5,12 @@
 # 16 KiB binary messages both ways.
 #   e2e_test.sh BUILD_DIR
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-SOURCE_DIR=$(cd "$here/../.." && pwd)
-BUILD_DIR=$(cd "${1:?usage: e2e_test.sh BUILD_DIR}" && pwd)
-# shellcheck source=../lib/kit.sh
-source "$SOURCE_DIR/tests/lib/kit.sh"
-# shellcheck source=../lib/relay_fixture.sh
-source "$SOURCE_DIR/tests/lib/relay_fixture.sh"
-kit_workdir # 0755: varnishd's worker user reads the configuration below
+# shellcheck source=../lib/relay_suite.sh
+source "$(dirname "$0")/../lib/relay_suite.sh" "$@"
 
 cam_port=$(free_port)
 relay_port=$(free_port)
-export CAMRELAY_CONFIG="$TMP/conf"
-mkdir -p "$CAMRELAY_CONFIG"
-cam secret new >/dev/null || die "secret new"
+relay_config
 cam camera add cam1 --port "$cam_port" >/dev/null || die "camera add"
 cam camera default cam1 >/dev/null || die "camera default"
 key=$(cam key issue --camera cam1 --ttl 1h) || die "key issue"

@@ -10,25 +10,15 @@
 # PAGE_DOS_VIEWER_TIMEOUT (seconds, default 30): how long the viewer waits,
 # to measure how long admission takes without the bound (BENCHMARKS.md).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-SOURCE_DIR=$(cd "$here/../.." && pwd)
-BUILD_DIR=$(cd "${1:?usage: page_dos_test.sh BUILD_DIR}" && pwd)
-# shellcheck source=../lib/kit.sh
-source "$SOURCE_DIR/tests/lib/kit.sh"
-# shellcheck source=../lib/relay_fixture.sh
-source "$SOURCE_DIR/tests/lib/relay_fixture.sh"
-kit_workdir # 0755: varnishd's worker user reads the configuration below
+# shellcheck source=../lib/relay_suite.sh
+source "$(dirname "$0")/../lib/relay_suite.sh" "$@"
 
 command -v node >/dev/null || skip "node is not installed"
 held=200
-dead_port=$(free_port)
-live_port=$(free_port)
 relay_port=$(free_port)
-export CAMRELAY_CONFIG="$TMP/conf"
-mkdir -p "$CAMRELAY_CONFIG"
-cam secret new >/dev/null || die "secret new"
-cam camera add dead --port "$dead_port" >/dev/null || die "camera add dead"
-cam camera add live --port "$live_port" >/dev/null || die "camera add live"
+relay_config
+dead_port=$(relay_camera dead) || die "camera add dead"
+live_port=$(relay_camera live) || die "camera add live"
 key=$(cam key issue --camera live --ttl 1h) || die "key issue"
 
 node "$here/blackhole.js" "$dead_port" >"$TMP/blackhole.log" 2>&1 &

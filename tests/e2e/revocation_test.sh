@@ -8,19 +8,11 @@
 # other viewer.
 #   revocation_test.sh BUILD_DIR
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-SOURCE_DIR=$(cd "$here/../.." && pwd)
-BUILD_DIR=$(cd "${1:?usage: revocation_test.sh BUILD_DIR}" && pwd)
-# shellcheck source=../lib/kit.sh
-source "$SOURCE_DIR/tests/lib/kit.sh"
-# shellcheck source=../lib/relay_fixture.sh
-source "$SOURCE_DIR/tests/lib/relay_fixture.sh"
-kit_workdir # 0755: varnishd's worker user reads the configuration below
+# shellcheck source=../lib/relay_suite.sh
+source "$(dirname "$0")/../lib/relay_suite.sh" "$@"
 
 LIMIT=5 # seconds from the expiry or the reload to the viewer's close
-export CAMRELAY_CONFIG="$TMP/conf"
-mkdir -p "$CAMRELAY_CONFIG"
-cam secret new --id s1 >/dev/null || die "secret new s1"
+relay_config --id s1
 cam secret new --id s2 >/dev/null || die "secret new s2"
 declare -A port
 for c in cam1 cam2 cam3; do
