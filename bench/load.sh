@@ -109,8 +109,9 @@ for i in $(seq 1 "$CAMERAS"); do
     relay_add_camera "cam$i" --max-viewers "$VIEWERS"
     LISTEN_PORTS+=("$CAM_PORT")
     TUNNEL_PORT_USED[$CAM_PORT]=1
-    # One key per viewer: a key opens one viewer at a time (max_viewers_per_key).
-    for _ in $(seq 1 "$VIEWERS"); do KEYS+=("$(cam key issue --camera "cam$i" --ttl 2h)"); done
+    # One key per viewer: a key opens one viewer at a time
+    # (max_viewers_per_key); keys minted in one second differ by lifetime.
+    for v in $(seq 1 "$VIEWERS"); do KEYS+=("$(cam key issue --camera "cam$i" --ttl $((7200 + v))s)"); done
 done
 
 say "starting $CAMERAS camrelay-tunnel"
