@@ -77,10 +77,11 @@ sub vcl_init {
 	    throttle_refusals = 20,
 	    throttle_window = 60s,
 	    throttle_block = 120s,
-	    # The camera's page (no key): at most 10 requests of one camera at
-	    # once, 10 s for its camera to answer, 60 requests per address
-	    # within 10 s (camrelay_recv).
+	    # The camera's page (no key): at most 10 requests of one camera and
+	    # 40 of all cameras at once, 10 s for its camera to answer, 60
+	    # requests per address within 10 s (camrelay_recv).
 	    page_connections = 10,
+	    page_connections_total = 40,
 	    page_timeout = 10s,
 	    page_rate = 60,
 	    page_rate_window = 10s);

@@ -94,6 +94,7 @@ struct vmod_camrelay_relay {
     // by take_page_slot() and given back when the client request ends.
     std::unique_ptr<std::atomic<unsigned>[]> pages_in_flight;
     unsigned page_connections = 0;
+    unsigned page_connections_total = 0;  // against pages_in_flight_total()
     // The keyless rate limit's numbers, for the VCL (.page_rate*()).
     VCL_INT page_rate = 60;
     VCL_DURATION page_rate_window = 10.0;
@@ -516,14 +517,32 @@ VCL_BACKEND make_backend(VRT_CTX, const camrelay::Camera& cam, const std::string
 struct page_slot {
     unsigned magic;
     static constexpr unsigned kMagic = 0x43525053;  // "CRPS"
-    std::atomic<unsigned>* in_flight;
+    std::atomic<unsigned>* camera;                  // the camera's count
+    std::atomic<unsigned>* total;                   // pages_in_flight_total()
 };
+
+// Page requests of every camera and every VCL of this varnishd, against
+// page_connections_total: what bounds the threads pages may hold.
+std::atomic<unsigned>& pages_in_flight_total() {
+    static std::atomic<unsigned> total{0};
+    return total;
+}
+
+// One more in `n` unless it holds `max` already.
+bool take_one(std::atomic<unsigned>& n, unsigned max) {
+    unsigned cur = n.load(std::memory_order_relaxed);
+    do {
+        if (cur >= max) return false;
+    } while (!n.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
+    return true;
+}
 
 void page_slot_fini(VRT_CTX, void* p) {
     (void)ctx;
     auto* slot = static_cast<page_slot*>(p);
     if (slot == nullptr || slot->magic != page_slot::kMagic) return;
-    if (slot->in_flight != nullptr) slot->in_flight->fetch_sub(1, std::memory_order_relaxed);
+    slot->camera->fetch_sub(1, std::memory_order_relaxed);
+    slot->total->fetch_sub(1, std::memory_order_relaxed);
     slot->magic = 0;
 }
 
@@ -535,7 +554,7 @@ const struct vmod_priv_methods page_slot_methods[1] = {{
 
 // Takes a page slot of camera `index` for this task, unless the task holds
 // one already; false if the camera has page_connections requests in
-// progress.
+// progress, or all cameras page_connections_total.
 bool take_page_slot(VRT_CTX, vmod_camrelay_relay* obj, std::size_t index) {
     struct vmod_priv* priv = VRT_priv_task(ctx, obj->pages_in_flight.get());
     if (priv == nullptr) {
@@ -544,17 +563,20 @@ bool take_page_slot(VRT_CTX, vmod_camrelay_relay* obj, std::size_t index) {
     }
     if (priv->priv != nullptr) return true;
     std::atomic<unsigned>& n = obj->pages_in_flight[index];
-    unsigned cur = n.load(std::memory_order_relaxed);
-    do {
-        if (cur >= obj->page_connections) return false;
-    } while (!n.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
+    std::atomic<unsigned>& total = pages_in_flight_total();
+    if (!take_one(n, obj->page_connections)) return false;
+    if (!take_one(total, obj->page_connections_total)) {
+        n.fetch_sub(1, std::memory_order_relaxed);
+        return false;
+    }
     void* mem = WS_Alloc(ctx->ws, sizeof(page_slot));
     if (mem == nullptr) {
         n.fetch_sub(1, std::memory_order_relaxed);
+        total.fetch_sub(1, std::memory_order_relaxed);
         VRT_fail(ctx, "%s: out of workspace", kPrefix);
         return false;
     }
-    priv->priv = new (mem) page_slot{page_slot::kMagic, &n};
+    priv->priv = new (mem) page_slot{page_slot::kMagic, &n, &total};
     priv->len = sizeof(page_slot);
     priv->methods = page_slot_methods;
     return true;
@@ -651,7 +673,8 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
                           VCL_DURATION first_byte_timeout, VCL_DURATION between_bytes_timeout,
                           VCL_INT max_viewers_per_key, VCL_INT max_viewers_per_address, VCL_INT throttle_refusals,
                           VCL_DURATION throttle_window, VCL_DURATION throttle_block, VCL_INT page_connections,
-                          VCL_DURATION page_timeout, VCL_INT page_rate, VCL_DURATION page_rate_window) {
+                          VCL_INT page_connections_total, VCL_DURATION page_timeout, VCL_INT page_rate,
+                          VCL_DURATION page_rate_window) {
     CHECK_OBJ_NOTNULL(ctx, VRT_CTX_MAGIC);
     AN(objp);
     AZ(*objp);
@@ -685,11 +708,12 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
             VRT_fail(ctx, "%s: %s: backend timeouts must be positive", kPrefix, vcl_name);
             return false;
         }
-        if (page_connections < 1 || page_connections > 10000 || !(page_timeout > 0.0) || page_rate < 1 ||
-            page_rate > 100000 || !(page_rate_window >= 1.0 && page_rate_window <= 86400.0)) {
+        if (page_connections < 1 || page_connections > 10000 || page_connections_total < 1 ||
+            page_connections_total > 100000 || !(page_timeout > 0.0) || page_rate < 1 || page_rate > 100000 ||
+            !(page_rate_window >= 1.0 && page_rate_window <= 86400.0)) {
             VRT_fail(ctx,
-                     "%s: %s: page_connections must be 1 to 10000, page_timeout positive, page_rate 1 to 100000, "
-                     "page_rate_window 1s to 1d",
+                     "%s: %s: page_connections must be 1 to 10000, page_connections_total 1 to 100000, "
+                     "page_timeout positive, page_rate 1 to 100000, page_rate_window 1s to 1d",
                      kPrefix, vcl_name);
             return false;
         }
@@ -743,6 +767,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         obj->page_backends.reserve(cams.size());
         obj->page_backend_names.reserve(cams.size());
         obj->page_connections = static_cast<unsigned>(page_connections);
+        obj->page_connections_total = static_cast<unsigned>(page_connections_total);
         obj->pages_in_flight = std::make_unique<std::atomic<unsigned>[]>(cams.size() + 1);
         for (std::size_t i = 0; i <= cams.size(); i++) obj->pages_in_flight[i].store(0, std::memory_order_relaxed);
         for (const auto& cam : cams) {

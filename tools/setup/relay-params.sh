@@ -16,14 +16,13 @@
 # PITFALLS). pipe_sess_max: past MAX_VIEWERS pipes a viewer gets a 503 at
 # once, and page loads and ACME checks still find a thread; without it they
 # wait for a pipe to end (BENCHMARKS.md, "Tuning"; bench/load.sh --tuning
-# measures these). Camera pages (no key) need threads too, bounded per
-# camera by the relay's page_connections (default 10; each holds a client
-# and a fetch thread): 2 x cameras x page_connections, 20 per camera,
-# whatever an attacker sends (more get 503 busy or 429 at once, threadless).
-# So every pool needs MAX_VIEWERS + 2 x cameras x page_connections + room:
-# the 100 threads above MAX_VIEWERS fit 5 cameras' pages at the defaults;
-# with more cameras raise thread_pool_max (vmod_camrelay(3), PITFALLS;
-# BENCHMARKS.md, "A dead camera"). pipe_timeout=30 and vsl_mask=-ReqURL: see
+# measures these). Camera pages (no key) need threads too, bounded for all
+# cameras together by the relay's page_connections_total (default 40; each
+# holds a client and a fetch thread): at most 80, whatever an attacker
+# sends and however many cameras there are (more get 503 busy or 429 at
+# once, threadless). The 100 threads above MAX_VIEWERS hold them with room;
+# raise both together (vmod_camrelay(3), PITFALLS; BENCHMARKS.md, "A dead
+# camera"). pipe_timeout=30 and vsl_mask=-ReqURL: see
 # vcl/default.vcl. The cache itself stores nothing of a relay's traffic
 # (pipe and pass): 64 MB of malloc storage is plenty.
 
