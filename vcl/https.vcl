@@ -61,6 +61,9 @@ sub vcl_synth {
 		# Browsers keep a 301 without a lifetime forever; an hour lets TLS
 		# be switched off again.
 		set resp.http.Cache-Control = "max-age=3600";
+		# The URL may carry a key: the redirected request sends no
+		# Referer (camrelay_isolate_synth is not reached from here).
+		set resp.http.Referrer-Policy = "no-referrer";
 		set resp.http.Content-Type = "text/plain; charset=utf-8";
 		set resp.body = "301 Moved Permanently: " + resp.http.Location + {"
 "};
