@@ -528,21 +528,12 @@ std::atomic<unsigned>& pages_in_flight_total() {
     return total;
 }
 
-// One more in `n` unless it holds `max` already.
-bool take_one(std::atomic<unsigned>& n, unsigned max) {
-    unsigned cur = n.load(std::memory_order_relaxed);
-    do {
-        if (cur >= max) return false;
-    } while (!n.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
-    return true;
-}
-
 void page_slot_fini(VRT_CTX, void* p) {
     (void)ctx;
     auto* slot = static_cast<page_slot*>(p);
     if (slot == nullptr || slot->magic != page_slot::kMagic) return;
-    slot->camera->fetch_sub(1, std::memory_order_relaxed);
-    slot->total->fetch_sub(1, std::memory_order_relaxed);
+    camrelay::ViewerCounter::release(*slot->camera);
+    camrelay::ViewerCounter::release(*slot->total);
     slot->magic = 0;
 }
 
@@ -564,15 +555,17 @@ bool take_page_slot(VRT_CTX, vmod_camrelay_relay* obj, std::size_t index) {
     if (priv->priv != nullptr) return true;
     std::atomic<unsigned>& n = obj->pages_in_flight[index];
     std::atomic<unsigned>& total = pages_in_flight_total();
-    if (!take_one(n, obj->page_connections)) return false;
-    if (!take_one(total, obj->page_connections_total)) {
-        n.fetch_sub(1, std::memory_order_relaxed);
+    // The same bounded count as the viewer slots.
+    using Count = camrelay::ViewerCounter;
+    if (!Count::try_acquire(n, obj->page_connections)) return false;
+    if (!Count::try_acquire(total, obj->page_connections_total)) {
+        Count::release(n);
         return false;
     }
     void* mem = WS_Alloc(ctx->ws, sizeof(page_slot));
     if (mem == nullptr) {
-        n.fetch_sub(1, std::memory_order_relaxed);
-        total.fetch_sub(1, std::memory_order_relaxed);
+        Count::release(n);
+        Count::release(total);
         VRT_fail(ctx, "%s: out of workspace", kPrefix);
         return false;
     }
