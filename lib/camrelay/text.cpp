@@ -51,6 +51,11 @@ std::optional<std::uint16_t> parse_port(std::string_view s, bool allow_zero) {
     return static_cast<std::uint16_t>(*value);
 }
 
+Decimal read_port(std::string_view s) {
+    if (s.size() > 5) return {0, DecimalError::not_digit};
+    return read_decimal(s, 65535, true);
+}
+
 void append_json_quoted(std::string& out, std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     out.push_back('"');

@@ -43,6 +43,11 @@ Decimal read_decimal(std::string_view s, std::uint64_t max, bool allow_leading_z
 // A TCP port, 1..65535 (0 too when `allow_zero`), as parse_decimal reads it.
 std::optional<std::uint16_t> parse_port(std::string_view s, bool allow_zero = false);
 
+// A port as a URL or HOST:PORT writes it: at most five digits, leading zeros
+// allowed ("08080" is 8080), at most 65535. A longer text is not_digit (not
+// a port at all); 0 reads as 0, for the caller to refuse or allow.
+Decimal read_port(std::string_view s);
+
 // `s` as a JSON string, quotes included: '"', '\\' and control characters
 // escaped (RFC 8259), every other byte copied as it is.
 std::string json_quote(std::string_view s);

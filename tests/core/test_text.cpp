@@ -111,6 +111,17 @@ TEST(Text, ParsePort) {
         EXPECT_EQ(text::parse_port(bad, true), std::nullopt) << bad;
 }
 
+TEST(Text, ReadPortAsUrlsWriteIt) {
+    EXPECT_EQ(text::read_port("08080").value, 8080u);
+    EXPECT_EQ(text::read_port("00001").value, 1u);
+    EXPECT_EQ(text::read_port("65535").value, 65535u);
+    EXPECT_EQ(text::read_port("0").error, DecimalError::none);  // the caller refuses or allows it
+    EXPECT_EQ(text::read_port("65536").error, DecimalError::too_large);
+    EXPECT_EQ(text::read_port("008080").error, DecimalError::not_digit);  // six characters: not a port
+    EXPECT_EQ(text::read_port("80a").error, DecimalError::not_digit);
+    EXPECT_EQ(text::read_port("").error, DecimalError::empty);
+}
+
 TEST(Text, JsonQuote) {
     EXPECT_EQ(text::json_quote(""), "\"\"");
     EXPECT_EQ(text::json_quote("cam-1 ok"), "\"cam-1 ok\"");

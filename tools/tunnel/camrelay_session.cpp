@@ -74,8 +74,8 @@ void on_signal(int) { g_stop = 1; }
 
 // The tunnel port: 1024..65535, five digits at most (leading zeros allowed).
 bool parse_port(std::string_view s, std::uint16_t& port) {
-    const camrelay::text::Decimal value = camrelay::text::read_decimal(s, 65535, true);
-    if (s.size() > 5 || value.error != camrelay::text::DecimalError::none || value.value < 1024) return false;
+    const camrelay::text::Decimal value = camrelay::text::read_port(s);
+    if (value.error != camrelay::text::DecimalError::none || value.value < 1024) return false;
     port = static_cast<std::uint16_t>(value.value);
     return true;
 }

@@ -68,9 +68,9 @@ bool split_host_port(const std::string& text, std::string& host, std::uint16_t& 
         host = text.substr(0, colon);
         port_text = text.substr(colon + 1);
     }
-    // As in a URL, the port may have leading zeros ("h:08080"), five digits at most.
-    const camrelay::text::Decimal value = camrelay::text::read_decimal(port_text, 65535, true);
-    if (host.empty() || port_text.size() > 5 || value.error != camrelay::text::DecimalError::none) return false;
+    // As in a URL (text::read_port): leading zeros allowed ("h:08080"), five digits at most.
+    const camrelay::text::Decimal value = camrelay::text::read_port(port_text);
+    if (host.empty() || value.error != camrelay::text::DecimalError::none) return false;
     if (value.value == 0 && !allow_port_zero) return false;
     port = static_cast<std::uint16_t>(value.value);
     return true;

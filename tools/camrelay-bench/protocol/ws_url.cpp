@@ -60,9 +60,9 @@ std::variant<Url, std::string> parse_url(std::string_view text) {
     }
     if (url.host.empty()) return std::string("missing host");
     if (!port_text.empty()) {
-        // Leading zeros are allowed in a URL's port ("ws://h:08080"), five digits at most.
-        const camrelay::text::Decimal port = camrelay::text::read_decimal(port_text, 65535, true);
-        if (port_text.size() > 5 || port.error == camrelay::text::DecimalError::not_digit) {
+        // Leading zeros are allowed ("ws://h:08080"), five digits at most: text::read_port.
+        const camrelay::text::Decimal port = camrelay::text::read_port(port_text);
+        if (port.error == camrelay::text::DecimalError::not_digit) {
             return std::string("port \"").append(port_text).append("\" is not a number");
         }
         if (port.error != camrelay::text::DecimalError::none || port.value == 0) {
