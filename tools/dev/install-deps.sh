@@ -13,6 +13,10 @@ packages=(
   # run and test: the data plane, the camera transport, load and browser tests
   varnish varnish-modules varnish-vmod-digest openssh-server openssh-client wrk hitch openssl
   chromium iproute2 procps psmisc curl ca-certificates jq shellcheck
+  # https and SSH on one port (haproxy); cameras behind firewalls: a real HTTP
+  # proxy and egress rules in network namespaces (tests/firewall); hitch is
+  # what the https path is measured against (bench/transports.sh)
+  haproxy tinyproxy nftables
   # packaging
   debhelper dpkg-dev fakeroot lintian git
 )
@@ -41,7 +45,7 @@ fi
 
 # Packages install services that may start on their default ports; camrelay's
 # tests start their own instances on loopback high ports instead.
-for svc in varnish varnishncsa hitch; do
+for svc in varnish varnishncsa hitch haproxy tinyproxy; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi
