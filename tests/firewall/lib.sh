@@ -167,7 +167,6 @@ fi
 
 # --- inside the relay namespace
 
-FW_RELAY_NS=$FW_INSIDE-relay
 FW_CAMERA_NS=$FW_INSIDE-camera
 here=$(cd "$(dirname "$0")" && pwd)
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$here/../.." && pwd)}
@@ -222,6 +221,7 @@ fw_net_tls_only() {
 
 # --- the proxy
 
+# shellcheck disable=SC2120 # the credentials are optional
 fw_proxy_config() {
     {
         cat <<EOF
@@ -277,7 +277,7 @@ fw_make_tls() {
     } >"$TMP/openssl.out" 2>&1 || die "openssl: $(cat "$TMP/openssl.out")"
     cat "$ca/relay.crt" "$ca/relay.key" >"$FW_TLS_DIR/relay.pem"
     chmod 0600 "$FW_TLS_DIR/relay.pem"
-    cp "$FW_CA" "$store/ca-certificates.crt" && openssl rehash "$store" >/dev/null 2>&1 ||
+    { cp "$FW_CA" "$store/ca-certificates.crt" && openssl rehash "$store" >/dev/null 2>&1; } ||
         die "cannot install the test CA in the camera's CA store"
 }
 
