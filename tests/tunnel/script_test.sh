@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# camrelay-tunnel without any network: the exact ssh command it builds, its
-# settings file, its refusals, and its reconnect schedule (with stand-ins for
-# ssh, sleep and date on PATH). Plus static checks of every shipped script,
-# of this suite's scripts and of the systemd unit. Needs no root.
+# camrelay-tunnel without any network: the exact ssh command it builds for
+# each transport, its settings file, its refusals, and its reconnect
+# schedule, auto's probe and its move to a better transport (with stand-ins
+# for ssh, sleep, date and camrelay-connect). Plus static checks of every
+# shipped script, of this suite's scripts and of the systemd unit. Needs no
+# root.
 set -u
 : "${SOURCE_DIR:?}" "${BUILD_DIR:?}"
 # shellcheck source=../lib/kit.sh
@@ -36,15 +38,54 @@ if command -v systemd-analyze >/dev/null && [ -f "$unit" ]; then
 	fi
 fi
 
-# --- the ssh command
+# Nothing from this machine's environment: no proxy, and camrelay-connect is
+# a stand-in ($CONNECT) that logs its arguments and its CAMRELAY_PROXY, and
+# answers a probe as $TMP/probe-says tells it (a candidate; missing: the one
+# line of a failure) and a probe --only with ssh once $TMP/open exists.
+unset https_proxy HTTPS_PROXY no_proxy NO_PROXY CAMRELAY_CONNECT CAMRELAY_PROXY
+mkdir "$TMP/helper"
+CONNECT=$TMP/helper/camrelay-connect
+export FAKE_DIR=$TMP
+cat >"$CONNECT" <<'EOF'
+#!/bin/sh
+printf '%s\n' "$*" >>"$FAKE_DIR/connect-args"
+printf '%s\n' "${CAMRELAY_PROXY-unset}" >>"$FAKE_DIR/connect-env"
+case " $* " in
+	*" --only "*)
+		[ -e "$FAKE_DIR/open" ] && echo ssh && exit 0
+		echo "camrelay-connect: no transport reaches relay: ssh: connection refused" >&2
+		exit 1
+		;;
+	*" probe "*)
+		if [ -s "$FAKE_DIR/probe-says" ]; then
+			cat "$FAKE_DIR/probe-says"
+			exit 0
+		fi
+		echo "camrelay-connect: no transport reaches relay: ssh: timed out; ssh-443: connection refused" >&2
+		exit 1
+		;;
+esac
+exit 1
+EOF
+chmod +x "$CONNECT"
+export CAMRELAY_CONNECT=$CONNECT
+
+# --- the ssh command (transport ssh: the command from before transports)
 printf 'x\n' >"$TMP/key"
 printf '[relay.example.com]:2222 ssh-ed25519 AAAA\n' >"$TMP/kh"
 cmd=$("$TUNNEL" --relay camrelay-cam@relay.example.com:2222 --identity "$TMP/key" --known-hosts "$TMP/kh" \
-	--listen 20001 --print-command) || fail "--print-command failed"
+	--listen 20001 --transport ssh --print-command) || fail "--print-command failed"
+ssh_cmd=$cmd
 has() {
 	case " $cmd " in
 		*" $1 "*) ok "ssh gets: $1" ;;
 		*) fail "ssh command lacks '$1': $cmd" ;;
+	esac
+}
+lacks() {
+	case " $cmd " in
+		*"$1"*) fail "ssh command has '$1': $cmd" ;;
+		*) ok "ssh does not get: $1" ;;
 	esac
 }
 has "ssh -F /dev/null -T"
@@ -61,22 +102,130 @@ case " $cmd " in
 	*" -N "* | *StrictHostKeyChecking=no* | *" -t "* | *" -tt "*) fail "forbidden option in: $cmd" ;;
 	*) ok "no -N, no pty, no unpinned host key" ;;
 esac
+case $cmd in
+	*HostKeyAlias* | *ProxyCommand* | *$'\n'*) fail "transport ssh is not the plain command: $cmd" ;;
+	*) ok "transport ssh: one line, no HostKeyAlias, no ProxyCommand" ;;
+esac
 
 # IPv6 relay and target, default port
 cmd=$("$TUNNEL" --relay 'cam@[2001:db8::1]' --identity "$TMP/key" --known-hosts "$TMP/kh" --listen 20001 \
-	--target '[::1]:9001' --print-command)
+	--target '[::1]:9001' --transport ssh --print-command)
 has "-R 127.0.0.1:20001:[::1]:9001"
 has "-p 22 -l cam -- 2001:db8::1"
 
 # the settings file; later options override it; CRLF and comments are fine
-printf '# camera 1\r\nRELAY=cam@relay:2200\r\nIDENTITY=%s\r\nKNOWN_HOSTS=%s\r\nLISTEN=20005\r\nTARGET=127.0.0.1:9001\r\nCIPHERS=chacha20-poly1305@openssh.com\r\n' \
+printf '# camera 1\r\nRELAY=cam@relay:2200\r\nIDENTITY=%s\r\nKNOWN_HOSTS=%s\r\nLISTEN=20005\r\nTARGET=127.0.0.1:9001\r\nCIPHERS=chacha20-poly1305@openssh.com\r\nTRANSPORT=ssh\r\n' \
 	"$TMP/key" "$TMP/kh" >"$TMP/conf"
 cmd=$("$TUNNEL" --config "$TMP/conf" --listen 20006 --print-command) || fail "--config: $cmd"
 has "-R 127.0.0.1:20006:127.0.0.1:9001"
 has "-o Ciphers=chacha20-poly1305@openssh.com"
 has "-p 2200 -l cam -- relay"
 
-# --- refusals: exit 2 and a message, nothing run
+# --- the other transports: the host key stays pinned under RELAY's name
+base="--identity $TMP/key --known-hosts $TMP/kh --listen 20001"
+# tunnel ARG...: --print-command's output with the base settings
+tunnel() {
+	# shellcheck disable=SC2086  # $base is simple words
+	"$TUNNEL" $base "$@" --print-command
+}
+cmd=$(tunnel --relay cam@relay.example.com:2222 --transport ssh-443)
+has "-o HostKeyAlias=[relay.example.com]:2222 -p 443 -l cam -- relay.example.com"
+lacks ProxyCommand
+cmd=$(tunnel --relay cam@relay.example.com --transport ssh-443 --https-port 8443)
+has "-o HostKeyAlias=relay.example.com -p 8443 -l cam -- relay.example.com"
+cmd=$(tunnel --relay 'cam@[2001:db8::1]:2222' --transport ssh-443)
+has "-o HostKeyAlias=[2001:db8::1]:2222 -p 443 -l cam -- 2001:db8::1"
+cmd=$(tunnel --relay cam@relay.example.com:2222 --transport tls)
+has "-o HostKeyAlias=[relay.example.com]:2222 -o ProxyCommand=$CONNECT tls %h %p -p 443 -l cam -- relay.example.com"
+printf -- '-----BEGIN CERTIFICATE-----\n' >"$TMP/relay-ca.pem"
+cmd=$(tunnel --relay cam@relay.example.com --transport tls --tls-ca "$TMP/relay-ca.pem" --tls-name relay.example.org \
+	--tls-allow-intercept --https-port 8443)
+has "-o ProxyCommand=$CONNECT --tls-ca $TMP/relay-ca.pem --tls-name relay.example.org --allow-intercept tls %h %p -p 8443"
+cmd=$(tunnel --relay cam@relay.example.com --transport tls --tls-allow-intercept --tls-allow-intercept=no)
+has "-o ProxyCommand=$CONNECT tls %h %p"
+[ "${ssh_cmd%% -R *}" = "${cmd%% -R *}" ] && ok "every transport: the same ssh options before -R" ||
+	fail "options differ: '$ssh_cmd' / '$cmd'"
+
+# --- the proxy: through camrelay-connect, its URL only in CAMRELAY_PROXY,
+# the password nowhere in any output
+PASS=s3cr3t-Pa55
+PURL="http://bob:$PASS@proxy.example:3128/"
+printf 'RELAY=cam@relay.example.com:2222\nPROXY=%s\n' "$PURL" >"$TMP/proxy.conf"
+cmd=$(tunnel --config "$TMP/proxy.conf" --transport ssh)
+has "-o HostKeyAlias=[relay.example.com]:2222 -o ProxyCommand=$CONNECT --proxy-env --fdpass tcp %h %p -o ProxyUseFdpass=yes -p 2222"
+lacks "$PASS"
+lacks "bob"
+case $cmd in
+	"# proxy proxy.example:3128 (from PROXY= ($TMP/proxy.conf:2)), given to camrelay-connect in CAMRELAY_PROXY"$'\n'*)
+		ok "the proxy shown as HOST:PORT" ;;
+	*) fail "proxy line: $cmd" ;;
+esac
+cmd=$(tunnel --config "$TMP/proxy.conf" --transport ssh-443)
+has "-o ProxyCommand=$CONNECT --proxy-env --fdpass tcp %h %p -o ProxyUseFdpass=yes -p 443"
+cmd=$(tunnel --config "$TMP/proxy.conf" --transport tls --tls-name relay.example.org)
+has "-o ProxyCommand=$CONNECT --proxy-env --tls-name relay.example.org tls %h %p -p 443"
+lacks "$PASS"
+cmd=$(tunnel --config "$TMP/proxy.conf" --proxy none --transport tls)
+lacks "--proxy-env"
+lacks "# proxy"
+
+# the environment's proxy: https_proxy, then HTTPS_PROXY; PROXY wins
+proxy_of() { sed -n 's/^# proxy \([^ ]*\) (from \([^)]*\)).*/\1 \2/p' <<<"$cmd"; }
+expect_proxy() {
+	[ "$(proxy_of)" = "$1" ] && ok "$2: ${1:-no proxy}" || fail "$2: proxy '$(proxy_of)', expected '$1'"
+}
+cmd=$(https_proxy="http://u:$PASS@a.example:8080" HTTPS_PROXY=http://b.example:8080 tunnel --relay cam@relay.example.com)
+expect_proxy "a.example:8080 https_proxy" "https_proxy first"
+lacks "$PASS"
+cmd=$(HTTPS_PROXY=http://b.example:8080 tunnel --relay cam@relay.example.com)
+expect_proxy "b.example:8080 HTTPS_PROXY" "HTTPS_PROXY without https_proxy"
+cmd=$(https_proxy=a.example:3128 tunnel --relay cam@relay.example.com)
+expect_proxy "a.example:3128 https_proxy" "an https_proxy without http://"
+cmd=$(https_proxy=http://a.example tunnel --relay cam@relay.example.com)
+expect_proxy "a.example:80 https_proxy" "no port: 80"
+cmd=$(https_proxy=http://a.example:8080 tunnel --config "$TMP/proxy.conf")
+expect_proxy "proxy.example:3128 PROXY= ($TMP/proxy.conf:2" "PROXY= over https_proxy"
+cmd=$(https_proxy=http://a.example:8080 tunnel --relay cam@relay.example.com --proxy none)
+expect_proxy "" "PROXY=none over https_proxy"
+cmd=$(https_proxy=http://a.example:8080 tunnel --config "$TMP/proxy.conf" --proxy 'http://c.example:1')
+expect_proxy "c.example:1 --proxy" "--proxy over PROXY="
+cmd=$(https_proxy=http://a.example:8080 no_proxy='localhost, .example.com' tunnel --relay cam@relay.example.com)
+expect_proxy "" "no_proxy names the relay's domain"
+cmd=$(https_proxy=http://a.example:8080 NO_PROXY='*' tunnel --relay cam@relay.example.com)
+expect_proxy "" "NO_PROXY=*"
+cmd=$(https_proxy=http://a.example:8080 no_proxy=other.example tunnel --relay cam@relay.example.com)
+expect_proxy "a.example:8080 https_proxy" "no_proxy naming another host"
+cmd=$(https_proxy='http://[2001:db8::3]:3128' tunnel --relay cam@relay.example.com)
+expect_proxy "[2001:db8::3]:3128 https_proxy" "IPv6 proxy"
+
+# auto: the probe, then each candidate's command, best first
+cmd=$(tunnel --relay cam@relay.example.com:2222 --tls-ca "$TMP/relay-ca.pem")
+[ "$(grep '^# ' <<<"$cmd" | tail -n +2 | tr '\n' ' ')" = "# ssh # ssh-443 # tls " ] &&
+	ok "auto without a proxy: ssh, ssh-443, tls" || fail "auto candidates: $cmd"
+grep -qxF "# auto: before each connection, '$CONNECT --tls-ca $TMP/relay-ca.pem probe relay.example.com 2222 443' picks the first that answers of:" <<<"$cmd" &&
+	ok "auto: the probe command" || fail "auto probe line: $cmd"
+[ "$(sed -n '/^# ssh$/{n;p}' <<<"$cmd")" = "$(tunnel --relay cam@relay.example.com:2222 --transport ssh)" ] &&
+	ok "auto's ssh: the plain command" || fail "auto's ssh: $cmd"
+cmd=$(tunnel --config "$TMP/proxy.conf")
+[ "$(grep '^# [a-z]' <<<"$cmd" | grep -v '^# proxy\|^# auto' | tr '\n' ' ')" = \
+	"# ssh # ssh-443 # tls # ssh+proxy # ssh-443+proxy # tls+proxy " ] &&
+	ok "auto with a proxy: direct first, plain before TLS" || fail "auto candidates with a proxy: $cmd"
+grep -q "'$CONNECT --proxy-env probe relay.example.com 2222 443'" <<<"$cmd" && ok "auto: probe with --proxy-env" ||
+	fail "probe line: $cmd"
+lacks "$PASS"
+[ "$(sed -n '/^# ssh-443$/{n;p}' <<<"$cmd")" = "$(tunnel --relay cam@relay.example.com:2222 --transport ssh-443 --proxy none)" ] &&
+	ok "auto's ssh-443 with a proxy set: direct" || fail "auto's ssh-443: $cmd"
+
+# auto without camrelay-connect: ssh only
+cmd=$(CAMRELAY_CONNECT='' PATH=/usr/bin:/bin "$TUNNEL" $base --relay cam@relay.example.com --print-command 2>&1)
+if command -v camrelay-connect >/dev/null || [ -x "$SOURCE_DIR/tools/tunnel/camrelay-connect" ]; then
+	say "camrelay-connect is installed: auto without it not checked"
+else
+	[ "$cmd" = "# auto without camrelay-connect: ssh only"$'\n'"$(tunnel --relay cam@relay.example.com --transport ssh)" ] &&
+		ok "auto without camrelay-connect: the ssh command" || fail "auto without camrelay-connect: $cmd"
+fi
+
+# --- refusals: exit 2 and a message, nothing run, no password shown
 refused() {
 	_what=$1
 	_expect=$2
@@ -84,39 +233,90 @@ refused() {
 	_out=$("$TUNNEL" "$@" --print-command 2>&1)
 	_rc=$?
 	if [ "$_rc" = 2 ] && printf '%s' "$_out" | grep -q -- "$_expect"; then
-		ok "$_what refused: $_out"
+		case $_out in
+			*"$PASS"*) fail "$_what: the password is in the message: $_out" ;;
+			*) ok "$_what refused: $_out" ;;
+		esac
 	else
 		fail "$_what: status $_rc, '$_out'"
 	fi
 }
-base="--identity $TMP/key --known-hosts $TMP/kh"
 # shellcheck disable=SC2086  # $base is simple words
 {
-	refused "no relay" "no relay" $base --listen 20001
-	refused "relay without user" "not USER@HOST" $base --relay relay --listen 20001
-	refused "option injection in host" "not a host name" $base --relay 'u@-oProxyCommand=x' --listen 20001
-	refused "blank in host" "not a host name" $base --relay 'u@a b' --listen 20001
-	refused "bad user" "not a user name" $base --relay '-x@relay' --listen 20001
-	refused "privileged listen port" "1024 to 65535" $base --relay u@relay --listen 80
-	refused "listen port not a number" "1024 to 65535" $base --relay u@relay --listen 2x
-	refused "target without port" "HOST:PORT" $base --relay u@relay --listen 20001 --target localhost
-	refused "bad relay port" "not a port" $base --relay u@relay:99999 --listen 20001
+	b2="--identity $TMP/key --known-hosts $TMP/kh"
+	refused "no relay" "no relay" $b2 --listen 20001
+	refused "relay without user" "not USER@HOST" $b2 --relay relay --listen 20001
+	refused "option injection in host" "not a host name" $b2 --relay 'u@-oProxyCommand=x' --listen 20001
+	refused "blank in host" "not a host name" $b2 --relay 'u@a b' --listen 20001
+	refused "bad user" "not a user name" $b2 --relay '-x@relay' --listen 20001
+	refused "privileged listen port" "1024 to 65535" $b2 --relay u@relay --listen 80
+	refused "listen port not a number" "1024 to 65535" $b2 --relay u@relay --listen 2x
+	refused "target without port" "HOST:PORT" $b2 --relay u@relay --listen 20001 --target localhost
+	refused "bad relay port" "not a port" $b2 --relay u@relay:99999 --listen 20001
 	refused "missing known_hosts" "missing or empty" --identity "$TMP/key" --known-hosts "$TMP/none" --relay u@relay --listen 20001
-	refused "unknown argument" "unknown argument" $base --relay u@relay --listen 20001 --insecure
+	refused "unknown argument" "unknown argument" $b2 --relay u@relay --listen 20001 --insecure
+	refused "unknown transport" "not auto, ssh, ssh-443 or tls" $base --relay u@relay --transport https
+	refused "bad https port" "--https-port '0443' is not a port" $base --relay u@relay --https-port 0443
+	refused "https port out of range" "is not a port" $base --relay u@relay --https-port 65536
+	refused "intercept not yes or no" "not yes or no" $base --relay u@relay --tls-allow-intercept=maybe
+	refused "retry-better not a number" "not a number of seconds" $base --relay u@relay --retry-better 5m
+	refused "retry-better over a day" "at most 86400" $base --relay u@relay --retry-better 86401
+	refused "TLS name with a blank" "--tls-name" $base --relay u@relay --tls-name 'a b'
+	refused "TLS name as an option" "--tls-name" $base --relay u@relay --tls-name '-oX'
+	refused "TLS CA missing" "cannot read the TLS certificates file" $base --relay u@relay --tls-ca "$TMP/none.pem"
+	refused "TLS CA path with a blank" "ssh runs it through a shell" $base --relay u@relay --tls-ca "$TMP/a b.pem"
+	refused "TLS CA path with %" "ssh runs it through a shell" $base --relay u@relay --tls-ca "$TMP/a%h.pem"
+	refused "TLS CA path with ;" "ssh runs it through a shell" $base --relay u@relay --tls-ca "$TMP/a;reboot"
+	refused "password in --proxy" "would show it to every user" $base --relay u@relay --proxy "$PURL"
 }
+refused_proxy() {
+	printf 'RELAY=u@relay\nPROXY=%s\n' "$2" >"$TMP/bad-proxy.conf"
+	# shellcheck disable=SC2086  # $base is simple words
+	refused "PROXY=${2//$PASS/PASSWORD}" "$1" $base --config "$TMP/bad-proxy.conf"
+}
+CAMRELAY_CONNECT=$TMP/key refused "camrelay-connect not executable" "is not an executable file" $base --relay u@relay
+refused_proxy "is https://" "https://bob:$PASS@proxy:3128"
+refused_proxy "SOCKS" "socks5://bob:$PASS@proxy:1080"
+refused_proxy "does not start with http://" "bob:$PASS@proxy:3128"
+refused_proxy "path, query or fragment" "http://bob:$PASS@proxy:3128/path"
+refused_proxy "no user name" "http://:$PASS@proxy:3128"
+refused_proxy "bad percent-encoding" "http://bob:$PASS%G1@proxy:3128"
+refused_proxy "bad percent-encoding" "http://bob:$PASS%4@proxy:3128"
+refused_proxy "IPv6 address without brackets" "http://bob:$PASS@2001:db8::1:3128"
+refused_proxy "port is not a number" "http://bob:$PASS@proxy:31x8"
+refused_proxy "port is not a number" "http://bob:$PASS@proxy:99999"
+refused_proxy "host is not a host name" "http://bob:$PASS@-proxy:3128"
+refused_proxy "blanks" "http://bob:$PASS word@proxy:3128"
+_out=$(https_proxy="ftp://bob:$PASS@proxy:21" "$TUNNEL" $base --relay u@relay --print-command 2>&1)
+[ $? = 2 ] && [[ $_out == *"from https_proxy is not http://"* && $_out != *"$PASS"* ]] &&
+	ok "https_proxy ftp:// refused: $_out" || fail "https_proxy ftp://: $_out"
+if [ ! -x "$(command -v camrelay-connect)" ]; then
+	_out=$(CAMRELAY_CONNECT='' PATH=/usr/bin:/bin "$TUNNEL" $base --relay u@relay --transport tls --print-command 2>&1)
+	[ $? = 2 ] && [[ $_out == *"transport tls needs camrelay-connect"* ]] && ok "tls without camrelay-connect refused" ||
+		fail "tls without camrelay-connect: $_out"
+fi
+mkdir "$TMP/odd dir"
+cp "$CONNECT" "$TMP/odd dir/camrelay-connect"
+CAMRELAY_CONNECT="$TMP/odd dir/camrelay-connect" refused "camrelay-connect in a path with a blank" "ProxyCommand would need quoted" \
+	$base --relay u@relay
 printf 'RELAY=u@relay\nPASSWORD=x\n' >"$TMP/bad.conf"
 refused "unknown setting" "unknown setting 'PASSWORD'" --config "$TMP/bad.conf"
 printf 'RELAY u@relay\n' >"$TMP/bad2.conf"
 refused "line without =" "expected KEY=VALUE" --config "$TMP/bad2.conf"
 printf 'RELAY=u@relay\nLISTEN=$(touch %s/pwned)\n' "$TMP" >"$TMP/bad3.conf"
-refused "shell in a value" "1024 to 65535" $base --config "$TMP/bad3.conf"
+refused "shell in a value" "1024 to 65535" --identity "$TMP/key" --known-hosts "$TMP/kh" --config "$TMP/bad3.conf"
+printf 'RELAY=u@relay\nLISTEN=20001\nTLS_NAME=$(touch %s/pwned)\n' "$TMP" >"$TMP/bad4.conf"
+refused "shell in TLS_NAME" "--tls-name" --identity "$TMP/key" --known-hosts "$TMP/kh" --config "$TMP/bad4.conf"
 [ -e "$TMP/pwned" ] && fail "a config value was run as shell"
+[ ! -e "$TMP/connect-args" ] && ok "--print-command and the refusals ran no camrelay-connect" ||
+	fail "camrelay-connect ran: $(cat "$TMP/connect-args")"
 
 # --- the reconnect schedule, with stand-ins: ssh fails at once, sleep only
 # logs (so the schedule runs in no time), date is real.
 mkdir "$TMP/bin"
-cat >"$TMP/bin/ssh" <<'EOF'
+cat >"$TMP/bin/ssh" <<EOF
 #!/bin/sh
+echo "\$*" >>"$TMP/ssh-ran"
 echo "fake ssh: relay unreachable" >&2
 exit 255
 EOF
@@ -127,7 +327,8 @@ echo "\$1" >>"$TMP/sleeps"
 exit 0
 EOF
 chmod +x "$TMP/bin/ssh" "$TMP/bin/sleep"
-PATH="$TMP/bin:$PATH" "$TUNNEL" --relay u@relay --listen 20001 $base 2>"$TMP/log" &
+# shellcheck disable=SC2086  # $base is simple words
+PATH="$TMP/bin:$PATH" "$TUNNEL" --relay u@relay --transport ssh $base 2>"$TMP/log" &
 pid=$!
 started "$pid"
 # slept N: the stand-in sleep has logged N sleeps
@@ -151,7 +352,8 @@ echo \$((n + 100)) >"$TMP/clock"
 echo "\$n"
 EOF
 chmod +x "$TMP/bin/date"
-PATH="$TMP/bin:$PATH" "$TUNNEL" --relay u@relay --listen 20001 $base 2>"$TMP/log2" &
+# shellcheck disable=SC2086  # $base is simple words
+PATH="$TMP/bin:$PATH" "$TUNNEL" --relay u@relay --transport ssh $base 2>"$TMP/log2" &
 pid=$!
 started "$pid"
 wait_for 10 slept 4
@@ -159,5 +361,99 @@ kill -TERM "$pid"
 wait "$pid"
 sched=$(head -n 4 "$TMP/sleeps" | tr '\n' ' ')
 [ "$sched" = "1 1 1 1 " ] && ok "backoff reset after long-lived connections: $sched" || fail "reset schedule '$sched'"
+rm "$TMP/bin/date"
+
+# --- auto, when no transport reaches the relay: the probe's one line, the
+# same backoff, no ssh started, and one probe per wait (no tight loop)
+rm -f "$TMP/sleeps" "$TMP/ssh-ran" "$TMP/connect-args" "$TMP/connect-env"
+# shellcheck disable=SC2086  # $base is simple words
+PATH="$TMP/bin:$PATH" "$TUNNEL" --config "$TMP/proxy.conf" $base 2>"$TMP/log3" &
+pid=$!
+started "$pid"
+wait_for 10 slept 8
+kill -TERM "$pid"
+wait_for 5 eval '! running' || fail "camrelay-tunnel ignored SIGTERM while waiting after a failed probe"
+sched=$(tr '\n' ' ' <"$TMP/sleeps")
+[ "$sched" = "1 2 4 8 16 30 30 30 " ] && ok "auto, probe failing: backoff $sched" || fail "auto backoff schedule '$sched'"
+probes=$(wc -l <"$TMP/connect-args")
+[ "$probes" -ge 8 ] && [ "$probes" -le 9 ] && ok "auto, probe failing: $probes probes for 8 waits" ||
+	fail "$probes probes for 8 waits: $(cat "$TMP/connect-args")"
+[ ! -e "$TMP/ssh-ran" ] && ok "auto, probe failing: no ssh started" || fail "ssh ran: $(cat "$TMP/ssh-ran")"
+grep -qxF "camrelay-tunnel: no transport reaches relay: ssh: timed out; ssh-443: connection refused; trying again in 4s" \
+	"$TMP/log3" && ok "auto, probe failing: its line logged once per try" || fail "log: $(cat "$TMP/log3")"
+[ "$(grep -c 'no transport reaches' "$TMP/log3")" = "$probes" ] && ok "one log line per failed probe" ||
+	fail "log lines per probe: $(cat "$TMP/log3")"
+grep -qxF -- "--proxy-env probe relay.example.com 2222 443" "$TMP/connect-args" && ok "probe arguments" ||
+	fail "probe arguments: $(head -n 1 "$TMP/connect-args")"
+[ "$(sort -u "$TMP/connect-env")" = "${PURL%/}" ] && ok "the probe gets the proxy URL in CAMRELAY_PROXY" ||
+	fail "CAMRELAY_PROXY: $(sort -u "$TMP/connect-env")"
+! grep -q "$PASS" "$TMP/log3" "$TMP/connect-args" && ok "no password in the log or in camrelay-connect's arguments" ||
+	fail "password shown: $(cat "$TMP/log3" "$TMP/connect-args")"
+
+# --- auto picks a transport, and moves to a better one once it answers.
+# ssh stays up (a stand-in that sleeps), sleep is real, RETRY_BETTER=1.
+mkdir "$TMP/bin-up"
+cat >"$TMP/bin-up/ssh" <<EOF
+#!/bin/sh
+echo "\$*" >>"$TMP/ssh-up"
+echo "\${CAMRELAY_PROXY-unset} SHELL=\$SHELL" >>"$TMP/ssh-env"
+exec sleep 60
+EOF
+chmod +x "$TMP/bin-up/ssh"
+rm -f "$TMP/connect-args" "$TMP/connect-env"
+echo tls+proxy >"$TMP/probe-says"
+# shellcheck disable=SC2086  # $base is simple words
+PATH="$TMP/bin-up:$PATH" SHELL=/usr/sbin/nologin "$TUNNEL" --config "$TMP/proxy.conf" $base --retry-better 1 \
+	2>"$TMP/log4" &
+pid=$!
+started "$pid"
+ssh_runs() { [ "$(cat "$TMP/ssh-up" 2>/dev/null | wc -l)" -ge "$1" ]; }
+only_probes() { [ "$(grep -c -- '--only' "$TMP/connect-args" 2>/dev/null)" -ge "$1" ]; }
+wait_for 10 ssh_runs 1 || die "auto: no ssh started: $(cat "$TMP/log4")"
+grep -qF "ProxyCommand=$CONNECT --proxy-env tls %h %p -p 443" "$TMP/ssh-up" && ok "auto: ssh started on tls+proxy" ||
+	fail "auto's ssh: $(cat "$TMP/ssh-up")"
+grep -qxF "camrelay-tunnel: using tls+proxy (SSH inside TLS to port 443 through the proxy proxy.example:3128): connecting to relay.example.com as cam: relay 127.0.0.1:20001 -> localhost:9001" \
+	"$TMP/log4" && ok "auto: one line names the transport" || fail "log: $(cat "$TMP/log4")"
+[ "$(cat "$TMP/ssh-env")" = "${PURL%/} SHELL=/bin/sh" ] &&
+	ok "ssh gets the proxy in CAMRELAY_PROXY and runs ProxyCommand with /bin/sh" || fail "ssh's environment: $(cat "$TMP/ssh-env")"
+wait_for 10 only_probes 2 && ok "auto on tls+proxy: the better transports probed again" || fail "no --only probe"
+grep -qxF -- "--proxy-env --only ssh,ssh-443,tls,ssh+proxy,ssh-443+proxy probe relay.example.com 2222 443" \
+	"$TMP/connect-args" && ok "--only: every better candidate" || fail "--only probe: $(cat "$TMP/connect-args")"
+ssh_runs 2 && fail "ssh restarted while no better transport answered"
+kill -TERM "$pid"
+wait_for 5 eval '! running' && ok "SIGTERM with a watcher: stopped" || fail "no stop with a watcher"
+tail -n 1 "$TMP/log4" | grep -q "stopped" || fail "last log line: $(tail -n 1 "$TMP/log4")"
+! grep -q "$PASS" "$TMP/log4" "$TMP/connect-args" "$TMP/ssh-up" && ok "no password in the log or a command line" ||
+	fail "password shown"
+
+# ssh-443, then port 22 opens: the watcher's probe answers, one line, and
+# ssh moves to the plain command without another probe
+rm -f "$TMP/connect-args" "$TMP/ssh-up" "$TMP/ssh-env"
+echo ssh-443 >"$TMP/probe-says"
+# shellcheck disable=SC2086  # $base is simple words
+PATH="$TMP/bin-up:$PATH" "$TUNNEL" --relay cam@relay.example.com:2222 $base --retry-better 1 2>"$TMP/log5" &
+pid=$!
+started "$pid"
+wait_for 10 ssh_runs 1 || die "auto: no ssh started: $(cat "$TMP/log5")"
+grep -qF -- "-o HostKeyAlias=[relay.example.com]:2222 -p 443 -l cam -- relay.example.com" "$TMP/ssh-up" &&
+	ok "auto: ssh-443, the host key pinned under RELAY's name" || fail "ssh-443: $(cat "$TMP/ssh-up")"
+wait_for 10 only_probes 2 || fail "no --only probe on ssh-443"
+grep -qxF -- "--only ssh probe relay.example.com 2222 443" "$TMP/connect-args" && ok "--only ssh" ||
+	fail "--only: $(cat "$TMP/connect-args")"
+touch "$TMP/open"
+wait_for 10 ssh_runs 2 && ok "port 22 open: ssh restarted" || fail "no move to ssh: $(cat "$TMP/log5")"
+[ "$(sed -n 2p "$TMP/ssh-up")" = "$(tunnel --relay cam@relay.example.com:2222 --transport ssh | sed 's/^ssh //')" ] &&
+	ok "moved to the plain ssh command" || fail "second ssh: $(sed -n 2p "$TMP/ssh-up")"
+grep -qx "camrelay-tunnel: ssh (SSH to port 2222) reaches the relay now: leaving ssh-443 after [0-9]*s to reconnect on it" "$TMP/log5" &&
+	ok "one line says why" || fail "log: $(cat "$TMP/log5")"
+probes=$(grep -vc -- '--only' "$TMP/connect-args")
+[ "$probes" = 1 ] && ok "no second full probe: the watcher's answer is used" || fail "$probes full probes"
+grep -q "tunnel down" "$TMP/log5" && fail "a move is not a tunnel down: $(cat "$TMP/log5")"
+n=$(grep -c -- '--only' "$TMP/connect-args")
+sleep 2.5
+[ "$(grep -c -- '--only' "$TMP/connect-args")" = "$n" ] && ok "on the best transport: no more probes" ||
+	fail "probes go on on ssh: $(cat "$TMP/connect-args")"
+ssh_runs 3 && fail "ssh restarted again: $(cat "$TMP/ssh-up")"
+stop "$pid"
 
 kit_finish
