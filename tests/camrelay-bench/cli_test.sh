@@ -12,19 +12,33 @@ expect_exit 2 "$BENCH" frobnicate
 expect_exit 2 "$BENCH" run ws://127.0.0.1:1/ --mode fast
 expect_exit 2 "$BENCH" run ws://127.0.0.1:1/
 expect_in "$TMP/last.err" "run needs --mode"
-expect_exit 2 "$BENCH" run "wss://relay.example/x" --mode rtt
-expect_in "$TMP/last.err" 'camrelay-bench: bad URL "wss://relay.example/x": wss:// (TLS) is not supported; use ws://'
+expect_exit 2 "$BENCH" run "https://relay.example/x" --mode rtt
+expect_in "$TMP/last.err" 'camrelay-bench: bad URL "https://relay.example/x": scheme "https" is not ws or wss'
 expect_exit 2 "$BENCH" run "http://127.0.0.1:8080/" --mode rtt
-expect_in "$TMP/last.err" 'camrelay-bench: bad URL "http://127.0.0.1:8080/": scheme "http" is not ws'
+expect_in "$TMP/last.err" 'camrelay-bench: bad URL "http://127.0.0.1:8080/": scheme "http" is not ws or wss'
+# TLS options: for wss:// only, one of them, a readable --ca file.
+expect_exit 2 "$BENCH" run "ws://127.0.0.1:1/" --mode rtt --insecure
+expect_in "$TMP/last.err" "--ca and --insecure are for wss:// URLs"
+expect_exit 2 "$BENCH" run "wss://127.0.0.1:1/" --mode rtt --insecure --ca /etc/hostname
+expect_in "$TMP/last.err" "give only one of --ca FILE, --insecure"
+expect_exit 2 "$BENCH" run "wss://127.0.0.1:1/" --mode rtt --ca "$TMP/missing.pem"
+expect_in "$TMP/last.err" "--ca: cannot read \"$TMP/missing.pem\""
+echo "not a certificate" >"$TMP/junk.pem"
+expect_exit 2 "$BENCH" run "wss://127.0.0.1:1/" --mode rtt --ca "$TMP/junk.pem"
+expect_in "$TMP/last.err" "--ca $TMP/junk.pem: no CA certificate could be read from it"
+
 expect_exit 2 "$BENCH" run "ws://127.0.0.1:99999/" --mode rtt
 expect_in "$TMP/last.err" "out of range"
 expect_exit 2 "$BENCH" serve --listen nowhere
 expect_exit 0 "$BENCH" --help
+expect_in "$TMP/last.out" "--insecure"
 
 # Nothing listens: exit 1 and say so.
 closed=$(free_port)
 expect_exit 1 "$BENCH" run "ws://127.0.0.1:$closed/" --mode rtt --connect-timeout 2
 expect_in "$TMP/last.err" "camrelay-bench: ws://127.0.0.1:$closed/: cannot connect to 127.0.0.1:$closed: Connection refused"
+expect_exit 1 "$BENCH" run "wss://127.0.0.1:$closed/" --mode rtt --connect-timeout 2
+expect_in "$TMP/last.err" "camrelay-bench: wss://127.0.0.1:$closed/: cannot connect to 127.0.0.1:$closed: Connection refused"
 expect_exit 1 "$BENCH" run "ws://127.0.0.1:$closed/" --mode load --duration 0.2 --json
 expect_json "$TMP/last.out" '.failed_connections == 2 and .ok == false'
 

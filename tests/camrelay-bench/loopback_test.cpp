@@ -15,6 +15,7 @@
 #include "commands/run_modes.hpp"
 #include "io/clock.hpp"
 #include "io/socket_util.hpp"
+#include "io/tls.hpp"
 
 namespace camrelay::bench {
 namespace {
@@ -31,8 +32,17 @@ std::uint16_t port_of(int fd) {
     return ntohs(reinterpret_cast<const sockaddr_in*>(&a.storage)->sin_port);
 }
 
-ws::Url url(std::uint16_t port, const std::string& target = "/cam1/?k=test") {
-    return std::get<ws::Url>(ws::parse_url("ws://127.0.0.1:" + std::to_string(port) + target));
+ws::Url url(std::uint16_t port, const std::string& target = "/cam1/?k=test", const char* scheme = "ws") {
+    return std::get<ws::Url>(ws::parse_url(scheme + std::string("://127.0.0.1:") + std::to_string(port) + target));
+}
+
+std::unique_ptr<TlsClient> tls_client(TlsSettings settings) {
+    auto made = TlsClient::create(settings);
+    EXPECT_TRUE(std::holds_alternative<std::unique_ptr<TlsClient>>(made))
+        << (std::holds_alternative<std::string>(made) ? std::get<std::string>(made) : "");
+    return std::holds_alternative<std::unique_ptr<TlsClient>>(made)
+               ? std::move(std::get<std::unique_ptr<TlsClient>>(made))
+               : nullptr;
 }
 
 // A camera on its own thread, stopped and joined on destruction.
@@ -221,6 +231,36 @@ TEST(Loopback, SilentServerTimesOut) {
     RttResult r = run_rtt(o, url(silent.port()));
     EXPECT_NE(r.error.find("timed out waiting for the upgrade response"), std::string::npos) << r.error;
     EXPECT_LT(monotonic_ns() - start, 3'000'000'000u);
+}
+
+// wss:// to servers that do not speak TLS: the handshake fails with a
+// reason, or ends at the connect timeout. (TLS that works: wss_test.sh.)
+TEST(Loopback, WssToAPlainHttpServerSaysItIsNotTls) {
+    RawServer plain("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    auto tls = tls_client({});
+    RttResult r = run_rtt(run_options(RunOptions::Mode::rtt), url(plain.port(), "/", "wss"), tls.get());
+    EXPECT_NE(r.error.find("TLS handshake with 127.0.0.1:" + std::to_string(plain.port()) + " failed: "),
+              std::string::npos)
+        << r.error;
+    EXPECT_NE(r.error.find("does not speak TLS"), std::string::npos) << r.error;
+    EXPECT_FALSE(r.tls);
+}
+
+TEST(Loopback, WssHandshakeEndsAtTheConnectTimeout) {
+    RawServer silent("");
+    auto tls = tls_client({"", true});
+    RunOptions o = run_options(RunOptions::Mode::rtt);
+    o.connect_timeout_s = 0.3;
+    const std::uint64_t start = monotonic_ns();
+    RttResult r = run_rtt(o, url(silent.port(), "/", "wss"), tls.get());
+    EXPECT_NE(r.error.find("timed out in the TLS handshake with 127.0.0.1:"), std::string::npos) << r.error;
+    EXPECT_LT(monotonic_ns() - start, 3'000'000'000u);
+}
+
+TEST(Loopback, WssNeedsTlsSettings) {
+    RawServer silent("");
+    RttResult r = run_rtt(run_options(RunOptions::Mode::rtt), url(silent.port(), "/", "wss"));
+    EXPECT_NE(r.error.find("wss:// without TLS settings"), std::string::npos) << r.error;
 }
 
 TEST(Loopback, ClosedPortIsRefused) {

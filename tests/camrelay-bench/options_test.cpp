@@ -75,6 +75,21 @@ TEST(Options, RunUrlsFile) {
     EXPECT_EQ(o.urls, (std::vector<std::string>{"ws://a/cam1", "ws://a/cam2"}));
 }
 
+TEST(Options, RunTls) {
+    RunOptions o = parse_run_options({"wss://h/", "--mode", "rtt", "--insecure"});
+    EXPECT_TRUE(o.insecure);
+    EXPECT_EQ(o.ca_file, "");
+    const std::string ca = ::testing::TempDir() + "camrelay_bench_ca.pem";
+    std::ofstream(ca) << "-----BEGIN CERTIFICATE-----\n";
+    RunOptions c = parse_run_options({"wss://h/", "--mode", "rtt", "--ca", ca});
+    EXPECT_EQ(c.ca_file, ca);
+    EXPECT_FALSE(c.insecure);
+    EXPECT_THROW(parse_run_options({"wss://h/", "--mode", "rtt", "--ca", ca, "--insecure"}), UsageError);
+    std::remove(ca.c_str());
+    EXPECT_THROW(parse_run_options({"wss://h/", "--mode", "rtt", "--ca", ca}), UsageError);  // unreadable
+    EXPECT_THROW(parse_run_options({"wss://h/", "--mode", "rtt", "--ca"}), UsageError);
+}
+
 TEST(Options, RunErrors) {
     EXPECT_THROW(parse_run_options({"ws://h/"}), UsageError);                              // no mode
     EXPECT_THROW(parse_run_options({"--mode", "rtt"}), UsageError);                        // no URL

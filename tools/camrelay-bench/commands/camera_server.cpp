@@ -16,7 +16,8 @@ class CameraServer::Session : public WsConnection::Listener {
 public:
     Session(CameraServer& server, UpgradeRequest upgrade)
         : server_(server),
-          connection_(server.loop_, upgrade.fd, WsConnection::Role::server, *this, upgrade.response),
+          connection_(server.loop_, std::make_unique<PlainTransport>(upgrade.fd), WsConnection::Role::server, *this,
+                      upgrade.response),
           stream_(server.loop_, connection_),
           early_(std::move(upgrade.early_bytes)) {}
 

@@ -222,16 +222,22 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
             o.threshold_ms = parse_number(arg, a.value(arg), 0.001, 1e6);
         } else if (arg == "--json") {
             o.json = true;
+        } else if (arg == "--ca") {
+            o.ca_file = a.value(arg);
+            if (!std::ifstream(o.ca_file)) throw UsageError("--ca: cannot read \"" + o.ca_file + "\"");
+        } else if (arg == "--insecure") {
+            o.insecure = true;
         } else {
             throw UsageError("run: unknown option \"" + arg + "\"");
         }
     }
     if (!have_mode) throw UsageError("run needs --mode rtt|stream|load");
+    if (o.insecure && !o.ca_file.empty()) throw UsageError("give only one of --ca FILE, --insecure");
     if (urls_file) {
         auto more = read_url_file(*urls_file);
         o.urls.insert(o.urls.end(), more.begin(), more.end());
     }
-    if (o.urls.empty()) throw UsageError("run needs a URL (ws://HOST:PORT/PATH)");
+    if (o.urls.empty()) throw UsageError("run needs a URL (ws://HOST:PORT/PATH or wss://...)");
     if (o.mode != RunOptions::Mode::load && o.urls.size() != 1) {
         throw UsageError("rtt and stream take one URL; load takes one per camera");
     }
@@ -278,7 +284,11 @@ const char* usage_text() {
            "  --connect-timeout S  connect and handshake bound per connection (5)\n"
            "  --timeout S          bound on the whole run\n"
            "  --threshold-ms MS    count latencies above this (10)\n"
+           "  --ca FILE            wss://: trust the CAs in FILE (PEM) instead of the system's\n"
+           "  --insecure           wss://: do not verify the server's certificate (said in the output)\n"
            "  --json               machine-readable output\n"
+           "\n"
+           "URL: ws://HOST[:PORT][/PATH][?QUERY] (port 80) or wss://... (TLS 1.2+, port 443)\n"
            "\n"
            "exit status: 0 ok, 1 measurement failed (errors, losses, no connection), 2 usage\n";
 }

@@ -49,6 +49,8 @@ struct RunOptions {
     double timeout_s = 0;  // the whole run
     double threshold_ms = 10;
     bool json = false;
+    std::string ca_file;    // wss://: trust the CAs in this file instead of the system's
+    bool insecure = false;  // wss://: do not verify the server's certificate
 };
 
 // argv without the program name and the command word.

@@ -1,7 +1,9 @@
 // camrelay-bench run: parse, measure, report.
 #include <signal.h>
 
+#include <algorithm>
 #include <iostream>
+#include <memory>
 
 #include "../measure/report.hpp"
 #include "commands.hpp"
@@ -28,6 +30,7 @@ void say_error(const std::string& url, const std::string& error) {
 int run_command(const std::vector<std::string>& args) {
     RunOptions options;
     std::vector<ws::Url> urls;
+    bool secure = false;  // a wss:// URL among them
     try {
         options = parse_run_options(args);
         for (const auto& text : options.urls) {
@@ -37,25 +40,41 @@ int run_command(const std::vector<std::string>& args) {
             }
             urls.push_back(std::get<ws::Url>(parsed));
         }
+        secure = std::any_of(urls.begin(), urls.end(), [](const ws::Url& u) { return u.secure; });
+        if (!secure && (options.insecure || !options.ca_file.empty())) {
+            throw UsageError("--ca and --insecure are for wss:// URLs");
+        }
     } catch (const UsageError& e) {
         std::cerr << "camrelay-bench: " << e.what() << "\n";
         if (std::string_view(e.what()).rfind("bad URL", 0) != 0) std::cerr << usage_text();
         return kExitUsage;
     }
+    // TLS writes go through write(2): a peer gone must not kill the process.
     signal(SIGPIPE, SIG_IGN);
+    std::unique_ptr<TlsClient> tls;
+    if (secure) {
+        auto made = TlsClient::create(TlsSettings{options.ca_file, options.insecure});
+        if (auto* error = std::get_if<std::string>(&made)) {
+            std::cerr << "camrelay-bench: " << *error << "\n";
+            return options.ca_file.empty() ? kExitFailed : kExitUsage;
+        }
+        tls = std::move(std::get<std::unique_ptr<TlsClient>>(made));
+        if (options.insecure)
+            std::cerr << "camrelay-bench: warning: --insecure: the server's certificate is not verified\n";
+    }
     switch (options.mode) {
         case RunOptions::Mode::rtt: {
-            RttResult r = run_rtt(options, urls.front());
+            RttResult r = run_rtt(options, urls.front(), tls.get());
             say_error(r.url, r.error);
             return report(r, options.json);
         }
         case RunOptions::Mode::stream: {
-            StreamResult r = run_stream(options, urls.front());
+            StreamResult r = run_stream(options, urls.front(), tls.get());
             say_error(r.url, r.error);
             return report(r, options.json);
         }
         case RunOptions::Mode::load: {
-            LoadResult r = run_load(options, urls);
+            LoadResult r = run_load(options, urls, tls.get());
             for (const auto& e : r.errors) std::cerr << "camrelay-bench: " << e << "\n";
             return report(r, options.json);
         }

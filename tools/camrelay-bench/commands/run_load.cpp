@@ -18,8 +18,8 @@ constexpr std::size_t kMaxReportedErrors = 8;
 constexpr std::uint64_t kRelaySampleNs = 250'000'000;
 
 struct LoadViewer {
-    LoadViewer(EventLoop& loop, const ws::Url& url, std::uint32_t stream_id)
-        : viewer(loop, url), checker(stream_id), id(stream_id) {}
+    LoadViewer(EventLoop& loop, const ws::Url& url, const TlsClient* tls, std::uint32_t stream_id)
+        : viewer(loop, url, tls), checker(stream_id), id(stream_id) {}
     Viewer viewer;
     StreamChecker checker;
     std::uint32_t id;
@@ -29,7 +29,7 @@ struct LoadViewer {
 
 class LoadRun {
 public:
-    LoadRun(const RunOptions& o, const std::vector<ws::Url>& cameras)
+    LoadRun(const RunOptions& o, const std::vector<ws::Url>& cameras, const TlsClient* tls)
         : o_(o), result_(seconds_to_ns(o.threshold_ms / 1000)) {
         result_.cameras = static_cast<std::uint32_t>(cameras.size());
         result_.viewers_per_camera = o.viewers;
@@ -40,7 +40,7 @@ public:
         std::uint32_t id = 1;
         for (const auto& url : cameras) {
             for (std::uint32_t v = 0; v < o.viewers; ++v)
-                viewers_.push_back(std::make_unique<LoadViewer>(loop_, url, id++));
+                viewers_.push_back(std::make_unique<LoadViewer>(loop_, url, tls, id++));
         }
         upstream_message_.resize(o.upstream_size);
     }
@@ -103,6 +103,7 @@ private:
     void hook(LoadViewer& lv) {
         lv.viewer.on_open = [this, &lv](Viewer& v) {
             ++result_.connected;
+            if (!result_.tls) result_.tls = v.connection().tls();
             auto request = encode_stream_request(StreamRequest{lv.id, o_.size, o_.pace.interval_ns});
             v.connection().send(ws::Opcode::binary, request);
             if (o_.upstream_hz > 0) {
@@ -199,8 +200,8 @@ private:
 
 }  // namespace
 
-LoadResult run_load(const RunOptions& options, const std::vector<ws::Url>& cameras) {
-    LoadRun run(options, cameras);
+LoadResult run_load(const RunOptions& options, const std::vector<ws::Url>& cameras, const TlsClient* tls) {
+    LoadRun run(options, cameras, tls);
     return run.run();
 }
 

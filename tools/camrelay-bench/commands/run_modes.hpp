@@ -1,9 +1,11 @@
 // camrelay-bench: the three `run` modes. Each is bounded by the options'
 // timeouts and returns what it measured; it never exits the process.
+// `tls` (made from --ca/--insecure) is needed for wss:// URLs.
 #pragma once
 
 #include <vector>
 
+#include "../io/tls.hpp"
 #include "../measure/results.hpp"
 #include "../protocol/ws_url.hpp"
 #include "options.hpp"
@@ -11,14 +13,14 @@
 namespace camrelay::bench {
 
 // Round trips of one message at a time against an echoing server.
-RttResult run_rtt(const RunOptions& options, const ws::Url& url);
+RttResult run_rtt(const RunOptions& options, const ws::Url& url, const TlsClient* tls = nullptr);
 
 // One stream, as fast as the path carries it: the viewer asks the camera for
 // it with a stream request and counts what arrives.
-StreamResult run_stream(const RunOptions& options, const ws::Url& url);
+StreamResult run_stream(const RunOptions& options, const ws::Url& url, const TlsClient* tls = nullptr);
 
 // `viewers` viewers per camera URL, each asking for a paced stream.
-LoadResult run_load(const RunOptions& options, const std::vector<ws::Url>& cameras);
+LoadResult run_load(const RunOptions& options, const std::vector<ws::Url>& cameras, const TlsClient* tls = nullptr);
 
 // Stream id of rtt probes: an echo carries it back; a camera's own stream
 // never uses it.

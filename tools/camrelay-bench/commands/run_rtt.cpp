@@ -8,7 +8,7 @@
 
 namespace camrelay::bench {
 
-RttResult run_rtt(const RunOptions& o, const ws::Url& url) {
+RttResult run_rtt(const RunOptions& o, const ws::Url& url, const TlsClient* tls) {
     RttResult r(seconds_to_ns(o.threshold_ms / 1000));
     r.url = url.text;
     r.size = o.size;
@@ -19,7 +19,7 @@ RttResult run_rtt(const RunOptions& o, const ws::Url& url) {
     const std::uint64_t start = monotonic_ns();
     const std::uint64_t deadline = start + seconds_to_ns(o.timeout_s);
     const std::uint64_t total = o.warmup + o.count;
-    Viewer viewer(loop, url);
+    Viewer viewer(loop, url, tls);
     std::vector<std::uint8_t> message(o.size);
     std::uint64_t in_flight = 0;  // sequence number of the message awaiting its echo
     std::uint64_t sent_ns = 0;
@@ -40,7 +40,8 @@ RttResult run_rtt(const RunOptions& o, const ws::Url& url) {
         loop.stop();
     };
 
-    viewer.on_open = [&](Viewer&) {
+    viewer.on_open = [&](Viewer& v) {
+        r.tls = v.connection().tls();
         prepare(0);
         send();
     };

@@ -10,7 +10,7 @@ namespace {
 constexpr std::uint32_t kStreamId = 1;
 }
 
-StreamResult run_stream(const RunOptions& o, const ws::Url& url) {
+StreamResult run_stream(const RunOptions& o, const ws::Url& url, const TlsClient* tls) {
     StreamResult r(seconds_to_ns(o.threshold_ms / 1000));
     r.url = url.text;
     r.size = o.size;
@@ -18,7 +18,7 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url) {
     EventLoop loop;
     const std::uint64_t start = monotonic_ns();
     const std::uint64_t deadline = start + seconds_to_ns(o.timeout_s);
-    Viewer viewer(loop, url);
+    Viewer viewer(loop, url, tls);
     StreamChecker checker(kStreamId);
     std::uint64_t first_ns = 0;
     bool done = false;
@@ -31,6 +31,7 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url) {
     };
 
     viewer.on_open = [&](Viewer& v) {
+        r.tls = v.connection().tls();
         auto request = encode_stream_request(StreamRequest{kStreamId, o.size, o.pace.interval_ns});
         v.connection().send(ws::Opcode::binary, request);
     };

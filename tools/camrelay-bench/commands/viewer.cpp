@@ -11,7 +11,7 @@ namespace camrelay::bench {
 void Viewer::connect(std::uint64_t deadline_ns) {
     state_ = State::connecting;
     connector_ = std::make_unique<WsConnector>(
-        loop_, url_, deadline_ns, [this](std::variant<Upgraded, std::string> r) { on_connected(std::move(r)); });
+        loop_, url_, tls_, deadline_ns, [this](std::variant<Upgraded, std::string> r) { on_connected(std::move(r)); });
     connector_->start();
 }
 
@@ -28,7 +28,7 @@ void Viewer::on_connected(std::variant<Upgraded, std::string> result) {
     state_ = State::open;
     opened_ns_ = monotonic_ns();
     WsConnection::Listener& listener = *this;
-    connection_ = std::make_unique<WsConnection>(loop_, up.fd, WsConnection::Role::client, listener);
+    connection_ = std::make_unique<WsConnection>(loop_, std::move(up.transport), WsConnection::Role::client, listener);
     connection_->start(up.early_bytes);
     if (state_ == State::open && on_open) on_open(*this);
 }

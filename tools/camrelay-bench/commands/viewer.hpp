@@ -1,5 +1,6 @@
-// camrelay-bench: one viewer, the client end of a WebSocket: connects and
-// upgrades (WsConnector), then talks through a WsConnection. The run modes
+// camrelay-bench: one viewer, the client end of a WebSocket (ws:// or
+// wss://): connects and upgrades (WsConnector), then talks through a
+// WsConnection. The run modes
 // react to its events through the callbacks.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "../io/event_loop.hpp"
+#include "../io/tls.hpp"
 #include "../io/ws_connection.hpp"
 #include "../io/ws_connector.hpp"
 #include "../protocol/ws_url.hpp"
@@ -26,7 +28,9 @@ public:
     std::function<void(Viewer&, ws::Opcode, std::span<const std::uint8_t>)> on_receive;
     std::function<void(Viewer&)> on_end;  // closed or failed
 
-    Viewer(EventLoop& loop, ws::Url url) : loop_(loop), url_(std::move(url)) {}
+    // `tls`, shared by the viewers of a run, is needed for a wss:// URL.
+    Viewer(EventLoop& loop, ws::Url url, const TlsClient* tls = nullptr)
+        : loop_(loop), url_(std::move(url)), tls_(tls) {}
     Viewer(const Viewer&) = delete;
     Viewer& operator=(const Viewer&) = delete;
 
@@ -50,6 +54,7 @@ private:
 
     EventLoop& loop_;
     ws::Url url_;
+    const TlsClient* tls_;
     State state_ = State::idle;
     std::unique_ptr<WsConnector> connector_;
     std::unique_ptr<WsConnection> connection_;

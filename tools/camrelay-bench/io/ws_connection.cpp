@@ -38,9 +38,10 @@ ws::MaskKey random_mask() {
 
 }  // namespace
 
-WsConnection::WsConnection(EventLoop& loop, int fd, Role role, Listener& listener, std::string_view preamble)
+WsConnection::WsConnection(EventLoop& loop, std::unique_ptr<Transport> transport, Role role, Listener& listener,
+                           std::string_view preamble)
     : loop_(loop),
-      fd_(fd),
+      transport_(std::move(transport)),
       role_(role),
       listener_(listener),
       reader_(role == Role::server ? ws::MaskRule::required : ws::MaskRule::forbidden) {
@@ -49,21 +50,21 @@ WsConnection::WsConnection(EventLoop& loop, int fd, Role role, Listener& listene
 
 WsConnection::~WsConnection() {
     if (close_timer_) loop_.cancel(*close_timer_);
-    if (fd_ >= 0) {
-        loop_.unwatch(fd_);
-        ::close(fd_);
-    }
+    if (transport_) loop_.unwatch(transport_->fd());
 }
 
 void WsConnection::start(std::span<const std::uint8_t> early_bytes) {
     interest_ = EPOLLIN;
-    loop_.watch(fd_, interest_, *this);
+    loop_.watch(transport_->fd(), interest_, *this);
     if (!out_.empty()) flush();
     if (!early_bytes.empty() && state_ != State::closed) {
         std::vector<std::uint8_t> copy(early_bytes.begin(), early_bytes.end());
         bytes_in_ += copy.size();
         feed(copy);
     }
+    // TLS records that came with the handshake wait in the transport, where
+    // epoll does not see them.
+    if (state_ == State::open && transport_->has_buffered_input()) read_available();
 }
 
 void WsConnection::send(ws::Opcode opcode, std::span<const std::uint8_t> payload) {
@@ -140,9 +141,9 @@ void WsConnection::want_drain() {
 
 void WsConnection::on_io(std::uint32_t events) {
     if (state_ == State::closed) return;
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_available();
+    if (events & (read_waits_for_ | EPOLLHUP | EPOLLERR)) read_available();
     if (state_ == State::closed) return;
-    if (events & EPOLLOUT) {
+    if (events & write_waits_for_) {
         flush();
         if (state_ == State::closed) return;
         if (drain_wanted_ && buffered() <= kLowWater && state_ == State::open) {
@@ -156,27 +157,35 @@ void WsConnection::on_io(std::uint32_t events) {
 
 void WsConnection::read_available() {
     auto& buffer = read_buffer();
-    for (int i = 0; i < kReadsPerEvent && state_ != State::closed && state_ != State::finishing; ++i) {
-        ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
-        if (n > 0) {
-            bytes_in_ += static_cast<std::uint64_t>(n);
-            feed(std::span<std::uint8_t>(buffer.data(), static_cast<std::size_t>(n)));
-            if (static_cast<std::size_t>(n) < buffer.size()) return;
+    // Socket reads are bounded per event (epoll reports a socket with more
+    // again); what the transport has already taken (TLS records) is read
+    // to the end, as nothing would report it.
+    for (int reads = 0; state_ != State::closed && state_ != State::finishing; ++reads) {
+        if (reads >= kReadsPerEvent && !transport_->has_buffered_input()) return;
+        const IoResult r = transport_->read(buffer);
+        if (r.status == IoResult::Status::done) {
+            read_waits_for_ = EPOLLIN;
+            bytes_in_ += r.bytes;
+            feed(std::span<std::uint8_t>(buffer.data(), r.bytes));
+            if (r.bytes < buffer.size() && state_ != State::closed && !transport_->has_buffered_input()) break;
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        if (n < 0 && errno == EINTR) continue;
+        if (r.status == IoResult::Status::again) {
+            read_waits_for_ = r.wait;
+            break;
+        }
         CloseInfo info = close_info_;
         info.by_peer = true;
-        if (n == 0) {
+        if (r.status == IoResult::Status::closed) {
             info.clean = close_received_ && state_ != State::open;
             if (!info.clean) info.error = "connection closed without a close frame";
         } else {
-            info.error = "receive failed: " + error_text(errno);
+            info.error = "receive failed: " + r.error;
         }
         finish(std::move(info));
         return;
     }
+    update_interest();
 }
 
 void WsConnection::feed(std::span<std::uint8_t> bytes) {
@@ -227,24 +236,27 @@ void WsConnection::finish_after_flush() {
 }
 
 void WsConnection::flush() {
-    const std::size_t head = out_head_;
-    const int error = send_pending(fd_, out_.data(), out_.size(), out_head_);
-    bytes_out_ += out_head_ - head;
-    if (error == EAGAIN) {
+    const IoResult r =
+        transport_->write(std::span<const std::uint8_t>(out_.data() + out_head_, out_.size() - out_head_));
+    out_head_ += r.bytes;
+    bytes_out_ += r.bytes;
+    if (r.status == IoResult::Status::again) {
         write_blocked_ = true;
+        write_waits_for_ = r.wait;
         compact();
         update_interest();
         return;
     }
-    if (error != 0) {
+    if (r.status != IoResult::Status::done) {
         CloseInfo info = close_info_;
         info.clean = false;
         info.by_peer = true;
-        info.error = "send failed: " + error_text(error);
+        info.error = "send failed: " + r.error;
         finish(std::move(info));
         return;
     }
     write_blocked_ = false;
+    write_waits_for_ = EPOLLOUT;
     out_.clear();
     out_head_ = 0;
     if (state_ == State::finishing) {
@@ -266,11 +278,11 @@ void WsConnection::compact() {
 void WsConnection::update_interest() {
     if (state_ == State::closed) return;
     // While finishing only the last frames matter: reading more would spin.
-    std::uint32_t wanted = state_ == State::finishing ? 0u : std::uint32_t{EPOLLIN};
-    if (buffered() > 0 || drain_wanted_) wanted |= EPOLLOUT;
+    std::uint32_t wanted = state_ == State::finishing ? 0u : read_waits_for_;
+    if (buffered() > 0 || drain_wanted_) wanted |= write_waits_for_;
     if (wanted != interest_) {
         interest_ = wanted;
-        loop_.rewatch(fd_, interest_, *this);
+        loop_.rewatch(transport_->fd(), interest_, *this);
     }
 }
 
@@ -282,9 +294,9 @@ void WsConnection::finish(CloseInfo info) {
         loop_.cancel(*close_timer_);
         close_timer_.reset();
     }
-    loop_.unwatch(fd_);
-    ::close(fd_);
-    fd_ = -1;
+    loop_.unwatch(transport_->fd());
+    if (info.clean) transport_->end();
+    transport_.reset();
     listener_.on_closed(*this, info);
 }
 

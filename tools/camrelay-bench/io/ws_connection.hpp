@@ -1,11 +1,13 @@
 // camrelay-bench: one open WebSocket connection on the event loop, either
 // side, after the handshake. It frames and sends messages (masked when it
 // is the client), reads and checks frames with ws::MessageReader, answers
-// pings, and runs the closing handshake (RFC 6455 section 7).
+// pings, and runs the closing handshake (RFC 6455 section 7). Bytes go
+// through a Transport: plain TCP or TLS (wss://).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "event_loop.hpp"
+#include "transport.hpp"
 #include "../protocol/message_reader.hpp"
 
 namespace camrelay::bench {
@@ -43,9 +46,10 @@ public:
     static constexpr std::size_t kLowWater = 64 * 1024;
     static constexpr std::uint64_t kCloseTimeoutNs = 2'000'000'000;
 
-    // Takes ownership of `fd`. `preamble` is sent first (the server's 101
-    // response); `early_bytes` arrived with the handshake and are parsed first.
-    WsConnection(EventLoop& loop, int fd, Role role, Listener& listener, std::string_view preamble = {});
+    // `preamble` is sent first (the server's 101 response); `early_bytes`
+    // arrived with the handshake and are parsed first.
+    WsConnection(EventLoop& loop, std::unique_ptr<Transport> transport, Role role, Listener& listener,
+                 std::string_view preamble = {});
     ~WsConnection() override;
     WsConnection(const WsConnection&) = delete;
     WsConnection& operator=(const WsConnection&) = delete;
@@ -69,6 +73,9 @@ public:
     void want_drain();
     std::size_t buffered() const { return out_.size() - out_head_; }
     bool write_blocked() const { return write_blocked_; }
+
+    // TLS details of a wss:// connection.
+    std::optional<TlsSummary> tls() const { return transport_ ? transport_->tls() : std::nullopt; }
 
     std::uint64_t bytes_received() const { return bytes_in_; }
     std::uint64_t bytes_sent() const { return bytes_out_; }
@@ -94,7 +101,7 @@ private:
     void finish(CloseInfo info);
 
     EventLoop& loop_;
-    int fd_;
+    std::unique_ptr<Transport> transport_;  // null once closed
     Role role_;
     Listener& listener_;
     ws::MessageReader reader_;
@@ -105,6 +112,10 @@ private:
     std::optional<ws::MaskKey> message_mask_;
     bool write_blocked_ = false;
     bool drain_wanted_ = false;
+    // What a blocked read or write waits for: EPOLLIN and EPOLLOUT for
+    // TCP; the other way round when TLS has to write to read or read to write.
+    std::uint32_t read_waits_for_ = EPOLLIN;
+    std::uint32_t write_waits_for_ = EPOLLOUT;
     std::uint32_t interest_ = 0;
     bool close_received_ = false;
     CloseInfo close_info_;

@@ -2,13 +2,13 @@
 #include "ws_connector.hpp"
 
 #include <openssl/rand.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cctype>
+#include <utility>
 
 #include "clock.hpp"
 #include "../protocol/handshake.hpp"
@@ -35,8 +35,8 @@ std::string one_line(std::string_view text) {
 
 }  // namespace
 
-WsConnector::WsConnector(EventLoop& loop, ws::Url url, std::uint64_t deadline_ns, Done done)
-    : loop_(loop), url_(std::move(url)), deadline_ns_(deadline_ns), done_(std::move(done)) {}
+WsConnector::WsConnector(EventLoop& loop, ws::Url url, const TlsClient* tls, std::uint64_t deadline_ns, Done done)
+    : loop_(loop), url_(std::move(url)), tls_(tls), deadline_ns_(deadline_ns), done_(std::move(done)) {}
 
 WsConnector::~WsConnector() {
     loop_.cancel(timer_);
@@ -51,10 +51,15 @@ void WsConnector::start() {
     timer_ = loop_.at(deadline_ns_, [this] {
         switch (phase_) {
             case Phase::connecting: fail("timed out connecting"); break;
+            case Phase::securing: fail("timed out in the TLS handshake with " + peer() + " (is it a TLS port?)"); break;
             case Phase::reading_body: refused(); break;
             default: fail("timed out waiting for the upgrade response"); break;
         }
     });
+    if (url_.secure && tls_ == nullptr) {
+        loop_.defer([this] { fail("wss:// without TLS settings"); });
+        return;
+    }
     auto resolved = resolve(url_.host, url_.port);
     if (auto* error = std::get_if<std::string>(&resolved)) {
         std::string text = *error;
@@ -66,10 +71,22 @@ void WsConnector::start() {
 }
 
 void WsConnector::close_socket() {
+    if (transport_) {
+        loop_.unwatch(transport_->fd());
+        transport_.reset();
+    }
     if (fd_ < 0) return;
     loop_.unwatch(fd_);
     ::close(fd_);
     fd_ = -1;
+}
+
+std::string WsConnector::peer() const { return next_address_ > 0 ? addresses_[next_address_ - 1].text() : url_.host; }
+
+void WsConnector::wait_for(std::uint32_t events) {
+    if (events == watching_) return;
+    watching_ = events;
+    loop_.rewatch(transport_->fd(), events, *this);
 }
 
 void WsConnector::connect_next(std::string last_error) {
@@ -83,7 +100,8 @@ void WsConnector::connect_next(std::string last_error) {
             continue;
         }
         fd_ = std::get<int>(started);
-        loop_.watch(fd_, EPOLLOUT, *this);
+        watching_ = EPOLLOUT;
+        loop_.watch(fd_, watching_, *this);
         return;
     }
     fail(last_error);
@@ -101,6 +119,7 @@ void WsConnector::on_io(std::uint32_t events) {
             on_connected();
             return;
         }
+        case Phase::securing: secure(); return;
         case Phase::sending: send_request(); return;
         case Phase::reading_head:
         case Phase::reading_body: read_response(); return;
@@ -109,40 +128,69 @@ void WsConnector::on_io(std::uint32_t events) {
 }
 
 void WsConnector::on_connected() {
+    // The transport takes the socket over; the loop watches it still.
+    const int fd = std::exchange(fd_, -1);
+    if (url_.secure) {
+        transport_ = tls_->wrap(fd, url_.host);
+        phase_ = Phase::securing;
+        secure();
+        return;
+    }
+    transport_ = std::make_unique<PlainTransport>(fd);
+    phase_ = Phase::sending;
+    send_request();
+}
+
+void WsConnector::secure() {
+    const IoResult r = transport_->handshake();
+    if (r.status == IoResult::Status::again) {
+        wait_for(r.wait);
+        return;
+    }
+    if (r.status != IoResult::Status::done) {
+        fail("TLS handshake with " + peer() + " failed: " + r.error);
+        return;
+    }
     phase_ = Phase::sending;
     send_request();
 }
 
 void WsConnector::send_request() {
-    const int error = send_pending(fd_, request_.data(), request_.size(), request_sent_);
-    if (error == EAGAIN) {
-        loop_.rewatch(fd_, EPOLLOUT, *this);
+    const IoResult r = transport_->write(std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(request_.data()) + request_sent_, request_.size() - request_sent_));
+    request_sent_ += r.bytes;
+    if (r.status == IoResult::Status::again) {
+        wait_for(r.wait);
         return;
     }
-    if (error != 0) {
-        fail("sending the upgrade request failed: " + error_text(error));
+    if (r.status != IoResult::Status::done) {
+        fail("sending the upgrade request failed: " + r.error);
         return;
     }
     phase_ = Phase::reading_head;
-    loop_.rewatch(fd_, EPOLLIN, *this);
+    wait_for(EPOLLIN);
+    // A TLS transport may hold the response already.
+    if (transport_->has_buffered_input()) read_response();
 }
 
 void WsConnector::read_response() {
     std::array<std::uint8_t, 16384> buffer{};
     while (phase_ == Phase::reading_head || phase_ == Phase::reading_body) {
-        ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        if (n <= 0) {
+        const IoResult r = transport_->read(buffer);
+        if (r.status == IoResult::Status::again) {
+            wait_for(r.wait);
+            return;
+        }
+        if (r.status != IoResult::Status::done) {
             if (phase_ == Phase::reading_body) {
                 refused();
             } else {
-                fail(n == 0 ? "connection closed before the upgrade response"
-                            : "receiving the upgrade response failed: " + error_text(errno));
+                fail(r.status == IoResult::Status::closed ? "connection closed before the upgrade response"
+                                                          : "receiving the upgrade response failed: " + r.error);
             }
             return;
         }
-        std::span<const std::uint8_t> bytes(buffer.data(), static_cast<std::size_t>(n));
+        std::span<const std::uint8_t> bytes(buffer.data(), r.bytes);
         if (phase_ == Phase::reading_body) {
             body_.append(bytes.begin(), bytes.end());
             if (body_.size() >= body_expected_) refused();
@@ -200,10 +248,8 @@ void WsConnector::refused() {
 void WsConnector::succeed(std::vector<std::uint8_t> early) {
     phase_ = Phase::done;
     loop_.cancel(timer_);
-    loop_.unwatch(fd_);
-    Upgraded up{fd_, std::move(early)};
-    fd_ = -1;
-    done_(std::move(up));
+    loop_.unwatch(transport_->fd());
+    done_(Upgraded{std::move(transport_), std::move(early)});
 }
 
 void WsConnector::fail(std::string error) {

@@ -72,6 +72,28 @@ void tally_json(JsonWriter& j, const StreamTally& t) {
         .field("before_request", t.before_request);
 }
 
+// "TLSv1.3 TLS_AES_256_GCM_SHA384, ALPN http/1.1, certificate verified (system CAs)".
+void tls_row(Rows& rows, const std::optional<TlsSummary>& tls) {
+    if (!tls) return;
+    std::string text = tls->version + " " + tls->cipher + ", " + (tls->alpn.empty() ? "no ALPN" : "ALPN " + tls->alpn);
+    text += tls->verified ? ", certificate verified (" + tls->trusted + ")" : ", certificate NOT verified (--insecure)";
+    rows.emplace_back("tls", text);
+}
+
+void tls_json(JsonWriter& j, const std::optional<TlsSummary>& tls) {
+    if (!tls) {
+        j.null_field("tls");
+        return;
+    }
+    j.begin_object("tls").field("version", tls->version).field("cipher", tls->cipher).field("alpn", tls->alpn);
+    j.field("verified", tls->verified);
+    if (tls->verified)
+        j.field("trusted", tls->trusted);
+    else
+        j.null_field("trusted");
+    j.end_object();
+}
+
 void error_field(JsonWriter& j, const std::string& error) {
     if (error.empty())
         j.null_field("error");
@@ -80,8 +102,11 @@ void error_field(JsonWriter& j, const std::string& error) {
 }
 
 // The rtt and stream reports, which measure one URL, begin and end alike.
-void open_url_report(JsonWriter& j, const char* mode, const std::string& url, std::uint32_t size) {
-    j.begin_object().field("mode", mode).field("url", url).field("size", size);
+void open_url_report(JsonWriter& j, const char* mode, const std::string& url, const std::optional<TlsSummary>& tls,
+                     std::uint32_t size) {
+    j.begin_object().field("mode", mode).field("url", url);
+    tls_json(j, tls);
+    j.field("size", size);
 }
 
 std::string close_url_report(JsonWriter& j, const LatencyHistogram& latency, bool failed, const std::string& error) {
@@ -103,6 +128,7 @@ std::string format_table(const RttResult& r) {
     rows.emplace_back("round trips", std::to_string(r.completed) + " of " + std::to_string(r.requested) + " (+" +
                                          std::to_string(r.warmup) + " warm-up), " + std::to_string(r.size) +
                                          " B messages");
+    tls_row(rows, r.tls);
     latency_rows(rows, r.rtt, "round trip");
     rows.emplace_back("bad echoes", std::to_string(r.bad_echoes));
     rows.emplace_back("result", verdict(r.failed(), r.error));
@@ -114,6 +140,7 @@ std::string format_table(const StreamResult& r) {
     rows.emplace_back("throughput", fixed(r.megabytes_per_s(), 1) + " MB/s (10^6 bytes)");
     rows.emplace_back("messages", std::to_string(r.tally.messages) + " of " + std::to_string(r.size) + " B in " +
                                       fixed(r.seconds, 2) + " s (" + fixed(r.messages_per_s(), 0) + "/s)");
+    tls_row(rows, r.tls);
     latency_rows(rows, r.latency, "one-way");
     tally_rows(rows, r.tally);
     rows.emplace_back("result", verdict(r.failed(), r.error));
@@ -132,6 +159,7 @@ std::string format_table(const LoadResult& r) {
     rows.emplace_back("window", fixed(r.seconds, 2) + " s");
     rows.emplace_back("connections", std::to_string(r.connected) + " open, " + std::to_string(r.failed_connections) +
                                          " failed, " + std::to_string(r.dropped_connections) + " dropped");
+    tls_row(rows, r.tls);
     rows.emplace_back("messages", std::to_string(r.tally.messages) + " (" + std::to_string(r.tally.bytes) + " B)");
     rows.emplace_back("per viewer", fixed(r.received_mbps_per_viewer, 2) + " Mbit/s received");
     rows.emplace_back("upstream sent", std::to_string(r.upstream_sent));
@@ -151,7 +179,7 @@ std::string format_table(const LoadResult& r) {
 
 std::string format_json(const RttResult& r) {
     JsonWriter j;
-    open_url_report(j, "rtt", r.url, r.size);
+    open_url_report(j, "rtt", r.url, r.tls, r.size);
     j.field("requested", r.requested).field("warmup", r.warmup).field("completed", r.completed);
     j.field("bad_echoes", r.bad_echoes);
     return close_url_report(j, r.rtt, r.failed(), r.error);
@@ -159,7 +187,7 @@ std::string format_json(const RttResult& r) {
 
 std::string format_json(const StreamResult& r) {
     JsonWriter j;
-    open_url_report(j, "stream", r.url, r.size);
+    open_url_report(j, "stream", r.url, r.tls, r.size);
     j.field("seconds", r.seconds).field("mb_per_s", r.megabytes_per_s()).field("messages_per_s", r.messages_per_s());
     tally_json(j, r.tally);
     return close_url_report(j, r.latency, r.failed(), r.error);
@@ -168,6 +196,7 @@ std::string format_json(const StreamResult& r) {
 std::string format_json(const LoadResult& r) {
     JsonWriter j;
     j.begin_object().field("mode", "load");
+    tls_json(j, r.tls);
     j.field("cameras", r.cameras).field("viewers_per_camera", r.viewers_per_camera);
     j.field("viewers", std::uint64_t{r.cameras} * r.viewers_per_camera);
     j.field("size", r.size).field("mbps", r.mbps).field("interval_ms", static_cast<double>(r.interval_ns) / 1e6);

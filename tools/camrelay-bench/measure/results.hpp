@@ -11,6 +11,15 @@
 
 namespace camrelay::bench {
 
+// How a wss:// connection was secured; results hold it (nullopt for ws://).
+struct TlsSummary {
+    std::string version;    // "TLSv1.3"
+    std::string cipher;     // "TLS_AES_256_GCM_SHA384"
+    std::string alpn;       // the protocol the server chose, empty if none
+    bool verified = false;  // the server's certificate and name were checked (not --insecure)
+    std::string trusted;    // what the certificate was checked against: "system CAs" or the --ca file
+};
+
 struct RttResult {
     std::string url;
     std::uint32_t size = 0;
@@ -19,6 +28,7 @@ struct RttResult {
     std::uint64_t completed = 0;   // timed round trips done
     std::uint64_t bad_echoes = 0;  // echoes that differ from what was sent
     LatencyHistogram rtt;
+    std::optional<TlsSummary> tls;
     std::string error;  // why the run stopped early, if it did
 
     explicit RttResult(std::uint64_t threshold_ns) : rtt(threshold_ns) {}
@@ -31,6 +41,7 @@ struct StreamResult {
     double seconds = 0;  // from the first message of the stream to the end
     StreamTally tally;
     LatencyHistogram latency;
+    std::optional<TlsSummary> tls;
     std::string error;
 
     explicit StreamResult(std::uint64_t threshold_ns) : latency(threshold_ns) {}
@@ -63,6 +74,7 @@ struct LoadResult {
     LatencyHistogram latency;             // one-way, of the messages received in the window
     double received_mbps_per_viewer = 0;  // mean over connected viewers
     std::optional<RelayUsage> relay;
+    std::optional<TlsSummary> tls;    // of the first viewer that connected
     std::vector<std::string> errors;  // first few, for the report
 
     explicit LoadResult(std::uint64_t threshold_ns) : latency(threshold_ns) {}

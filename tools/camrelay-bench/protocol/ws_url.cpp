@@ -1,4 +1,4 @@
-// camrelay-bench protocol: ws:// URL parsing.
+// camrelay-bench protocol: ws:// and wss:// URL parsing.
 #include "ws_url.hpp"
 
 #include <algorithm>
@@ -10,7 +10,7 @@ namespace camrelay::bench::ws {
 
 std::string Url::host_header() const {
     std::string h = host.find(':') != std::string::npos ? std::string("[").append(host).append("]") : host;
-    if (port != 80) h.append(":").append(std::to_string(port));
+    if (port != default_port()) h.append(":").append(std::to_string(port));
     return h;
 }
 
@@ -24,12 +24,13 @@ std::variant<Url, std::string> parse_url(std::string_view text) {
         return std::string("spaces, control characters and non-ASCII bytes must be percent-encoded");
     }
     auto scheme_end = text.find("://");
-    if (scheme_end == std::string_view::npos) return std::string("expected ws://HOST[:PORT][/PATH][?QUERY]");
+    if (scheme_end == std::string_view::npos) return std::string("expected ws:// or wss://HOST[:PORT][/PATH][?QUERY]");
     std::string scheme(text.substr(0, scheme_end));
     std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                    [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-    if (scheme == "wss") return std::string("wss:// (TLS) is not supported; use ws://");
-    if (scheme != "ws") return std::string("scheme \"").append(scheme).append("\" is not ws");
+    if (scheme != "ws" && scheme != "wss") return std::string("scheme \"").append(scheme).append("\" is not ws or wss");
+    url.secure = scheme == "wss";
+    url.port = url.default_port();
     std::string_view rest = text.substr(scheme_end + 3);
     if (rest.find('#') != std::string_view::npos) return std::string("a WebSocket URL may not have a #fragment");
     auto authority_end = rest.find_first_of("/?");

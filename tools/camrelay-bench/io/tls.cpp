@@ -1,0 +1,258 @@
+// camrelay-bench: TLS transport (OpenSSL 3).
+#include "tls.hpp"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <cerrno>
+
+#include "socket_util.hpp"
+
+namespace camrelay::bench {
+
+namespace {
+
+// ALPN: the relay pipes WebSockets over HTTP/1.1 only.
+constexpr unsigned char kAlpn[] = "\x08http/1.1";
+// With read-ahead, one recv can bring several records (a 16 KiB echo is two).
+constexpr std::size_t kReadAhead = 64 * 1024;
+
+// The reason of the first error in OpenSSL's queue ("wrong version
+// number"), and its code; the queue is emptied.
+std::string take_error(unsigned long& code) {
+    code = ERR_get_error();
+    std::string text;
+    if (code != 0) {
+        const char* reason = ERR_reason_error_string(code);
+        text = reason != nullptr ? reason : "OpenSSL error " + std::to_string(code);
+    }
+    ERR_clear_error();
+    return text;
+}
+
+std::string take_error() {
+    unsigned long code = 0;
+    return take_error(code);
+}
+
+// "CN=camrelay-bench test CA,O=..." (RFC 2253 order).
+std::string name_text(const X509_NAME* name) {
+    if (name == nullptr) return "?";
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (bio == nullptr) return "?";
+    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(bio, &data);
+    std::string text(data, static_cast<std::size_t>(length > 0 ? length : 0));
+    BIO_free(bio);
+    return text;
+}
+
+bool is_ip_literal(const std::string& host) {
+    unsigned char address[16];
+    return inet_pton(AF_INET, host.c_str(), address) == 1 || inet_pton(AF_INET6, host.c_str(), address) == 1;
+}
+
+// Index of the string that collects the certificate problem of a connection.
+int problem_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+// Keeps OpenSSL's verdict and writes down the first problem found: which
+// certificate and what is wrong with it.
+int note_certificate_problem(int ok, X509_STORE_CTX* store) {
+    if (ok == 1) return 1;
+    auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    auto* problem = ssl != nullptr ? static_cast<std::string*>(SSL_get_ex_data(ssl, problem_index())) : nullptr;
+    if (problem == nullptr || !problem->empty()) return 0;
+    const int error = X509_STORE_CTX_get_error(store);
+    *problem = X509_verify_cert_error_string(error);
+    if (const X509* certificate = X509_STORE_CTX_get_current_cert(store)) {
+        *problem += " (certificate \"" + name_text(X509_get_subject_name(certificate)) + "\" issued by \"" +
+                    name_text(X509_get_issuer_name(certificate)) + "\"";
+        if (const int depth = X509_STORE_CTX_get_error_depth(store); depth > 0) {
+            *problem += ", " + std::to_string(depth) + " up the chain";
+        }
+        *problem += ")";
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::variant<std::unique_ptr<TlsClient>, std::string> TlsClient::create(const TlsSettings& settings) {
+    ERR_clear_error();
+    SSL_CTX* raw = SSL_CTX_new(TLS_client_method());
+    if (raw == nullptr) return "cannot set up TLS: " + take_error();
+    std::unique_ptr<TlsClient> client(new TlsClient(settings, raw));
+    SSL_CTX* ctx = client->ctx_.get();
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) return "cannot require TLS 1.2: " + take_error();
+    // Partial writes: WsConnection keeps what did not go and may move it.
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // A connection that ends without close_notify ends like a TCP one: the
+    // WebSocket layer knows whether its close frames went both ways.
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(ctx, kReadAhead);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    if (SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn - 1) != 0) return "cannot offer ALPN: " + take_error();
+    if (settings.insecure) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+        return client;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, note_certificate_problem);
+    if (!settings.ca_file.empty()) {
+        if (SSL_CTX_load_verify_locations(ctx, settings.ca_file.c_str(), nullptr) != 1) {
+            return "--ca " + settings.ca_file + ": no CA certificate could be read from it (" + take_error() + ")";
+        }
+    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        return "cannot load the system's CA certificates: " + take_error();
+    }
+    return client;
+}
+
+std::string TlsClient::trusted() const {
+    if (settings_.insecure) return "";
+    return settings_.ca_file.empty() ? "system CAs" : settings_.ca_file;
+}
+
+std::unique_ptr<TlsTransport> TlsClient::wrap(int fd, const std::string& host) const {
+    SSL* ssl = SSL_new(ctx_.get());
+    // On failure the transport still owns the socket; its handshake fails.
+    return std::unique_ptr<TlsTransport>(new TlsTransport(fd, ssl, *this, host));
+}
+
+TlsTransport::TlsTransport(int fd, SSL* ssl, const TlsClient& client, std::string host)
+    : Transport(fd), ssl_(ssl), client_(client), host_(std::move(host)) {
+    if (ssl_ == nullptr) return;
+    SSL_set_fd(ssl_, fd_);
+    SSL_set_ex_data(ssl_, problem_index(), &certificate_problem_);
+    SSL_set_connect_state(ssl_);
+    if (is_ip_literal(host_)) {
+        // No SNI for an address (RFC 6066); the certificate must name it.
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host_.c_str());
+    } else {
+        SSL_set_tlsext_host_name(ssl_, host_.c_str());
+        SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        SSL_set1_host(ssl_, host_.c_str());
+    }
+}
+
+TlsTransport::~TlsTransport() { SSL_free(ssl_); }
+
+IoResult TlsTransport::handshake() {
+    if (ssl_ == nullptr) return IoResult::failure("cannot set up TLS: " + take_error());
+    ERR_clear_error();
+    const int rc = SSL_connect(ssl_);
+    if (rc == 1) {
+        handshake_done_ = true;
+        return {};
+    }
+    switch (SSL_get_error(ssl_, rc)) {
+        case SSL_ERROR_WANT_READ: return IoResult::blocked(EPOLLIN);
+        case SSL_ERROR_WANT_WRITE: return IoResult::blocked(EPOLLOUT);
+        default: return IoResult::failure(handshake_error(rc));
+    }
+}
+
+std::string TlsTransport::handshake_error(int rc) {
+    const int error = SSL_get_error(ssl_, rc);
+    const int saved_errno = errno;
+    unsigned long code = 0;
+    std::string reason = take_error(code);
+    const long verdict = SSL_get_verify_result(ssl_);
+    if (!client_.settings().insecure && (!certificate_problem_.empty() || verdict != X509_V_OK)) {
+        const std::string problem =
+            certificate_problem_.empty() ? X509_verify_cert_error_string(verdict) : certificate_problem_;
+        if (verdict == X509_V_ERR_HOSTNAME_MISMATCH || verdict == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+            return "certificate verify failed: " + problem + ": it is not for \"" + host_ +
+                   "\" (--insecure skips the check)";
+        }
+        const std::string& ca_file = client_.settings().ca_file;
+        return "certificate verify failed: " + problem + "; trusting " +
+               (ca_file.empty() ? "the system's CAs" : "only the CAs in " + ca_file) +
+               " (--ca FILE trusts another CA, --insecure skips the check)";
+    }
+    if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && saved_errno == 0 && code == 0) ||
+        ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+        return "the server closed the connection during the TLS handshake";
+    }
+    if (error == SSL_ERROR_SYSCALL && code == 0) return error_text(saved_errno);
+    if (reason.empty()) reason = "TLS error " + std::to_string(error);
+    switch (ERR_GET_REASON(code)) {
+        case SSL_R_WRONG_VERSION_NUMBER:
+        case SSL_R_PACKET_LENGTH_TOO_LONG: return reason + " (the server does not speak TLS here: a ws:// port?)";
+        case SSL_R_UNSUPPORTED_PROTOCOL:
+        case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION: return reason + " (camrelay-bench speaks TLS 1.2 and 1.3)";
+        default: return reason;
+    }
+}
+
+IoResult TlsTransport::failure(int rc, const char* what) {
+    const int error = SSL_get_error(ssl_, rc);
+    switch (error) {
+        case SSL_ERROR_WANT_READ: return IoResult::blocked(EPOLLIN);
+        case SSL_ERROR_WANT_WRITE: return IoResult::blocked(EPOLLOUT);
+        case SSL_ERROR_ZERO_RETURN: return {IoResult::Status::closed, 0, 0, {}};
+        case SSL_ERROR_SYSCALL: {
+            const int saved_errno = errno;
+            const std::string reason = take_error();
+            if (!reason.empty()) return IoResult::failure(std::string("TLS ") + what + ": " + reason);
+            if (saved_errno == 0) return {IoResult::Status::closed, 0, 0, {}};
+            return IoResult::failure(error_text(saved_errno));
+        }
+        default: return IoResult::failure(std::string("TLS ") + what + ": " + take_error());
+    }
+}
+
+IoResult TlsTransport::read(std::span<std::uint8_t> into) {
+    ERR_clear_error();
+    std::size_t n = 0;
+    const int rc = SSL_read_ex(ssl_, into.data(), into.size(), &n);
+    if (rc == 1) return {IoResult::Status::done, n, 0, {}};
+    return failure(rc, "receive");
+}
+
+IoResult TlsTransport::write(std::span<const std::uint8_t> data) {
+    // One SSL_write per record at most 16 KiB (partial writes): a record
+    // holds as much of the data as it can.
+    std::size_t written = 0;
+    while (written < data.size()) {
+        ERR_clear_error();
+        std::size_t n = 0;
+        const int rc = SSL_write_ex(ssl_, data.data() + written, data.size() - written, &n);
+        if (rc != 1) {
+            IoResult r = failure(rc, "send");
+            r.bytes = written;
+            if (r.status == IoResult::Status::closed) r = IoResult::failure("the peer closed the TLS stream");
+            return r;
+        }
+        written += n;
+    }
+    return {IoResult::Status::done, written, 0, {}};
+}
+
+bool TlsTransport::has_buffered_input() const { return SSL_has_pending(ssl_) == 1; }
+
+void TlsTransport::end() {
+    if (!handshake_done_) return;
+    SSL_shutdown(ssl_);  // sends close_notify if the socket takes it now
+    ERR_clear_error();
+}
+
+std::optional<TlsSummary> TlsTransport::tls() const {
+    TlsSummary s;
+    s.version = SSL_get_version(ssl_);
+    if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_)) s.cipher = SSL_CIPHER_get_name(cipher);
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_length = 0;
+    SSL_get0_alpn_selected(ssl_, &alpn, &alpn_length);
+    s.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_length);
+    s.verified = !client_.settings().insecure && SSL_get_verify_result(ssl_) == X509_V_OK;
+    s.trusted = client_.trusted();
+    return s;
+}
+
+}  // namespace camrelay::bench
