@@ -252,4 +252,73 @@ run --config "$conf" camera remove ../x
 expect_rc 2 "remove a bad id"
 expect_mode 644 "$cameras"
 
+# --- add --ssh-key: the camera's camrelay-tunnel settings work on a network
+# that lets only the web out with at most one line changed: TRANSPORT=auto,
+# the relay's https port, and a proxy and a TLS trust line one '#' away.
+sconf=$(new_config)
+printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKc4Z899aE084bVm5A/xP3tSCIb389kmS9PS+DeGg19b cam\n' >"$WORK/cam.pub"
+printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKc4Z899aE084bVm5A/xP3tSCIb389kmS9PS+DeGg19c cam\n' >"$WORK/cam2.pub"
+printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICrqyCa/eh76JzosCwWiTCpcrT5Lwe45bRa1JxsNrfhn host\n' >"$WORK/host.pub"
+ssh_add() {
+    run --config "$sconf" camera add "$@" --relay relay.example.com:2222 --relay-host-key "$WORK/host.pub"
+}
+ssh_add sshcam --ssh-key "$WORK/cam.pub"
+require_ok "add --ssh-key"
+expect_out_has "
+TRANSPORT=auto
+HTTPS_PORT=443
+"
+expect_out_has "
+#PROXY=http://USER:PASSWORD@PROXY:PORT
+"
+expect_out_has "
+#TLS_CA=/etc/camrelay-tunnel/relay-ca.pem
+"
+expect_out_has "'camrelay-connect probe relay.example.com 2222 443' shows which"
+# The printed settings, as camrelay-tunnel reads them (files on this machine).
+printf '%s\n' "$OUT" | sed -n '/^# camrelay-tunnel settings/,/^#TLS_CA=/p' >"$WORK/cam.conf"
+printf 'x\n' >"$WORK/cam.key"
+printf '[relay.example.com]:2222 ssh-ed25519 AAAA\n' >"$WORK/cam.known_hosts"
+TUNNEL=$(dirname "$0")/../../tools/tunnel/camrelay-tunnel
+tunnel_reads() {
+    local conf=$1
+    shift
+    CAMRELAY_CONNECT=/bin/true "$TUNNEL" --config "$conf" --identity "$WORK/cam.key" \
+        --known-hosts "$WORK/cam.known_hosts" --print-command "$@"
+}
+printed=$(tunnel_reads "$WORK/cam.conf" 2>&1) && pass || fail "camrelay-tunnel refuses the printed settings: $printed"
+[[ $printed == *"probe relay.example.com 2222 443'"* && $printed == *"# tls"* ]] && pass ||
+    fail "camrelay-tunnel's auto from the printed settings: $printed"
+# one line changed: the proxy
+sed 's|^#PROXY=.*|PROXY=http://cam:secret@proxy.example:3128|' "$WORK/cam.conf" >"$WORK/cam-proxy.conf"
+[[ $(diff "$WORK/cam.conf" "$WORK/cam-proxy.conf" | grep -c '^>') == 1 ]] && pass || fail "not one line changed"
+printed=$(tunnel_reads "$WORK/cam-proxy.conf" 2>&1) && pass || fail "the proxy line refused: $printed"
+[[ $printed == *"# proxy proxy.example:3128"* && $printed == *"# tls+proxy"* && $printed != *secret* ]] && pass ||
+    fail "the proxy line: $printed"
+
+# The https port: setup's --https-listen (setup.conf), else 443; --https-port
+# wins over both.
+printf '# Written by camrelay setup\nHTTP_LISTEN=:80\nHTTPS_LISTEN=127.0.0.1:8443\n' >"$sconf/setup.conf"
+ssh_add sshcam2 --ssh-key "$WORK/cam2.pub"
+require_ok "add --ssh-key with setup.conf"
+expect_out_has "
+HTTPS_PORT=8443
+"
+run --config "$sconf" camera remove sshcam2
+require_ok
+ssh_add sshcam2 --ssh-key "$WORK/cam2.pub" --https-port 9443
+require_ok "add --ssh-key --https-port"
+expect_out_has "
+HTTPS_PORT=9443
+"
+run --config "$sconf" camera remove sshcam2
+require_ok
+for bad_port in 0 65536 x443 ''; do
+    ssh_add sshcam3 --ssh-key "$WORK/cam2.pub" --https-port "$bad_port"
+    expect_rc 2 "bad --https-port '$bad_port'"
+done
+run --config "$sconf" camera add plain --port 18090 --https-port 8443
+expect_rc 2 "--https-port without --ssh-key"
+expect_err_has "--https-port only goes with --ssh-key"
+
 kit_finish

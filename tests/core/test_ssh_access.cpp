@@ -461,8 +461,49 @@ TEST(CameraSide, KnownHostsAndConfig) {
     EXPECT_NE(text.find("\nRELAY=camrelay-cam@relay.example.com:22\n"), std::string::npos);
     EXPECT_NE(text.find("\nLISTEN=20001\n"), std::string::npos);
     EXPECT_NE(text.find("\nTARGET=localhost:9001\n"), std::string::npos);
+    // A web-only network needs at most one line changed: auto and the https
+    // port are set, the proxy and the TLS trust are one '#' away.
+    EXPECT_NE(text.find("\nTRANSPORT=auto\n"), std::string::npos);
+    EXPECT_NE(text.find("\nHTTPS_PORT=443\n"), std::string::npos);
+    EXPECT_NE(text.find("\n#PROXY=http://USER:PASSWORD@PROXY:PORT\n"), std::string::npos);
+    EXPECT_NE(text.find("\n#TLS_CA=/etc/camrelay-tunnel/relay-ca.pem\n"), std::string::npos);
+    // Every line is a comment, or one KEY=VALUE that camrelay-tunnel reads.
+    std::size_t settings = 0;
+    for (std::size_t pos = 0; pos < text.size();) {
+        const std::size_t end = text.find('\n', pos);
+        ASSERT_NE(end, std::string::npos) << "the last line has no line end";
+        const std::string line = text.substr(pos, end - pos);
+        pos = end + 1;
+        if (line.starts_with("#")) continue;
+        ++settings;
+        const std::string key = line.substr(0, line.find('='));
+        EXPECT_TRUE(key == "RELAY" || key == "IDENTITY" || key == "KNOWN_HOSTS" || key == "LISTEN" || key == "TARGET" ||
+                    key == "TRANSPORT" || key == "HTTPS_PORT")
+            << line;
+    }
+    EXPECT_EQ(settings, 7u);
+    s.https_port = 8443;
+    EXPECT_NE(format_tunnel_config(s).find("\nHTTPS_PORT=8443\n"), std::string::npos);
+    s.https_port = 0;
+    EXPECT_THROW(format_tunnel_config(s), SshAccessError);
+    s.https_port = 443;
     s.identity = "/x\nLISTEN=1";
     EXPECT_THROW(format_tunnel_config(s), SshAccessError);
+}
+
+TEST(CameraSide, HttpsPortFromSetupState) {
+    EXPECT_EQ(https_port_from_setup(""), kDefaultHttpsPort);
+    EXPECT_EQ(https_port_from_setup("# Written by camrelay setup\nHTTP_LISTEN=:80\n"), 443);
+    EXPECT_EQ(https_port_from_setup("HTTP_LISTEN=:8080\nHTTPS_LISTEN=:443\n"), 443);
+    EXPECT_EQ(https_port_from_setup("HTTPS_LISTEN=127.0.0.1:8443\n"), 8443);
+    EXPECT_EQ(https_port_from_setup("HTTPS_LISTEN=[::1]:9443\r\n"), 9443);
+    EXPECT_EQ(https_port_from_setup("HTTPS_LISTEN=8443"), 8443);                         // no line end, no address
+    EXPECT_EQ(https_port_from_setup("HTTPS_LISTEN=:8443\nHTTPS_LISTEN=:9443\n"), 9443);  // the last one
+    // Not a port: the default, never a wrong port
+    for (const char* bad : {"HTTPS_LISTEN=\n", "HTTPS_LISTEN=:\n", "HTTPS_LISTEN=:0\n", "HTTPS_LISTEN=:65536\n",
+                            "HTTPS_LISTEN=:44x\n", "HTTPS_LISTEN=[::1]\n"})
+        EXPECT_EQ(https_port_from_setup(bad), 443) << bad;
+    EXPECT_EQ(https_port_from_setup("XHTTPS_LISTEN=:8443\n# HTTPS_LISTEN=:8443\n"), 443);
 }
 
 TEST(Paths, SessionProgramAndAuthorizedKeys) {

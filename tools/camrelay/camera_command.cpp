@@ -280,7 +280,8 @@ CommandGroup camera_commands() {
             Command{
                 "add",
                 "ID (--port PORT | --socket PATH | --upstream HOST:PORT) [--max-viewers N] [--legacy-key-file FILE]\n"
-                "       [--ssh-key FILE.pub [--ssh-user USER] [--relay HOST[:PORT]] [--relay-host-key FILE]]",
+                "       [--ssh-key FILE.pub [--ssh-user USER] [--relay HOST[:PORT]] [--relay-host-key FILE]\n"
+                "        [--https-port PORT]]",
                 "register a camera and where its tunnel lands",
                 "Adds a camera line to cameras.conf (created if missing), keeping every\n"
                 "other line and comment. Refused, with the file left untouched, if the id,\n"
@@ -307,10 +308,13 @@ CommandGroup camera_commands() {
                 "  --relay HOST[:PORT]     how cameras reach this relay's sshd, for the printed\n"
                 "                          settings (default: this host name, port 22)\n"
                 "  --relay-host-key FILE   the relay's public host key for the camera to pin\n"
-                "                          (default /etc/ssh/ssh_host_ed25519_key.pub)\n",
+                "                          (default /etc/ssh/ssh_host_ed25519_key.pub)\n"
+                "  --https-port PORT       where cameras behind firewalls reach this relay's sshd (SSH\n"
+                "                          and SSH inside TLS), for the printed settings (default: the\n"
+                "                          port of camrelay setup's --https-listen, else 443)\n",
                 {{"--port", "PORT"}, {"--socket", "PATH"}, {"--upstream", "HOST:PORT"}, {"--max-viewers", "N"},
                  {"--legacy-key-file", "FILE"}, {"--ssh-key", "FILE"}, {"--ssh-user", "USER"},
-                 {"--relay", "HOST[:PORT]"}, {"--relay-host-key", "FILE"}},
+                 {"--relay", "HOST[:PORT]"}, {"--relay-host-key", "FILE"}, {"--https-port", "PORT"}},
                 1,
                 1,
                 run_add,

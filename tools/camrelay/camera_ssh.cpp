@@ -100,7 +100,7 @@ std::optional<std::uint16_t> ssh_default_port(const Args& args, const CamerasFil
 std::optional<SshAdd> ssh_prepare_add(const Context& context, const Args& args, const CamerasFile& cameras,
                                       Camera& camera) {
     if (!args.has("--ssh-key")) {
-        for (auto opt : {"--ssh-user", "--relay", "--relay-host-key"})
+        for (auto opt : {"--ssh-user", "--relay", "--relay-host-key", "--https-port"})
             if (args.has(opt)) fail_usage(std::string(opt) + " only goes with --ssh-key");
         return std::nullopt;
     }
@@ -121,6 +121,12 @@ std::optional<SshAdd> ssh_prepare_add(const Context& context, const Args& args, 
     add.user = args.value("--ssh-user").value_or(kDefaultSshUser);
     require_user_name(add.user);
     parse_relay(args.value("--relay").value_or(this_host()), add.relay_host, add.relay_port);
+    // Where cameras reach sshd on the relay's https port: as setup was told.
+    if (auto https = args.value("--https-port")) {
+        add.https_port = parse_port(*https, "--https-port");
+    } else if (auto setup = read_text_file(context.config_dir + "/" + kSetupStateName)) {
+        add.https_port = https_port_from_setup(*setup);
+    }
     add.access = CameraAccess{camera.id, camera.tunnel.port, session_program()};
 
     // The relay's host key, for the camera to pin. Without it the camera
@@ -168,21 +174,26 @@ void ssh_print_add(const SshAdd& add, std::ostream& out) {
     settings.identity = dir + "/" + id + ".key";
     settings.known_hosts = dir + "/" + id + ".known_hosts";
     settings.listen = add.access.port;
+    settings.https_port = add.https_port;
 
     out << "SSH key " << add.key.type << " " << add.key.fingerprint()
         << (add.key.comment.empty() ? "" : " (" + add.key.comment + ")") << " may now log in as " << add.user
         << " and listen on 127.0.0.1:" << port << " only (" << add.path << ")\n"
         << "\n"
-        << "On the camera (needs only sh and OpenSSH's ssh):\n"
+        << "On the camera (the camrelay-tunnel package: sh, OpenSSH's ssh and camrelay-connect):\n"
         << "1. The private key of this pair as " << settings.identity << ", mode 0400, owned by the user the\n"
         << "   tunnel runs as (camrelay-tunnel for the systemd unit).\n"
         << "2. " << settings.known_hosts << ", this line (pins this relay's host key):\n"
         << format_known_hosts_line(add.relay_host, add.relay_port, add.host_key) << "\n"
-        << "3. " << dir << "/" << id << ".conf:\n"
+        << "3. " << dir << "/" << id << ".conf (mode 0640, group camrelay-tunnel, if it holds a proxy password):\n"
         << format_tunnel_config(settings) << "4. systemctl enable --now camrelay-tunnel@" << id << "\n"
         << "   or by hand: camrelay-tunnel --config " << dir << "/" << id << ".conf\n"
-        << "   which runs: ssh -T -R 127.0.0.1:" << port << ":" << settings.target << " -p " << add.relay_port << " "
-        << add.user << "@" << add.relay_host << " with the relay's host key pinned\n";
+        << "   which runs ssh -T -R 127.0.0.1:" << port << ":" << settings.target << " " << add.user << "@"
+        << add.relay_host << " with this relay's host key pinned,\n"
+        << "   to port " << add.relay_port << ", else to port " << add.https_port
+        << ", inside TLS or through a proxy, whichever works; on the camera,\n"
+        << "   'camrelay-connect probe " << add.relay_host << " " << add.relay_port << " " << add.https_port
+        << "' shows which\n";
 }
 
 std::optional<SshRemove> ssh_prepare_remove(const Context& context, const Camera& camera) {

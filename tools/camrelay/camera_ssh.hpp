@@ -29,8 +29,9 @@ struct SshAdd {
     std::string user;
     std::string relay_host;
     std::uint16_t relay_port = 22;
-    std::string path;                     // authorized_keys
-    std::optional<std::string> old_text;  // nullopt: no file yet
+    std::uint16_t https_port = kDefaultHttpsPort;  // --https-port, else setup.conf's, else 443
+    std::string path;                              // authorized_keys
+    std::optional<std::string> old_text;           // nullopt: no file yet
     std::string new_text;
 };
 

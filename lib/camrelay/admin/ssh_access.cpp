@@ -549,25 +549,47 @@ std::string format_known_hosts_line(std::string_view host, std::uint16_t port, c
     return h + " " + host_key.text();
 }
 
+std::uint16_t https_port_from_setup(std::string_view setup_conf) {
+    constexpr std::string_view key = "HTTPS_LISTEN=";
+    std::uint16_t port = kDefaultHttpsPort;
+    for (const auto& l : split_lines(setup_conf)) {
+        const std::string_view line = trim_line(l.body);
+        if (line.substr(0, key.size()) != key) continue;
+        // [ADDR:]PORT, ADDR possibly [IPv6]: the port follows the last ':'
+        std::string_view value = line.substr(key.size());
+        if (const auto colon = value.rfind(':'); colon != std::string_view::npos) value.remove_prefix(colon + 1);
+        const text::Decimal p = text::read_port(value);
+        port = p.error == text::DecimalError::none && p.value != 0 ? static_cast<std::uint16_t>(p.value)
+                                                                   : kDefaultHttpsPort;
+    }
+    return port;
+}
+
 std::string format_tunnel_config(const TunnelSettings& s) {
     for (const auto* v : {&s.relay, &s.identity, &s.known_hosts, &s.target})
         if (!safe_value(*v)) fail("invalid tunnel setting '" + *v + "'");
     if (s.listen == 0) fail("the tunnel port is missing");
-    return "# camrelay-tunnel settings (KEY=VALUE, no quotes): see camrelay-tunnel --help\n"
-           "RELAY=" +
-           s.relay +
-           "\n"
-           "IDENTITY=" +
-           s.identity +
-           "\n"
-           "KNOWN_HOSTS=" +
-           s.known_hosts +
-           "\n"
-           "LISTEN=" +
-           std::to_string(s.listen) +
-           "\n"
-           "TARGET=" +
-           s.target + "\n";
+    if (s.https_port == 0) fail("the relay's https port is missing");
+    const std::string dir = s.identity.substr(0, s.identity.rfind('/') + 1);
+    std::string out = "# camrelay-tunnel settings (KEY=VALUE, no quotes): see camrelay-tunnel --help\n";
+    out += "RELAY=" + s.relay + "\n";
+    out += "IDENTITY=" + s.identity + "\n";
+    out += "KNOWN_HOSTS=" + s.known_hosts + "\n";
+    out += "LISTEN=" + std::to_string(s.listen) + "\n";
+    out += "TARGET=" + s.target + "\n";
+    out +=
+        "# How to reach the relay: auto takes the first that works of SSH to RELAY's port, SSH to HTTPS_PORT,\n"
+        "# SSH inside TLS there, then the same through the proxy\n"
+        "TRANSPORT=auto\n"
+        "HTTPS_PORT=" +
+        std::to_string(s.https_port) +
+        "\n"
+        "# Behind an HTTP proxy: remove the '#' and give its address (USER:PASSWORD@ only if it asks for them)\n"
+        "#PROXY=http://USER:PASSWORD@PROXY:PORT\n"
+        "# For SSH inside TLS when the relay's certificate is not from a CA the camera trusts: it or its CA (PEM)\n"
+        "#TLS_CA=" +
+        dir + "relay-ca.pem\n";
+    return out;
 }
 
 }  // namespace camrelay

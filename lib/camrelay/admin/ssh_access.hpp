@@ -189,13 +189,28 @@ std::string session_program_path(std::string_view installed);
 // "HOST KEY" or "[HOST]:PORT KEY" when port != 22.
 std::string format_known_hosts_line(std::string_view host, std::uint16_t port, const SshPublicKey& host_key);
 
+// The relay's https port, where cameras also reach sshd (plain SSH and SSH
+// inside TLS), when setup was not told otherwise.
+inline constexpr std::uint16_t kDefaultHttpsPort = 443;
+inline constexpr const char* kSetupStateName = "setup.conf";  // in the config dir, written by camrelay setup
+
+// The https port `camrelay setup` last listened on: the port of the last
+// HTTPS_LISTEN=[ADDR:]PORT line of its setup.conf text, else (no such line,
+// or not a port) kDefaultHttpsPort.
+std::uint16_t https_port_from_setup(std::string_view setup_conf);
+
 // The camera side: the KEY=VALUE file read by camrelay-tunnel --config.
+// Besides the tunnel itself it says how to reach the relay: TRANSPORT=auto
+// and the relay's HTTPS_PORT, and, commented out, a PROXY= and a TLS_CA=
+// line, so that a camera on a network that lets only the web out needs at
+// most one line changed.
 struct TunnelSettings {
     std::string relay;         // USER@HOST[:PORT]
     std::string identity;      // private key file on the camera
     std::string known_hosts;   // file with format_known_hosts_line()
     std::uint16_t listen = 0;  // the camera's relay port
     std::string target = "localhost:9001";
+    std::uint16_t https_port = kDefaultHttpsPort;  // the relay's https port
 };
 std::string format_tunnel_config(const TunnelSettings& settings);
 
