@@ -11,6 +11,8 @@
 #   expect_exit CODE COMMAND...   its exit status; stdout and stderr in
 #                                 $TMP/last.out and $TMP/last.err
 #   expect_in FILE TEXT           TEXT is in FILE
+#   make_test_pki DIR             a throwaway CA and certificates (openssl)
+#                                 for wss:// tests; see below
 #   article_vcl PORT [LINES]      the article's VCL, as published, for a
 #                                 camera on 127.0.0.1:PORT (bench/run.sh's
 #                                 paths (b) and (c)); LINES (a test's own
@@ -55,6 +57,37 @@ expect_exit() {
 expect_in() {
     local file=$1 text=$2
     grep -qF -- "$text" "$file" || { cat "$file" >&2; die "\"$text\" not in $file"; }
+}
+
+# make_test_pki DIR: in DIR, a CA "CN=camrelay-bench test CA" (ca.pem), the
+# certificate it signed for localhost and 127.0.0.1 (server.crt and
+# server.key; server.pem holds both, as haproxy takes them), one it signed
+# for elsewhere.example only (elsewhere.pem), and a second CA that signed
+# nothing here (other-ca.pem). EC P-256 keys, valid for 2 days.
+make_test_pki() {
+    local dir=$1
+    mkdir -p "$dir"
+    (
+        set -e
+        cd "$dir"
+        new_ca() {
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$2" \
+                -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+                -keyout "$1.key" -out "$1.pem"
+        }
+        issue() {
+            openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
+                -keyout "$1.key" -out "$1.csr"
+            printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$3" >"$1.ext"
+            openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile "$1.ext" \
+                -out "$1.crt"
+            cat "$1.crt" "$1.key" >"$1.pem"
+        }
+        new_ca ca "camrelay-bench test CA"
+        new_ca other-ca "camrelay-bench other CA"
+        issue server localhost DNS:localhost,IP:127.0.0.1
+        issue elsewhere elsewhere.example DNS:elsewhere.example
+    ) >"$dir/openssl.out" 2>&1 || die "making test certificates failed: $(cat "$dir/openssl.out")"
 }
 
 article_vcl() {

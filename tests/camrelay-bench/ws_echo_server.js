@@ -2,13 +2,28 @@
 // camrelay-bench's client is checked against. Every other message goes back
 // in three fragments; each connection gets a ping first. It logs what the
 // test asserts on: pongs and close codes.
+//   node ws_echo_server.js                  ws://
+//   node ws_echo_server.js CERT.pem KEY.pem  wss://, TLS by Node
 'use strict';
+const fs = require('fs');
+const https = require('https');
 const { WebSocketServer } = require('ws');
 
-const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 << 20 });
+const [certFile, keyFile] = process.argv.slice(2);
+const maxPayload = 64 << 20;
+let server;
+let listener;
+if (certFile) {
+  listener = https.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) });
+  server = new WebSocketServer({ server: listener, maxPayload });
+  listener.listen(0, '127.0.0.1');
+} else {
+  server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload });
+  listener = server;
+}
 let messages = 0;
 
-server.on('listening', () => console.log(`listening on ${server.address().port}`));
+listener.on('listening', () => console.log(`listening on ${listener.address().port}`));
 server.on('connection', (socket, request) => {
   console.log(`connection ${request.url}`);
   socket.ping(Buffer.from('are you there'));
