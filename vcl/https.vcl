@@ -1,5 +1,5 @@
 #
-# https.vcl: what a relay behind hitch (TLS for wss:// viewers) adds to
+# https.vcl: what a relay behind haproxy (TLS for wss:// viewers) adds to
 # camrelay.vcl. default.vcl includes it before its own subroutines, so these
 # run first; it changes nothing until it is switched on.
 #
@@ -7,7 +7,7 @@
 #   GET /.well-known/acme-challenge/TOKEN is passed to 127.0.0.1:8402, where
 #   `certbot certonly --standalone --http-01-address 127.0.0.1
 #   --http-01-port 8402` answers while it runs: certificates are issued and
-#   renewed while varnishd keeps port 80 (see /etc/camrelay/hitch.conf).
+#   renewed while varnishd keeps port 80 (see /etc/camrelay/haproxy.cfg).
 #   Nothing listens there otherwise, and such requests get a 503.
 #
 # Redirecting page loads to https
@@ -16,8 +16,9 @@
 #   HEAD that is not a WebSocket upgrade and arrived over plain HTTP gets a
 #   301 to https://HOST[:PORT]/same/url. WebSocket upgrades are never
 #   redirected: ws:// viewers keep working on port 80. A request came over
-#   TLS when hitch's PROXY v2 header says so (proxy.is_ssl()): hitch reaches
-#   varnishd on a listen address only hitch can connect to.
+#   TLS when haproxy's PROXY v2 header says so (its SSL TLV: proxy.is_ssl()):
+#   haproxy reaches varnishd on a listen address only haproxy can connect
+#   to (a Unix socket of group haproxy, mode 0660).
 
 vcl 4.1;
 

@@ -53,6 +53,17 @@
 #                             and the module, CAMRELAY_CONFIG; the ARGs are
 #                             the relay's parameters, e.g. from
 #                             `camrelay_varnishd_params N` (relay-params.sh)
+#   relay_start_haproxy PORT VARNISH_TLS_SOCKET TLS_DIR   haproxy on
+#                             127.0.0.1:PORT (the https port) from the built
+#                             haproxy.cfg, with the environment camrelay
+#                             setup gives it: SSH to the fixture's sshd,
+#                             TLS with TLS_DIR's *.pem to varnishd's socket
+#                             (varnishd -a tls=SOCKET,PROXY,user=varnish,
+#                             group=haproxy,mode=660). RELAY_HAPROXY_CFG:
+#                             another configuration file. Log (a line per
+#                             connection) $TMP/haproxy.log; sets HAPROXY_PID.
+#                             With -dR (no SO_REUSEPORT) it fails on a port
+#                             that is taken, rather than sharing it
 #   cam ARG...                the camrelay command on CAMRELAY_CONFIG
 
 : "${SOURCE_DIR:?}" "${BUILD_DIR:?}"
@@ -235,4 +246,21 @@ relay_start_varnish() {
     vmoddir=$(pkg-config --variable=vmoddir varnishapi 2>/dev/null || echo /usr/lib/varnish/vmods)
     CAMRELAY_CONFIG=$CAMRELAY_CONFIG start_varnish relay "$port" -f "$SOURCE_DIR/vcl/default.vcl" \
         -p vcl_path="$SOURCE_DIR/vcl" -p vmod_path="$BUILD_DIR/vmod:$vmoddir" "$@"
+}
+
+relay_start_haproxy() {
+    local port=$1 cfg=${RELAY_HAPROXY_CFG:-$BUILD_DIR/tools/setup/haproxy.cfg} env
+    command -v haproxy >/dev/null || die "haproxy is not installed"
+    [ -r "$cfg" ] || die "$cfg is not built"
+    env=("CAMRELAY_HTTPS_LISTEN=127.0.0.1:$port" "CAMRELAY_SSH_SERVER=127.0.0.1:$SSHD_PORT"
+        "CAMRELAY_VARNISH_TLS=$2" "CAMRELAY_TLS_DIR=$3" "CAMRELAY_INNER=camrelay-test-$$-$port"
+        "CAMRELAY_LOG=stderr")
+    env "${env[@]}" haproxy -c -q -f "$cfg" >"$TMP/haproxy-c.out" 2>&1 ||
+        die "haproxy -c refused $cfg: $(cat "$TMP/haproxy-c.out")"
+    # -dR: no SO_REUSEPORT, so that a port another test took at the same
+    # moment makes haproxy fail instead of sharing the port's connections
+    env "${env[@]}" haproxy -db -dR -f "$cfg" >>"$TMP/haproxy.log" 2>&1 &
+    HAPROXY_PID=$!
+    started "$HAPROXY_PID"
+    wait_for_port "$port" 10 "$HAPROXY_PID"
 }

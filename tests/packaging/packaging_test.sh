@@ -9,12 +9,17 @@
 #   setup     camrelay setup with a certificate from a test CA on high
 #             ports; a second run changes nothing
 #   relay     a camera (camera add --ssh-key) behind camrelay-tunnel and the
-#             forwarding account: wss:// through hitch, ws:// on the HTTP
-#             port, a wrong key gets 403, page loads redirect to https
+#             forwarding account: wss:// through haproxy, ws:// on the HTTP
+#             port, a wrong key gets 403, page loads redirect to https;
+#             the camera's key reaches the forwarding account's sshd on the
+#             https port, with plain SSH and with SSH inside TLS
 #   browser   headless Chromium loads the camera's page over https through
 #             the relay, its wss:// WebSocket exchanges binary messages; a
 #             wrong key is refused
-#   certbot   the deploy hook installs a renewed certificate, hitch reloads
+#   certbot   the deploy hook installs a renewed certificate, haproxy reloads
+#             and keeps an open viewer
+#   hitch     a relay set up while hitch served https: setup stops hitch
+#             (and under systemd disables it and removes its drop-in)
 #   upgrade   the second version installed over the first: registry,
 #             secrets and issued keys keep working
 #   purge     removes what the packages created, and nothing else
@@ -33,7 +38,7 @@ source "$src/tests/lib/kit.sh"
 . "$src/tools/setup/relay-params.sh"
 
 [ "$(id -u)" = 0 ] || skip "they install packages and create system accounts, run as root"
-for tool in dpkg-buildpackage apt-get lintian hitch varnishtest node chromium openssl ssh ssh-keygen curl; do
+for tool in dpkg-buildpackage apt-get lintian haproxy varnishtest node chromium openssl ssh ssh-keygen curl; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool is missing (tools/dev/install-deps.sh installs it)"
 done
 if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$src/tests/e2e/node_modules/ws" ]; then
@@ -107,12 +112,13 @@ module_depends() {
 		grep 'man3/vmod_camrelay.3.gz$' <<<"$module" &&
 		grep './usr/bin/camrelay$' <<<"$tools" &&
 		grep './usr/bin/camrelay-bench$' <<<"$tools" &&
-		grep './etc/camrelay/hitch.conf$' <<<"$tools" &&
+		grep './etc/camrelay/haproxy.cfg$' <<<"$tools" &&
 		grep './etc/ssh/sshd_config.d/camrelay.conf$' <<<"$tools" &&
 		grep 'man1/camrelay.1.gz$' <<<"$tools" &&
 		grep './usr/bin/camrelay-tunnel$' <<<"$tunnel" &&
+		grep './usr/bin/camrelay-connect$' <<<"$tunnel" &&
 		grep 'camrelay-tunnel@.service$' <<<"$tunnel" &&
-		[ "$(dpkg-deb -f "$work"/v1/camrelay-tunnel_*.deb Architecture)" = all ]
+		[ "$(dpkg-deb -f "$work"/v1/camrelay-tunnel_*.deb Architecture)" = "$(dpkg --print-architecture)" ]
 }
 check "build: the module depends on exactly this Varnish ABI; contents in place" module_depends
 
@@ -138,7 +144,7 @@ mv "$work/build"/*.deb "$work/v2/" 2>/dev/null
 
 # ---------------------------------------------------------------- install
 
-debs_v1=("$work"/v1/varnish-camrelay_*_*.deb "$work"/v1/camrelay_*_*.deb "$work"/v1/camrelay-tunnel_*_all.deb)
+debs_v1=("$work"/v1/varnish-camrelay_*_*.deb "$work"/v1/camrelay_*_*.deb "$work"/v1/camrelay-tunnel_*_*.deb)
 # Something of the admin's elsewhere that purge must leave alone.
 printf '# camrelay packaging test: must survive the purge\n' >/etc/ssh/sshd_config.d/zz-camrelay-test-sentinel.conf
 printf 'sentinel\n' >/etc/varnish/camrelay-test-sentinel
@@ -163,7 +169,7 @@ installed_state() {
 	[ "$(stat -c %U:%G:%a /etc/camrelay/ssh/authorized_keys)" = root:root:644 ]
 	[ "$(camrelay secret list --json)" != "[]" ]
 	# conffiles: never overwritten by an upgrade without asking
-	dpkg-query -W -f='${Conffiles}\n' camrelay | grep -q ' /etc/camrelay/hitch.conf '
+	dpkg-query -W -f='${Conffiles}\n' camrelay | grep -q ' /etc/camrelay/haproxy.cfg '
 	dpkg-query -W -f='${Conffiles}\n' camrelay | grep -q ' /etc/ssh/sshd_config.d/camrelay.conf '
 	getent passwd camrelay-tunnel >/dev/null
 	[ "$(stat -c %U:%G:%a /etc/camrelay-tunnel)" = root:camrelay-tunnel:750 ]
@@ -209,7 +215,7 @@ check "setup: a test CA and a certificate for localhost" make_ca
 
 setup_args=(--http-listen "127.0.0.1:$HTTP_PORT" --https-listen "127.0.0.1:$HTTPS_PORT"
 	--ssh-port "127.0.0.1:$SSH_PORT" --no-firewall)
-check "setup: first run starts varnishd, hitch and sshd" camrelay setup "${setup_args[@]}" --cert "$ca/server.pem"
+check "setup: first run starts varnishd, haproxy and sshd" camrelay setup "${setup_args[@]}" --cert "$ca/server.pem"
 second_setup() {
 	local out
 	out=$(camrelay setup "${setup_args[@]}" --cert "$ca/server.pem") || return 1
@@ -230,10 +236,16 @@ param_is() {
 }
 daemons_up() {
 	set -e
-	for d in varnishd hitch sshd; do
+	for d in varnishd haproxy sshd; do
 		kill -0 "$(cat /run/camrelay/$d.pid)"
 	done
-	[ "$(stat -c %U:%G:%a /run/camrelay/varnish-tls.sock)" = varnish:_hitch:660 ]
+	[ "$(stat -c %U:%G:%a /run/camrelay/varnish-tls.sock)" = varnish:haproxy:660 ]
+	# haproxy's master (the pid file's) runs its workers as user haproxy
+	[ "$(ps -o user= --ppid "$(cat /run/camrelay/haproxy.pid)" | sort -u)" = haproxy ]
+	ps -o args= -p "$(cat /run/camrelay/haproxy.pid)" | grep -q -- '-f /etc/camrelay/haproxy.cfg'
+	# on the https port only (and the TLS frontend's abstract socket): no
+	# stats socket
+	[ -z "$(ss -Hltnp | grep 'haproxy' | grep -v ":$HTTPS_PORT ")" ]
 	[ "$(stat -c %U:%G:%a /etc/camrelay/tls/relay.pem)" = root:root:600 ]
 	# every parameter of a relay for 1000 viewers (tools/setup/relay-params.sh)
 	local words i
@@ -245,7 +257,7 @@ daemons_up() {
 	[ "$(awk '$1 == "Max" && $3 == "files" { print $4 }' "/proc/$(cat /run/camrelay/varnishd.pid)/limits")" -ge 3024 ]
 	ps -o args= -p "$(cat /run/camrelay/varnishd.pid)" | grep -q -- '-f /usr/share/camrelay/vcl/default.vcl'
 }
-check "setup: daemons running; TLS socket varnish:_hitch 0660; the relay's parameters for 1000 viewers (pipe_timeout=30, vsl_mask=-ReqURL, pipe_sess_max=1000, threads), open files for 1000 viewers" daemons_up
+check "setup: daemons running; haproxy as user haproxy, listening on the https port only; TLS socket varnish:haproxy 0660; the relay's parameters for 1000 viewers (pipe_timeout=30, vsl_mask=-ReqURL, pipe_sess_max=1000, threads), open files for 1000 viewers" daemons_up
 
 # ----------------------------------------------------------------- camera
 
@@ -292,7 +304,7 @@ wrong_key_ws() {
 	node "$viewer" "ws://127.0.0.1:$HTTP_PORT/cam1/?k=$wrong_key" --expect-status 403 &&
 		NODE_EXTRA_CA_CERTS=$ca/ca.pem node "$viewer" "wss://localhost:$HTTPS_PORT/cam1/?k=$wrong_key" --expect-status 403
 }
-check "relay: a wss:// viewer through hitch, varnishd and the tunnel exchanges binary messages" wss_viewer
+check "relay: a wss:// viewer through haproxy, varnishd and the tunnel exchanges binary messages" wss_viewer
 check "relay: a ws:// viewer on the HTTP port does too" ws_viewer
 check "relay: a wrong key is refused with 403 (ws:// and wss://)" wrong_key_ws
 redirects() {
@@ -305,6 +317,31 @@ redirects() {
 	curl -s --cacert "$ca/ca.pem" "https://localhost:$HTTPS_PORT/cam1/hello" | grep -qx 'camera page for /hello'
 }
 check "relay: plain-HTTP page loads redirect to https; the page loads over https" redirects
+
+# Cameras whose network lets only the web out: the forwarding account's
+# sshd on the https port. The session proves the login (camrelay-session
+# answers a command with its refusal); the host key stays pinned under the
+# SSH port's name.
+ssh_443() {  # ssh_443 SSH_OPTION...
+	timeout 30 ssh -F /dev/null -T -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none \
+		-i "$cam/cam1.key" -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$cam/cam1.known_hosts" \
+		-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias="[127.0.0.1]:$SSH_PORT" -o ConnectTimeout=10 \
+		-p "$HTTPS_PORT" -l camrelay-cam "$@" 127.0.0.1 true </dev/null 2>&1
+}
+logged_in() {
+	echo "$1"
+	grep -q 'this account only carries camera tunnels' <<<"$1"
+}
+plain_ssh_443() { logged_in "$(ssh_443)"; }
+check "relay: plain SSH to the https port (haproxy) logs in to the camera account" plain_ssh_443
+tls_ssh_443() {
+	logged_in "$(ssh_443 -o ProxyCommand="openssl s_client -quiet -verify_return_error -CAfile $ca/ca.pem -servername localhost -connect 127.0.0.1:$HTTPS_PORT")"
+}
+check "relay: SSH inside TLS to the https port (openssl s_client) logs in to the camera account" tls_ssh_443
+connect_ssh_443() {
+	logged_in "$(ssh_443 -o ProxyCommand="camrelay-connect --tls-ca $ca/ca.pem --tls-name localhost tls 127.0.0.1 $HTTPS_PORT")"
+}
+check "relay: SSH inside TLS with camrelay-connect (camrelay-tunnel's package) logs in too" connect_ssh_443
 
 # ---------------------------------------------------------------- browser
 
@@ -336,11 +373,20 @@ renewal() {
 	cp "$ca/server.crt" "$live/fullchain.pem"
 	camrelay setup "${setup_args[@]}" --cert-dir "$live"
 	grep -qx "CERT_DIR=$live" /etc/camrelay/setup.conf
+	# a viewer watching while the certificate is renewed (its own key:
+	# one viewer per key)
+	held_key=$(camrelay key issue --camera cam1 --ttl 1h)
+	NODE_EXTRA_CA_CERTS=$ca/ca.pem node "$viewer" "wss://localhost:$HTTPS_PORT/cam1/?k=$held_key" --hold \
+		--timeout 120 >"$work/held.out" 2>&1 &
+	held=$!
+	for _ in $(seq 100); do grep -q '"open":true' "$work/held.out" && break; sleep 0.1; done
+	grep -q '"open":true' "$work/held.out"
 	# certbot renews: a new certificate, then the deploy hook
 	make_cert renewed
 	cp "$ca/renewed.key" "$live/privkey.pem"
 	cp "$ca/renewed.crt" "$live/fullchain.pem"
-	RENEWED_LINEAGE=$live /usr/libexec/camrelay/certbot-deploy-hook
+	RENEWED_LINEAGE=$live /usr/libexec/camrelay/certbot-deploy-hook 2>&1 | tee "$work/hook.out"
+	grep -q 'reloaded haproxy' "$work/hook.out"
 	want=$(openssl x509 -in "$ca/renewed.crt" -noout -serial)
 	for _ in $(seq 50); do
 		got=$(openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername localhost </dev/null 2>/dev/null |
@@ -350,11 +396,41 @@ renewal() {
 	done
 	echo "served $got, want $want"
 	[ "$got" = "$want" ]
+	# the reload kept the open viewer
+	sleep 1
+	cat "$work/held.out"
+	! grep -q '"closed"' "$work/held.out"
+	kill -0 "$held"
+	kill "$held"
 	# another lineage is not ours
 	RENEWED_LINEAGE=$work/letsencrypt/live/other /usr/libexec/camrelay/certbot-deploy-hook
 	NODE_EXTRA_CA_CERTS=$ca/ca.pem node "$viewer" "wss://localhost:$HTTPS_PORT/cam1/?k=$key" --count 5
 }
-check "certbot: --cert-dir, then the deploy hook installs a renewed certificate and hitch serves it" renewal
+check "certbot: --cert-dir, then the deploy hook installs a renewed certificate; haproxy serves it and keeps the open viewer" renewal
+
+# A relay set up while hitch served https (before haproxy): its hitch, as
+# setup left it without systemd (pid file and state; a stand-in process),
+# is stopped by the next camrelay setup, which then changes nothing more.
+from_hitch() {
+	set -e
+	# not our child (setup's daemons are not either): gone once stopped
+	(sleep 600 >/dev/null 2>&1 & echo $! >"$work/fake-hitch.pid")
+	fake_hitch=$(cat "$work/fake-hitch.pid")
+	cp "$work/fake-hitch.pid" /run/camrelay/hitch.pid
+	printf 'x\ny\n' >/run/camrelay/hitch.state
+	out=$(camrelay setup "${setup_args[@]}")
+	printf '%s\n' "$out"
+	grep -E '^hitch +changed +stopped \(haproxy serves https now\)' <<<"$out"
+	for _ in $(seq 50); do kill -0 "$fake_hitch" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$fake_hitch" 2>/dev/null
+	[ ! -e /run/camrelay/hitch.pid ] && [ ! -e /run/camrelay/hitch.state ]
+	out=$(camrelay setup "${setup_args[@]}")
+	printf '%s\n' "$out"
+	grep -q '^camrelay setup: 0 changed' <<<"$out"
+	! grep -q '^hitch' <<<"$out"
+}
+check "hitch: a relay that ran hitch gets it stopped by camrelay setup; a second run changes nothing" from_hitch
+kill "$(cat "$work/fake-hitch.pid" 2>/dev/null)" 2>/dev/null
 
 # ---------------------------------------------------------------- upgrade
 
@@ -362,7 +438,7 @@ upgrade() {
 	set -e
 	cp -a /etc/camrelay/cameras.conf /etc/camrelay/secrets.conf "$work/"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		"$work"/v2/varnish-camrelay_*_*.deb "$work"/v2/camrelay_*_*.deb "$work"/v2/camrelay-tunnel_*_all.deb
+		"$work"/v2/varnish-camrelay_*_*.deb "$work"/v2/camrelay_*_*.deb "$work"/v2/camrelay-tunnel_*_*.deb
 	[ "$(dpkg-query -W -f='${Version}' camrelay)" = "${version1}+test2" ]
 	[ "$(dpkg-query -W -f='${Version}' varnish-camrelay)" = "${version1}+test2" ]
 	cmp /etc/camrelay/cameras.conf "$work/cameras.conf"
@@ -395,20 +471,38 @@ with_systemd() {
 	export FAKE_STATE=$work/fake-systemd
 	local bin out
 	bin=$(fake_path systemd systemctl)
+	# what setup wrote when hitch served https
+	mkdir -p /etc/systemd/system/hitch.service.d
+	printf '[Service]\nExecStart=\nExecStart=/usr/sbin/hitch\n' >/etc/systemd/system/hitch.service.d/camrelay.conf
 	out=$(PATH=$bin:$PATH CAMRELAY_SETUP_INIT=systemd camrelay setup "${setup_args[@]}" --cert "$ca/server.pem")
 	printf '%s\n' "$out"
+	grep -qx 'systemctl disable --now hitch' "$FAKE_STATE/calls"
+	[ ! -e /etc/systemd/system/hitch.service.d ]
 	d=/etc/systemd/system/varnish.service.d/camrelay.conf
 	cat "$d"
 	grep -qx 'ExecStart=' "$d"
-	grep -q "^ExecStart=/usr/sbin/varnishd -j unix,user=vcache -F -a http=127.0.0.1:$HTTP_PORT,HTTP -a tls=/run/camrelay/varnish-tls.sock,PROXY,user=varnish,group=_hitch,mode=660 .*-f /usr/share/camrelay/vcl/default.vcl -p vsl_mask=-ReqURL -p pipe_timeout=30 " "$d"
+	grep -q "^ExecStart=/usr/sbin/varnishd -j unix,user=vcache -F -a http=127.0.0.1:$HTTP_PORT,HTTP -a tls=/run/camrelay/varnish-tls.sock,PROXY,user=varnish,group=haproxy,mode=660 .*-f /usr/share/camrelay/vcl/default.vcl -p vsl_mask=-ReqURL -p pipe_timeout=30 " "$d"
 	grep -qx "Environment=\"CAMRELAY_HTTPS_PORT=$HTTPS_PORT\"" "$d"
 	grep -qx 'Environment="CAMRELAY_CONFIG=/etc/camrelay"' "$d"
-	h=/etc/systemd/system/hitch.service.d/camrelay.conf
+	h=/etc/systemd/system/haproxy.service.d/camrelay.conf
 	cat "$h"
-	grep -qx "ExecStart=/usr/sbin/hitch --user _hitch --group _hitch --quiet --config=/etc/camrelay/hitch.conf --frontend=\[127.0.0.1\]:$HTTPS_PORT" "$h"
-	grep -qx 'ConditionPathExists=/etc/camrelay/hitch.conf' "$h"
+	grep -qx "Environment=\"CAMRELAY_HTTPS_LISTEN=127.0.0.1:$HTTPS_PORT\"" "$h"
+	grep -qx "Environment=\"CAMRELAY_SSH_SERVER=127.0.0.1:$SSH_PORT\"" "$h"
+	grep -qx 'Environment="CAMRELAY_VARNISH_TLS=/run/camrelay/varnish-tls.sock"' "$h"
+	grep -qx 'Environment="CAMRELAY_TLS_DIR=/etc/camrelay/tls"' "$h"
+	grep -qx "Environment=\"CAMRELAY_INNER=camrelay-tls-$HTTPS_PORT\"" "$h"
+	grep -qx 'Environment="CAMRELAY_MAXCONN=2100"' "$h"
+	grep -qx 'Environment="CAMRELAY_MAXCONN_TOTAL=4200"' "$h"
+	grep -qx 'ExecStart=' "$h"
+	grep -qx 'ExecStart=/usr/sbin/haproxy -Ws -f /etc/camrelay/haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock' "$h"
+	grep -qx 'ExecReload=' "$h"
+	grep -qx 'ExecReload=/usr/sbin/haproxy -Ws -f /etc/camrelay/haproxy.cfg -c -q' "$h"
+	grep -qx 'ExecReload=/bin/kill -USR2 $MAINPID' "$h"
+	# the drop-in's environment passes haproxy -c, as systemd's reload runs it
+	# shellcheck disable=SC2046 # one word per line
+	env $(sed -n 's/^Environment="\(.*\)"$/\1/p' "$h") haproxy -Ws -f /etc/camrelay/haproxy.cfg -c -q
 	grep -qx 'systemctl restart varnish' "$FAKE_STATE/calls"
-	grep -qx 'systemctl restart hitch' "$FAKE_STATE/calls"
+	grep -qx 'systemctl restart haproxy' "$FAKE_STATE/calls"
 	grep -qx 'systemctl enable --now camrelay-reload.path' "$FAKE_STATE/calls"
 	: >"$FAKE_STATE/calls"
 	out=$(PATH=$bin:$PATH CAMRELAY_SETUP_INIT=systemd camrelay setup "${setup_args[@]}" --cert "$ca/server.pem")
@@ -416,7 +510,7 @@ with_systemd() {
 	grep -q '^camrelay setup: 0 changed' <<<"$out"
 	! grep -E '^systemctl (restart|reload|enable|start|daemon-reload)( |$)' "$FAKE_STATE/calls"
 }
-check "setup (systemd): drop-ins for varnish.service and hitch.service, reload on camera changes; a second run changes nothing" with_systemd
+check "setup (systemd): drop-ins for varnish.service and haproxy.service, hitch's removed, reload on camera changes; a second run changes nothing" with_systemd
 
 fw_args=(--http-listen "127.0.0.1:$HTTP_PORT" --https-listen "127.0.0.1:$HTTPS_PORT" --ssh-port "127.0.0.1:$SSH_PORT")
 with_ufw() {
@@ -456,7 +550,7 @@ check "firewall: with nftables, a table inet camrelay with policy drop; without 
 # ------------------------------------------------------------------ purge
 
 stop "$tunnel_pid"
-daemon_pids=$(cat /run/camrelay/varnishd.pid /run/camrelay/hitch.pid /run/camrelay/sshd.pid 2>/dev/null)
+daemon_pids=$(cat /run/camrelay/varnishd.pid /run/camrelay/haproxy.pid /run/camrelay/sshd.pid 2>/dev/null)
 purge() {
 	set -e
 	DEBIAN_FRONTEND=noninteractive apt-get purge -y "${packages[@]}"
@@ -468,7 +562,7 @@ purge() {
 	[ ! -e /run/camrelay ]
 	[ ! -e /etc/ssh/sshd_config.d/camrelay.conf ]
 	[ ! -e /etc/systemd/system/varnish.service.d/camrelay.conf ]
-	[ ! -e /etc/systemd/system/hitch.service.d/camrelay.conf ]
+	[ ! -e /etc/systemd/system/haproxy.service.d/camrelay.conf ]
 	[ ! -e /usr/share/camrelay ]
 	# the daemons setup started are stopped
 	for pid in $daemon_pids; do ! kill -0 "$pid" 2>/dev/null; done

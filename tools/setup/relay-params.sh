@@ -1,15 +1,19 @@
 # shellcheck shell=sh
 # The varnishd arguments of a camrelay relay, beyond its listen addresses,
-# VCL, management address and secret: the one place they are written.
+# VCL, management address and secret, and the connections haproxy takes on
+# the https port: the one place they are written.
 # camrelay setup reads the installed copy (in camrelay's data directory,
 # /usr/share/camrelay/relay-params.sh); tools/dev/demo.sh, the test kit's
 # relay fixture (tests/lib/relay_fixture.sh: the tunnel and e2e tests),
 # tests/packaging (which checks the installed relay against it) and
-# bench/*.sh read this one. POSIX sh, sourced; defines one function and does
-# nothing else.
+# bench/*.sh read this one. POSIX sh, sourced; defines two functions and
+# does nothing else.
 #
 #   camrelay_varnishd_params MAX_VIEWERS
 #       prints the arguments, one word per line (bash: mapfile -t ARRAY)
+#   camrelay_https_connections MAX_VIEWERS
+#       prints how many connections haproxy takes on the https port at once
+#       (CAMRELAY_MAXCONN of haproxy.cfg)
 #
 # Worker threads: each piped viewer holds one for its whole life, so every
 # pool gets room for all viewers plus other traffic (vmod_camrelay(3),
@@ -38,4 +42,13 @@ camrelay_varnishd_params() {
 		-p "pipe_sess_max=$1" \
 		-s malloc,64m
 	unset _crp_max
+}
+
+# The https port carries viewers (past MAX_VIEWERS varnishd answers 503
+# itself, which needs the connection), page loads and ACME checks (the same
+# 100 as the spare threads above) and cameras' tunnels on port 443 (room
+# for as many as viewers). Past it, new connections wait in the kernel's
+# queue. A TLS connection is two inside haproxy: its own limit is twice this.
+camrelay_https_connections() {
+	echo $((2 * $1 + 100))
 }
