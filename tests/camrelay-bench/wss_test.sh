@@ -73,6 +73,22 @@ for spec in 32:200 16K:300 64K:100 1M:10; do
 done
 ok "rtt over wss://, 32 B to 1 MiB"
 
+# One send per message, as over ws://: the two TLS records of a 16 KiB
+# message (a record holds 16 KiB at most) leave together. (strace is not
+# among the test dependencies: without it this check is left out, said.)
+if command -v strace >/dev/null; then
+    strace -f -qq -c -e trace=write,writev,sendto,sendmsg -o "$TMP/strace.txt" \
+        "$BENCH" run "$wss/" --mode rtt --count 200 --warmup 0 "${ca[@]}" >"$TMP/strace.out" 2>&1 ||
+        die "rtt under strace failed: $(cat "$TMP/strace.out")"
+    sends=$(awk '$NF ~ /^(write|writev|sendto|sendmsg)$/ { n += $4 } END { print n + 0 }' "$TMP/strace.txt")
+    if [ "$sends" -le 200 ] || [ "$sends" -gt 215 ]; then
+        die "$sends sends for 200 round trips over wss://: $(cat "$TMP/strace.txt")"
+    fi
+    ok "one send per 16 KiB message ($sends for 200 round trips and the handshakes)"
+else
+    say "strace not installed: sends per message not counted"
+fi
+
 # The table says how the connection was secured.
 expect_exit 0 "$BENCH" run "$wss/" --mode rtt --count 20 "${ca[@]}"
 expect_in "$TMP/last.out" "tls "

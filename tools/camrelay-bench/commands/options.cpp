@@ -281,7 +281,7 @@ const char* usage_text() {
            "  --upstream-hz N      load: small viewer-to-camera messages a second (30)\n"
            "  --upstream-size B    load: their size (64)\n"
            "  --relay-pid PID[,PID...]  load: report these processes' CPU and RSS (children included)\n"
-           "  --connect-timeout S  connect and handshake bound per connection (5)\n"
+           "  --connect-timeout S  bound on connecting and the TLS and WebSocket handshakes, per connection (5)\n"
            "  --timeout S          bound on the whole run\n"
            "  --threshold-ms MS    count latencies above this (10)\n"
            "  --ca FILE            wss://: trust the CAs in FILE (PEM) instead of the system's\n"

@@ -49,7 +49,6 @@ int run_command(const std::vector<std::string>& args) {
         if (std::string_view(e.what()).rfind("bad URL", 0) != 0) std::cerr << usage_text();
         return kExitUsage;
     }
-    // TLS writes go through write(2): a peer gone must not kill the process.
     signal(SIGPIPE, SIG_IGN);
     std::unique_ptr<TlsClient> tls;
     if (secure) {

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "socket_util.hpp"
@@ -17,6 +18,9 @@ namespace {
 constexpr unsigned char kAlpn[] = "\x08http/1.1";
 // With read-ahead, one recv can bring several records (a 16 KiB echo is two).
 constexpr std::size_t kReadAhead = 64 * 1024;
+// Plaintext encrypted at a time: the records waiting for the socket stay
+// under about this much (the rest of a larger message waits its turn).
+constexpr std::size_t kWriteBatch = 256 * 1024;
 
 // The reason of the first error in OpenSSL's queue ("wrong version
 // number"), and its code; the queue is emptied.
@@ -54,6 +58,27 @@ bool is_ip_literal(const std::string& host) {
     return inet_pton(AF_INET, host.c_str(), address) == 1 || inet_pton(AF_INET6, host.c_str(), address) == 1;
 }
 
+// SSL's write side: a BIO that appends the records to the transport's
+// output buffer (BIO_get_data) and never blocks; the transport sends them.
+BIO_METHOD* output_method() {
+    static BIO_METHOD* const method = [] {
+        BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "camrelay-bench TLS output");
+        if (m == nullptr) return m;
+        BIO_meth_set_write(m, [](BIO* bio, const char* data, int length) {
+            auto* output = static_cast<std::vector<std::uint8_t>*>(BIO_get_data(bio));
+            output->insert(output->end(), data, data + length);
+            return length;
+        });
+        BIO_meth_set_ctrl(m, [](BIO*, int command, long, void*) -> long { return command == BIO_CTRL_FLUSH ? 1 : 0; });
+        BIO_meth_set_create(m, [](BIO* bio) {
+            BIO_set_init(bio, 1);
+            return 1;
+        });
+        return m;
+    }();
+    return method;
+}
+
 // Index of the string that collects the certificate problem of a connection.
 int problem_index() {
     static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
@@ -89,8 +114,10 @@ std::variant<std::unique_ptr<TlsClient>, std::string> TlsClient::create(const Tl
     std::unique_ptr<TlsClient> client(new TlsClient(settings, raw));
     SSL_CTX* ctx = client->ctx_.get();
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) return "cannot require TLS 1.2: " + take_error();
-    // Partial writes: WsConnection keeps what did not go and may move it.
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // A write encrypts all it is given (no partial writes: the output BIO
+    // never blocks); should it have to wait for a read (a TLS 1.2
+    // renegotiation), WsConnection may have moved its send buffer.
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     // A connection that ends without close_notify ends like a TCP one: the
     // WebSocket layer knows whether its close frames went both ways.
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
@@ -127,7 +154,15 @@ std::unique_ptr<TlsTransport> TlsClient::wrap(int fd, const std::string& host) c
 TlsTransport::TlsTransport(int fd, SSL* ssl, const TlsClient& client, std::string host)
     : Transport(fd), ssl_(ssl), client_(client), host_(std::move(host)) {
     if (ssl_ == nullptr) return;
-    SSL_set_fd(ssl_, fd_);
+    BIO* output = BIO_new(output_method());
+    if (output == nullptr) {
+        SSL_free(ssl_);
+        ssl_ = nullptr;
+        return;
+    }
+    BIO_set_data(output, &output_);
+    SSL_set_rfd(ssl_, fd_);       // reads straight from the socket
+    SSL_set0_wbio(ssl_, output);  // writes into output_
     SSL_set_ex_data(ssl_, problem_index(), &certificate_problem_);
     SSL_set_connect_state(ssl_);
     if (is_ip_literal(host_)) {
@@ -146,19 +181,21 @@ IoResult TlsTransport::handshake() {
     if (ssl_ == nullptr) return IoResult::failure("cannot set up TLS: " + take_error());
     ERR_clear_error();
     const int rc = SSL_connect(ssl_);
-    if (rc == 1) {
-        handshake_done_ = true;
-        return {};
+    const int error = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, rc);
+    std::string problem;
+    if (error != SSL_ERROR_NONE && error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
+        problem = handshake_error(error);
     }
-    switch (SSL_get_error(ssl_, rc)) {
-        case SSL_ERROR_WANT_READ: return IoResult::blocked(EPOLLIN);
-        case SSL_ERROR_WANT_WRITE: return IoResult::blocked(EPOLLOUT);
-        default: return IoResult::failure(handshake_error(rc));
-    }
+    const IoResult sent = send_output();  // the hello, the Finished message, or an alert
+    if (!problem.empty()) return IoResult::failure(problem);
+    if (sent.status != IoResult::Status::done) return sent;
+    if (error == SSL_ERROR_WANT_READ) return IoResult::blocked(EPOLLIN);
+    if (error == SSL_ERROR_WANT_WRITE) return IoResult::blocked(EPOLLOUT);
+    handshake_done_ = true;
+    return {};
 }
 
-std::string TlsTransport::handshake_error(int rc) {
-    const int error = SSL_get_error(ssl_, rc);
+std::string TlsTransport::handshake_error(int error) {
     const int saved_errno = errno;
     unsigned long code = 0;
     std::string reason = take_error(code);
@@ -207,39 +244,56 @@ IoResult TlsTransport::failure(int rc, const char* what) {
     }
 }
 
+IoResult TlsTransport::send_output() {
+    if (output_head_ == output_.size()) return {};
+    const int error = send_pending(fd_, output_.data(), output_.size(), output_head_);
+    if (error == EAGAIN) return IoResult::blocked(EPOLLOUT);
+    if (error != 0) return IoResult::failure(error_text(error));
+    output_.clear();
+    output_head_ = 0;
+    return {};
+}
+
 IoResult TlsTransport::read(std::span<std::uint8_t> into) {
     ERR_clear_error();
     std::size_t n = 0;
     const int rc = SSL_read_ex(ssl_, into.data(), into.size(), &n);
-    if (rc == 1) return {IoResult::Status::done, n, 0, {}};
-    return failure(rc, "receive");
+    IoResult r = rc == 1 ? IoResult{IoResult::Status::done, n, 0, {}} : failure(rc, "receive");
+    // A read may have to answer (a TLS 1.3 key update); what the socket does
+    // not take now, has_buffered_output() has the connection send later.
+    if (has_buffered_output()) send_output();
+    return r;
 }
 
 IoResult TlsTransport::write(std::span<const std::uint8_t> data) {
-    // One SSL_write per record at most 16 KiB (partial writes): a record
-    // holds as much of the data as it can.
-    std::size_t written = 0;
-    while (written < data.size()) {
+    std::size_t taken = 0;
+    for (;;) {
+        IoResult sent = send_output();
+        if (sent.status != IoResult::Status::done || taken == data.size()) {
+            sent.bytes = taken;
+            return sent;
+        }
+        const std::size_t batch = std::min(data.size() - taken, kWriteBatch);
         ERR_clear_error();
         std::size_t n = 0;
-        const int rc = SSL_write_ex(ssl_, data.data() + written, data.size() - written, &n);
+        const int rc = SSL_write_ex(ssl_, data.data() + taken, batch, &n);
         if (rc != 1) {
             IoResult r = failure(rc, "send");
-            r.bytes = written;
             if (r.status == IoResult::Status::closed) r = IoResult::failure("the peer closed the TLS stream");
+            r.bytes = taken;
             return r;
         }
-        written += n;
+        taken += n;
     }
-    return {IoResult::Status::done, written, 0, {}};
 }
 
 bool TlsTransport::has_buffered_input() const { return SSL_has_pending(ssl_) == 1; }
 
 void TlsTransport::end() {
     if (!handshake_done_) return;
-    SSL_shutdown(ssl_);  // sends close_notify if the socket takes it now
+    SSL_shutdown(ssl_);  // close_notify, sent if the socket takes it now
     ERR_clear_error();
+    send_output();
 }
 
 std::optional<TlsSummary> TlsTransport::tls() const {

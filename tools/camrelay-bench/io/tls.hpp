@@ -7,23 +7,24 @@
 // connection sends SNI (for a host name) and checks that the certificate
 // names the URL's host or IP address.
 //
-// TlsTransport is non-blocking: SSL_read/SSL_write report WANT_READ or
-// WANT_WRITE as the readiness to wait for. Reads go ahead of the records
-// asked for (one recv can bring several records), so has_buffered_input()
-// tells the reader to drain them before waiting on epoll. A write puts as
-// much of its data in each record as a record holds (16 KiB): a WebSocket
-// frame is never split in more records than its size needs.
-//
-// TLS writes go through write(2), not send(..., MSG_NOSIGNAL): the process
-// must ignore SIGPIPE (`run` does).
+// TlsTransport is non-blocking: SSL_read reports WANT_READ or WANT_WRITE
+// as the readiness to wait for. Reads go ahead of the records asked for
+// (one recv can bring several records), so has_buffered_input() tells the
+// reader to drain them before waiting on epoll. Writes fill each record
+// with as much data as a record holds (16 KiB) and gather the records of
+// one write in a buffer that leaves in one send(): a 16 KiB WebSocket
+// message is two records but one send and, with TCP_NODELAY, the same TCP
+// segments as over ws://, not a full segment and a straggler.
 #pragma once
 
 #include <openssl/ssl.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "transport.hpp"
 
@@ -70,6 +71,7 @@ public:
     IoResult read(std::span<std::uint8_t> into) override;
     IoResult write(std::span<const std::uint8_t> data) override;
     bool has_buffered_input() const override;
+    bool has_buffered_output() const override { return output_head_ < output_.size(); }
     void end() override;
     std::optional<TlsSummary> tls() const override;
 
@@ -79,9 +81,13 @@ private:
 
     // The result of a failed SSL call that returned `rc`.
     IoResult failure(int rc, const char* what);
-    std::string handshake_error(int rc);
+    std::string handshake_error(int error);
+    // Sends the records waiting in output_: done when none is left.
+    IoResult send_output();
 
     SSL* ssl_;
+    std::vector<std::uint8_t> output_;  // records SSL wrote, from output_head_ on not sent yet
+    std::size_t output_head_ = 0;
     const TlsClient& client_;
     std::string host_;
     std::string certificate_problem_;  // set by the verification callback

@@ -7,7 +7,9 @@
 // obvious one (a read may have to write first, a write to read). A TLS
 // transport may also hold bytes it took from the socket that no read has
 // returned yet (has_buffered_input): epoll will not report those, so a
-// reader drains them before it waits again.
+// reader drains them before it waits again. And it may hold output the
+// socket has not taken yet (has_buffered_output): a writer waits for
+// `wait` and calls write() again, with nothing new if it has nothing.
 #pragma once
 
 #include <sys/epoll.h>
@@ -53,12 +55,15 @@ public:
     virtual IoResult handshake() { return {}; }
     // Up to into.size() bytes of what has arrived.
     virtual IoResult read(std::span<std::uint8_t> into) = 0;
-    // All of `data`, or as much as goes now (again, with `bytes`). After
-    // `again` the next write starts with the bytes not taken (a TLS record
-    // may be half sent), which WsConnection's send buffer guarantees.
+    // Sends `data`: done once all of it is on the socket; again when the
+    // socket is full, with `bytes` of data taken (sent, or held as
+    // output). The next write starts with the bytes not taken, which
+    // WsConnection's send buffer guarantees.
     virtual IoResult write(std::span<const std::uint8_t> data) = 0;
     // Input taken from the socket that read() has not returned yet.
     virtual bool has_buffered_input() const { return false; }
+    // Output taken by write() (or made by read()) that the socket has not.
+    virtual bool has_buffered_output() const { return false; }
     // Ends the stream politely before the socket is closed (TLS
     // close_notify); best effort, never blocks.
     virtual void end() {}

@@ -279,7 +279,7 @@ void WsConnection::update_interest() {
     if (state_ == State::closed) return;
     // While finishing only the last frames matter: reading more would spin.
     std::uint32_t wanted = state_ == State::finishing ? 0u : read_waits_for_;
-    if (buffered() > 0 || drain_wanted_) wanted |= write_waits_for_;
+    if (buffered() > 0 || drain_wanted_ || transport_->has_buffered_output()) wanted |= write_waits_for_;
     if (wanted != interest_) {
         interest_ = wanted;
         loop_.rewatch(transport_->fd(), interest_, *this);
