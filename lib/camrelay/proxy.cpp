@@ -257,6 +257,7 @@ std::string refusal(const Status& status, bool sent_credentials) {
     if (!status.reason.empty()) text.append(" ").append(status.reason);
     const char* hint = nullptr;
     switch (status.code) {
+        case 401:  // what some proxies (tinyproxy) answer to wrong credentials
         case 407:
             hint = sent_credentials ? "check the proxy user and password"
                                     : "the proxy wants a user and password: http://USER:PASSWORD@HOST:PORT";
@@ -264,6 +265,7 @@ std::string refusal(const Status& status, bool sent_credentials) {
         case 403: hint = "the proxy may allow CONNECT only to some ports, such as 443"; break;
         case 405:
         case 501: hint = "the proxy does not allow CONNECT"; break;
+        case 500: hint = "the proxy failed, or could not reach the relay"; break;  // tinyproxy: refused
         case 502:
         case 503:
         case 504: hint = "the proxy could not reach the relay"; break;

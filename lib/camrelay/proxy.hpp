@@ -100,7 +100,7 @@ private:
 // Why the tunnel was not opened, for a proxy that answered CONNECT with a
 // status other than 2xx: "proxy refused CONNECT: 407 Proxy Authentication
 // Required (check the proxy user and password)"; a hint follows the usual
-// refusals (407, 403, 405, 501, 502, 503, 504).
+// refusals (407 and 401, 403, 405, 500 to 504).
 std::string refusal(const Status& status, bool sent_credentials);
 
 }  // namespace camrelay::proxy

@@ -388,11 +388,16 @@ TEST(ProxyRefusal, MessagesAndHints) {
     EXPECT_EQ(proxy::refusal({407, "Proxy Authentication Required"}, false),
               "proxy refused CONNECT: 407 Proxy Authentication Required (the proxy wants a user and password: "
               "http://USER:PASSWORD@HOST:PORT)");
+    // tinyproxy answers wrong credentials with 401.
+    EXPECT_EQ(proxy::refusal({401, "Unauthorized"}, true),
+              "proxy refused CONNECT: 401 Unauthorized (check the proxy user and password)");
     EXPECT_EQ(proxy::refusal({403, "Access violation"}, false),
               "proxy refused CONNECT: 403 Access violation (the proxy may allow CONNECT only to some ports, such as "
               "443)");
     EXPECT_EQ(proxy::refusal({502, "Bad Gateway"}, true),
               "proxy refused CONNECT: 502 Bad Gateway (the proxy could not reach the relay)");
+    EXPECT_EQ(proxy::refusal({500, "Unable to connect"}, true),
+              "proxy refused CONNECT: 500 Unable to connect (the proxy failed, or could not reach the relay)");
     EXPECT_EQ(proxy::refusal({405, ""}, true), "proxy refused CONNECT: 405 (the proxy does not allow CONNECT)");
     EXPECT_EQ(proxy::refusal({418, "I'm a teapot"}, true), "proxy refused CONNECT: 418 I'm a teapot");
 }

@@ -315,20 +315,19 @@ struct Resolved {
     std::string error;  // when there are none
 };
 
-Resolved resolve(const std::string& host, std::uint16_t port) {
+Resolved resolve(const std::string& host) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+    hints.ai_flags = AI_ADDRCONFIG;
     addrinfo* found = nullptr;
-    const std::string service = std::to_string(port);
-    int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+    int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
     // AI_ADDRCONFIG drops the families the camera has no address of, and
     // with loopback alone even ::1: then ask again without it (an answer
     // that is only slow, EAI_AGAIN, is not asked twice).
     if (rc == EAI_NONAME || rc == EAI_ADDRFAMILY || rc == EAI_NODATA) {
-        hints.ai_flags = AI_NUMERICSERV;
-        rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+        hints.ai_flags = 0;
+        rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
     }
     Resolved out;
     if (rc != 0) {
@@ -336,7 +335,9 @@ Resolved resolve(const std::string& host, std::uint16_t port) {
         return out;
     }
     for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-        if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
+        if (ai->ai_addrlen > sizeof(sockaddr_storage) || (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)) {
+            continue;
+        }
         Address a;
         std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
         a.length = ai->ai_addrlen;
@@ -347,15 +348,26 @@ Resolved resolve(const std::string& host, std::uint16_t port) {
     return out;
 }
 
-// A host's addresses, looked up by a helper thread: fd() becomes readable
-// when the answer is in. The thread owns its half of the state, so a lookup
-// still running when the program is done cannot hold it up.
+// `a` with this port.
+Address with_port(Address a, std::uint16_t port) {
+    if (a.storage.ss_family == AF_INET) {
+        reinterpret_cast<sockaddr_in*>(&a.storage)->sin_port = htons(port);
+    } else {
+        reinterpret_cast<sockaddr_in6*>(&a.storage)->sin6_port = htons(port);
+    }
+    return a;
+}
+
+// A host's addresses (without a port), looked up by a helper thread: fd()
+// becomes readable when the answer is in. The thread owns its half of the
+// state, so a lookup still running when the program is done cannot hold it
+// up.
 class Lookup {
 public:
-    Lookup(std::string host, std::uint16_t port) : host_(std::move(host)), shared_(std::make_shared<Shared>()) {
+    explicit Lookup(std::string host) : host_(std::move(host)), shared_(std::make_shared<Shared>()) {
         if (::pipe2(shared_->pipe, O_CLOEXEC | O_NONBLOCK) != 0) quit(kFailed, "pipe: " + errno_text(errno));
-        std::thread([shared = shared_, host = host_, port] {
-            Resolved answer = resolve(host, port);
+        std::thread([shared = shared_, host = host_] {
+            Resolved answer = resolve(host);
             const std::lock_guard lock(shared->mutex);
             shared->answer = std::move(answer);
             shared->done = true;
@@ -624,7 +636,8 @@ public:
             const auto answer = lookup_.answer();
             if (!answer) return;
             if (answer->addresses.empty()) return fail(at_first_hop(answer->error));
-            addresses_ = answer->addresses;
+            const std::uint16_t port = route_.proxy == nullptr ? route_.port : route_.proxy->port;
+            for (const Address& a : answer->addresses) addresses_.push_back(with_port(a, port));
             stage_ = Stage::connecting;
             return dial_next(now);
         }
@@ -864,7 +877,10 @@ private:
             fail("the connection closed in the TLS handshake (does port " + std::to_string(route_.port) +
                  " speak TLS?)");
         } else {
-            fail("TLS handshake failed: " + o.error + " (does port " + std::to_string(route_.port) + " speak TLS?)");
+            // An OpenSSL reason ("TLS: wrong version number") or a socket error.
+            const bool tls_reason = o.error.starts_with("TLS: ");
+            fail(tls_reason ? o.error + " (does port " + std::to_string(route_.port) + " speak TLS?)"
+                            : "TLS handshake: " + o.error);
         }
         return false;
     }
@@ -1063,8 +1079,8 @@ int probe(const Options& o, const std::optional<proxy::Url>& via, Clock::time_po
     // (which looks the relay up itself) for the others.
     std::optional<Lookup> relay_lookup;
     std::optional<Lookup> proxy_lookup;
-    if (any_direct) relay_lookup.emplace(o.host, o.ports[0]);
-    if (via) proxy_lookup.emplace(via->host, via->port);
+    if (any_direct) relay_lookup.emplace(o.host);
+    if (via) proxy_lookup.emplace(via->host);
 
     Attempts attempts;
     for (const Candidate* c : candidates) {
@@ -1376,7 +1392,7 @@ int connect_mode(const Options& o, const std::optional<proxy::Url>& via, Clock::
     const bool tls = o.mode == Mode::tls;
     std::optional<TlsClient> client;
     if (tls) client.emplace(o);
-    Lookup lookup = via ? Lookup(via->host, via->port) : Lookup(o.host, o.ports[0]);
+    Lookup lookup(via ? via->host : o.host);
     Attempts attempts;
     attempts.push_back(std::make_unique<Attempt>(Route{"", o.host, o.ports[0], tls, via ? &*via : nullptr, false},
                                                  lookup, client ? &*client : nullptr));
