@@ -374,29 +374,33 @@ else
 	fail "camrelay-connect did not end after its input did"
 fi
 
-# Settings that hold the password are refused without showing it.
-RC=0
-CAMRELAY_PROXY="https://camuser:$PASSWORD@127.0.0.1:$P_PROXY" "$CONNECT" --proxy-env tcp relay.test 443 \
-	</dev/null >/dev/null 2>"$TMP/https.err" || RC=$?
-err=$(cat "$TMP/https.err")
-[ "$RC" = 2 ] && [[ $err == *"https:// proxies (TLS to the proxy) are not supported"* ]] && no_password "$err" &&
-	ok "an https:// proxy refused: $err" || fail "https:// proxy: status $RC, '$err'"
-RC=0
-CAMRELAY_PROXY="http://camuser:$PASSWORD@127.0.0.1:0" "$CONNECT" --proxy-env tcp relay.test 443 \
-	</dev/null >/dev/null 2>"$TMP/port0.err" || RC=$?
-err=$(cat "$TMP/port0.err")
-[ "$RC" = 2 ] && [[ $err == *"port is not a number from 1 to 65535"* ]] && no_password "$err" &&
-	ok "a bad proxy URL refused: $err" || fail "bad proxy URL: status $RC, '$err'"
-RC=0
-env -u CAMRELAY_PROXY "$CONNECT" --proxy-env tcp relay.test 443 </dev/null >/dev/null 2>"$TMP/unset.err" || RC=$?
-[ "$RC" = 2 ] && grep -q "CAMRELAY_PROXY is empty or not set" "$TMP/unset.err" &&
-	ok "--proxy-env without CAMRELAY_PROXY refused" || fail "--proxy-env unset: status $RC, $(cat "$TMP/unset.err")"
-RC=0
-"$CONNECT" --proxy "http://camuser:$PASSWORD@127.0.0.1:$P_PROXY" tcp relay.test 443 </dev/null >/dev/null \
-	2>"$TMP/argv.err" || RC=$?
-err=$(cat "$TMP/argv.err")
-[ "$RC" = 2 ] && [[ $err == *"never given on the command line"* ]] && no_password "$err" &&
-	ok "a proxy on the command line refused" || fail "--proxy: status $RC, '$err'"
+# Settings that hold the password are refused without showing it: exit 2.
+# refused WHAT TEXT PROXY-URL|- ARG...
+refused() {
+	local what=$1 text=$2 url=$3 err
+	shift 3
+	RC=0
+	if [ "$url" = - ]; then
+		env -u CAMRELAY_PROXY "$CONNECT" "$@" </dev/null >"$TMP/refused.out" 2>"$TMP/refused.err" || RC=$?
+	else
+		CAMRELAY_PROXY=$url "$CONNECT" "$@" </dev/null >"$TMP/refused.out" 2>"$TMP/refused.err" || RC=$?
+	fi
+	err=$(cat "$TMP/refused.err")
+	if [ "$RC" = 2 ] && [[ $err == "camrelay-connect: "*"$text"* ]] && no_password "$err"; then
+		ok "$what: $err"
+	else
+		fail "$what: status $RC, '$err'"
+	fi
+}
+refused "an https:// proxy" "https:// proxies (TLS to the proxy) are not supported" \
+	"https://camuser:$PASSWORD@127.0.0.1:$P_PROXY" --proxy-env tcp relay.test 443
+refused "a bad proxy URL" "port is not a number from 1 to 65535" \
+	"http://camuser:$PASSWORD@127.0.0.1:0" --proxy-env tcp relay.test 443
+refused "--proxy-env without CAMRELAY_PROXY" "CAMRELAY_PROXY is empty or not set" - --proxy-env tcp relay.test 443
+refused "a proxy on the command line" "never given on the command line" \
+	- --proxy "http://camuser:$PASSWORD@127.0.0.1:$P_PROXY" tcp relay.test 443
+refused "--fdpass to a standard output that is no socket" "standard output is not a socket" \
+	- --fdpass tcp 127.0.0.1 "$P_GREET"
 
 # --- tls: the certificate checks
 
@@ -430,11 +434,6 @@ CAMRELAY_PROXY=$GOOD_PROXY python3 "$TMP/fd_receiver.py" "$CONNECT" --proxy-env 
 want=$(printf 'status 0 data 00 fds 1\ngot SSH-2.0-camrelay-test\\r\\nping\\n')
 [ "$(cat "$TMP/fdpass.out")" = "$want" ] && ok "--fdpass through the proxy: one byte, one socket, connected" ||
 	fail "--fdpass: '$(cat "$TMP/fdpass.out")' $(cat "$TMP/fdpass.err")"
-RC=0
-env -u CAMRELAY_PROXY "$CONNECT" --fdpass tcp 127.0.0.1 "$P_GREET" </dev/null >"$TMP/notsock.out" 2>"$TMP/notsock.err" ||
-	RC=$?
-[ "$RC" = 2 ] && grep -q "standard output is not a socket" "$TMP/notsock.err" &&
-	ok "--fdpass refuses a standard output that is no socket" || fail "--fdpass to a file: status $RC"
 
 # --- probe
 
