@@ -508,9 +508,13 @@ public:
         ctx_ = SSL_CTX_new(TLS_client_method());
         if (ctx_ == nullptr) quit(kFailed, "TLS: " + ssl_error_text());
         SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+        SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION);
         // A connection cut without close_notify is an end like any other:
-        // SSH inside has its own integrity.
-        SSL_CTX_set_options(ctx_, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+        // SSH inside has its own integrity. (OpenSSL 1.1.1 reports it as
+        // SSL_ERROR_SYSCALL with errno 0, which ssl_outcome() takes as the end.)
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+        SSL_CTX_set_options(ctx_, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
         SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
         if (!verify_) {
             SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
