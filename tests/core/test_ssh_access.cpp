@@ -179,13 +179,19 @@ TEST(ParsePublicKey, RefusesBlobsThatDoNotMatchTheLine) {
     const std::string ecdsa_blob = kEcdsa256.substr(20, kEcdsa256.rfind(' ') - 20);
     EXPECT_NE(reason("ssh-ed25519 " + ecdsa_blob).find("'ecdsa-sha2-nistp256' key"), std::string::npos);
     EXPECT_NE(reason("ecdsa-sha2-nistp384 " + ecdsa_blob).find("line says"), std::string::npos);
+    // an embedded type name that is not one we know is not shown: it could
+    // hold a terminal escape sequence (found by tests/fuzz/fuzz_ssh_public_key)
+    const std::string e = "ssh-ed25519";
+    const std::string escape = "\x1b]0;owned\x07\x1b[2J";
+    const std::string hostile = reason(e + " " + b64(wire_string(escape) + wire_string(std::string(32, 'k'))));
+    EXPECT_EQ(hostile, "the key data is not a 'ssh-ed25519' key: it names another, unknown type");
+    EXPECT_EQ(hostile.find('\x1b'), std::string::npos);
     // wrong curve name inside, wrong point size, trailing bytes, truncation
     const std::string t = "ecdsa-sha2-nistp256";
     EXPECT_NE(reason(t + " " + b64(wire_string(t) + wire_string("nistp384") + wire_string(point(32)))).find("curve"),
               std::string::npos);
     EXPECT_NE(reason(t + " " + b64(wire_string(t) + wire_string("nistp256") + wire_string(point(48)))).find("point"),
               std::string::npos);
-    const std::string e = "ssh-ed25519";
     EXPECT_NE(reason(e + " " + b64(wire_string(e) + wire_string(std::string(32, 'k')) + "x")).find("trailing"),
               std::string::npos);
     EXPECT_NE(reason(e + " " + b64(wire_string(e) + wire_string(std::string(31, 'k')))).find("malformed"),

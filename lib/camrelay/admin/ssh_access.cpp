@@ -111,8 +111,14 @@ unsigned check_blob(const std::string& type, const Bytes& blob) {
     Wire w(blob);
     auto embedded = w.string();
     if (!embedded) fail("the key data is truncated");
-    if (*embedded != type)
-        fail("the key data is a '" + std::string(*embedded) + "' key but the line says '" + type + "'");
+    if (*embedded != type) {
+        // The blob's type name is whatever bytes the file holds: it is only
+        // shown when it is a type we know (no escape sequence reaches the
+        // operator's terminal).
+        if (accepted_type(*embedded))
+            fail("the key data is a '" + std::string(*embedded) + "' key but the line says '" + type + "'");
+        fail("the key data is not a '" + type + "' key: it names another, unknown type");
+    }
     unsigned bits = 0;
     if (type == "ssh-ed25519" || type == "sk-ssh-ed25519@openssh.com") {
         auto pk = w.string();
