@@ -6,6 +6,8 @@
 #
 # Needs (from ctest): SOURCE_DIR, BUILD_DIR. The tests that run sshd call
 # need_sshd first: they need root (useradd, sshd) and are skipped otherwise.
+# camrelay-tunnel finds the built camrelay-connect (CAMRELAY_CONNECT), and
+# no proxy from the environment.
 #
 #   need_sshd                skip (77) unless root with openssh installed
 #   hold_port PORT SECONDS   something else listening on 127.0.0.1:PORT
@@ -21,8 +23,12 @@ source "$SOURCE_DIR/tests/lib/relay_fixture.sh"
 PROBE=$BUILD_DIR/tests/tunnel/tunnel_probe
 # a dead camera is dropped within seconds
 RELAY_CLIENT_ALIVE=${CLIENT_ALIVE:-1}
+# camrelay-tunnel's helper, as installed next to it: the tunnels run with
+# TRANSPORT=auto (the default), probing before each connection
+export CAMRELAY_CONNECT=$BUILD_DIR/tools/tunnel/camrelay-connect
+unset https_proxy HTTPS_PROXY CAMRELAY_PROXY
 
-for f in "$CAMRELAY_SESSION" "$CAMRELAY_SSH_SETUP" "$PROBE" "$CAMRELAY_CLI"; do
+for f in "$CAMRELAY_SESSION" "$CAMRELAY_SSH_SETUP" "$PROBE" "$CAMRELAY_CLI" "$CAMRELAY_CONNECT"; do
 	[ -x "$f" ] || die "$f is not built"
 done
 

@@ -41,7 +41,8 @@ fi
 # Nothing from this machine's environment: no proxy, and camrelay-connect is
 # a stand-in ($CONNECT) that logs its arguments and its CAMRELAY_PROXY, and
 # answers a probe as $TMP/probe-says tells it (a candidate; missing: the one
-# line of a failure) and a probe --only with ssh once $TMP/open exists.
+# line of a failure), and a probe --only LIST with LIST's first candidate
+# once $TMP/open exists.
 unset https_proxy HTTPS_PROXY no_proxy NO_PROXY CAMRELAY_CONNECT CAMRELAY_PROXY
 mkdir "$TMP/helper"
 CONNECT=$TMP/helper/camrelay-connect
@@ -52,8 +53,10 @@ printf '%s\n' "$*" >>"$FAKE_DIR/connect-args"
 printf '%s\n' "${CAMRELAY_PROXY-unset}" >>"$FAKE_DIR/connect-env"
 case " $* " in
 	*" --only "*)
-		[ -e "$FAKE_DIR/open" ] && echo ssh && exit 0
-		echo "camrelay-connect: no transport reaches relay: ssh: connection refused" >&2
+		only=${*#*--only }
+		only=${only%% *}
+		[ -e "$FAKE_DIR/open" ] && echo "${only%%,*}" && exit 0
+		echo "camrelay-connect: no transport reaches relay: ${only%%,*}: connection refused" >&2
 		exit 1
 		;;
 	*" probe "*)
@@ -389,6 +392,55 @@ grep -qxF -- "--proxy-env probe relay.example.com 2222 443" "$TMP/connect-args" 
 	fail "CAMRELAY_PROXY: $(sort -u "$TMP/connect-env")"
 ! grep -q "$PASS" "$TMP/log3" "$TMP/connect-args" && ok "no password in the log or in camrelay-connect's arguments" ||
 	fail "password shown: $(cat "$TMP/log3" "$TMP/connect-args")"
+
+# a fixed transport through camrelay-connect is probed alone first: a
+# failure is its one line and the backoff, no ssh
+rm -f "$TMP/sleeps" "$TMP/ssh-ran" "$TMP/connect-args" "$TMP/connect-env"
+# shellcheck disable=SC2086  # $base is simple words
+PATH="$TMP/bin:$PATH" "$TUNNEL" --config "$TMP/proxy.conf" $base --transport tls 2>"$TMP/log3b" &
+pid=$!
+started "$pid"
+wait_for 10 slept 3
+stop "$pid"
+[ "$(sort -u "$TMP/connect-args")" = "--proxy-env --only tls+proxy probe relay.example.com 2222 443" ] &&
+	ok "fixed tls+proxy: probed alone" || fail "fixed tls+proxy probes: $(sort -u "$TMP/connect-args")"
+[ ! -e "$TMP/ssh-ran" ] && ok "fixed tls+proxy, probe failing: no ssh started" || fail "ssh ran: $(cat "$TMP/ssh-ran")"
+grep -qxF "camrelay-tunnel: no transport reaches relay: tls+proxy: connection refused; trying again in 2s" "$TMP/log3b" &&
+	ok "fixed tls+proxy, probe failing: one line per try" || fail "log: $(cat "$TMP/log3b")"
+# the real camrelay-connect, when built: its one line when nothing answers
+# (closed loopback ports, a proxy that is not there)
+REAL_CONNECT=$BUILD_DIR/tools/tunnel/camrelay-connect
+if [ -x "$REAL_CONNECT" ]; then
+	rm -f "$TMP/sleeps"
+	printf 'PROXY=http://bob:%s@127.0.0.1:%s\n' "$PASS" "$(free_port)" >"$TMP/closed-proxy.conf"
+	# shellcheck disable=SC2086  # $base is simple words
+	CAMRELAY_CONNECT=$REAL_CONNECT PATH="$TMP/bin:$PATH" "$TUNNEL" --relay "u@127.0.0.1:$(free_port)" $base \
+		--https-port "$(free_port)" --config "$TMP/closed-proxy.conf" 2>"$TMP/log-real" &
+	pid=$!
+	started "$pid"
+	wait_for 20 slept 2
+	stop "$pid"
+	line=$(head -n 1 "$TMP/log-real")
+	[[ $line == "camrelay-tunnel: no transport reaches 127.0.0.1: "*"connection refused"*"; trying again in 1s" &&
+		$line == *"tls+proxy"* && $line != *"$PASS"* ]] && ok "real camrelay-connect: $line" ||
+		fail "real camrelay-connect's failure: $(cat "$TMP/log-real")"
+	[ "$(grep -c 'no transport reaches' "$TMP/log-real")" = "$(wc -l <"$TMP/sleeps")" ] &&
+		ok "real camrelay-connect: one line per try" || fail "log: $(cat "$TMP/log-real")"
+else
+	say "camrelay-connect is not built: its own messages not checked"
+fi
+
+touch "$TMP/open"
+rm -f "$TMP/sleeps"
+# shellcheck disable=SC2086  # $base is simple words
+PATH="$TMP/bin:$PATH" "$TUNNEL" --config "$TMP/proxy.conf" $base --transport tls 2>"$TMP/log3c" &
+pid=$!
+started "$pid"
+wait_for 10 slept 2
+stop "$pid"
+grep -qF "ProxyCommand=$CONNECT --proxy-env tls %h %p -p 443" "$TMP/ssh-ran" && ok "fixed tls+proxy, probe answering: ssh" ||
+	fail "fixed tls+proxy: ssh $(cat "$TMP/ssh-ran" 2>/dev/null)"
+rm "$TMP/open"
 
 # --- auto picks a transport, and moves to a better one once it answers.
 # ssh stays up (a stand-in that sleeps), sleep is real, RETRY_BETTER=1.
