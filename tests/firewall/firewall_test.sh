@@ -11,16 +11,19 @@
 #   firewall_test.sh [SCENARIO...]    (SOURCE_DIR, BUILD_DIR from ctest)
 #
 #   e  port 22 open: auto keeps today's path (ssh to port 22)
-#   a  only TCP 443 out: ssh-443
+#   a  only TCP 443 out: ssh-443; with RETRY_BETTER=5, the tunnel moves
+#      to ssh on port 22 once the firewall opens it
 #   b  only the proxy (https_proxy in the environment), which allows
 #      CONNECT to port 443 only: ssh-443+proxy; back after a proxy restart
 #   c  the same proxy with Basic auth (PROXY= with the credentials): none
 #      gives 407, wrong ones a clear line and back-off, never a tight loop,
 #      and the password is never in the log or a process list; good ones
 #      work, and come back after a proxy restart
-#   d  443 out through a filter that passes only TLS: TRANSPORT=ssh-443
-#      fails, TRANSPORT=tls gets through, auto picks tls; a wss viewer
-#      through haproxy on 443 too
+#   d  443 out through a filter that passes only TLS (it resets a
+#      connection that sends "SSH-"): TRANSPORT=ssh-443 fails,
+#      TRANSPORT=tls gets through, auto picks tls; a wss viewer through
+#      haproxy on 443 too
+#   d-drop  the same with a filter that silently drops what starts "SSH-"
 # Without SCENARIO all run, on one relay: between scenarios only the
 # camera's egress rules, the proxy's settings and the camera's config
 # change. Each tunnel's time from start to up is printed (and bound by 30 s:
@@ -36,9 +39,9 @@ why=$(relay_why_not_built)
 [ -x "$CAMRELAY_CONNECT_BUILT" ] || die "$CAMRELAY_CONNECT_BUILT is not built"
 
 scenarios=("$@")
-[ $# -gt 0 ] || scenarios=(e a d b c)
+[ $# -gt 0 ] || scenarios=(e a d d-drop b c)
 for s in "${scenarios[@]}"; do
-    case $s in a | b | c | d | e) ;; *) die "unknown scenario '$s' (a b c d e)" ;; esac
+    case $s in a | b | c | d | d-drop | e) ;; *) die "unknown scenario '$s' (a b c d d-drop e)" ;; esac
 done
 
 fw_start_relay
@@ -130,7 +133,24 @@ scenario_a() {
     fw_start_tunnel a "$(fw_camera_conf a)"
     up "$s, auto" ssh-443
     fw_stop_tunnel
+
+    # The network opens up: a tunnel on a worse transport moves to a better
+    # one once it answers (RETRY_BETTER seconds later).
+    fw_start_tunnel a-opens "$(fw_camera_conf a-opens RETRY_BETTER=5)"
+    up "$s, auto, RETRY_BETTER=5" ssh-443 || return
+    fw_net_port22
+    FW_T0=$EPOCHREALTIME
+    if wait_for 30 moved_to_ssh; then
+        ok "$s, then port 22 opens: the tunnel moves to ssh within $(fw_elapsed) s"
+    else
+        fail "$s, then port 22 opens: the tunnel did not move to ssh within 30 s"
+    fi
+    check "$s, then port 22 opens: ssh straight to port 22" direct_ssh_22
+    check "$s, then port 22 opens: a viewer gets through" fw_viewer
+    fw_stop_tunnel
 }
+
+moved_to_ssh() { fw_tunnel_up && grep -qF "using ssh (" "$TUNNEL_LOG" && direct_ssh_22 >/dev/null; }
 
 scenario_b() {
     local s="(b) only the proxy"
@@ -148,11 +168,11 @@ scenario_b() {
     fw_stop_tunnel
 }
 
-# Processes' command lines, every 0.2 s until stopped, into FILE.
+# Processes' command lines, every 0.1 s until stopped, into FILE.
 sample_ps() {
     while :; do
         ps -eo args
-        sleep 0.2
+        sleep 0.1
     done >>"$1" 2>&1 &
     SAMPLER=$!
     started "$SAMPLER"
@@ -163,6 +183,13 @@ not_in() {
         return 1
     fi
     return 0
+}
+
+# sampled_clean PASSWORD FILE SEEN: the samples in FILE hold SEEN (they
+# were taken while the tunnel ran) and not PASSWORD.
+sampled_clean() {
+    grep -qF -- "$3" "$2" || { echo "the samples never show $3"; return 1; }
+    not_in "$1" "$2"
 }
 
 refusals() { grep -c "proxy refused CONNECT" "$TUNNEL_LOG"; }
@@ -207,7 +234,8 @@ scenario_c() {
     fw_stop_tunnel
     stop "$SAMPLER"
     check "$s, wrong password: never in the tunnel's log" not_in "$bad" "$TUNNEL_LOG"
-    check "$s, wrong password: never in ps -eo args" not_in "$bad" "$TMP/ps-bad.txt"
+    check "$s, wrong password: never in ps -eo args (the tunnel's among them)" \
+        sampled_clean "$bad" "$TMP/ps-bad.txt" "$TMP/c-bad.conf"
 
     sample_ps "$TMP/ps-good.txt"
     fw_start_tunnel c-good "$(fw_camera_conf c-good "PROXY=http://$user:$good@$FW_PROXY_ADDR:$FW_PROXY_PORT")"
@@ -216,7 +244,8 @@ scenario_c() {
     fw_stop_tunnel
     stop "$SAMPLER"
     check "$s, good password: never in the tunnel's log" not_in "$good" "$TUNNEL_LOG"
-    check "$s, good password: never in ps -eo args" not_in "$good" "$TMP/ps-good.txt"
+    check "$s, good password: never in ps -eo args (the tunnel's ssh and its ProxyCommand among them)" \
+        sampled_clean "$good" "$TMP/ps-good.txt" "ProxyCommand=$CAMRELAY_CONNECT_BUILT --proxy-env"
     fw_proxy_config
     fw_proxy_restart
 }
@@ -230,31 +259,39 @@ wss_viewer() {
     NODE_EXTRA_CA_CERTS=$FW_CA node "$E2E/viewer.js" "wss://$FW_RELAY_NAME/cam1/live?k=$KEY" --push 4 --count 50
 }
 
-scenario_d() {
-    local s="(d) only TLS on 443"
-    fw_net_tls_only
+# only_tls NAME FILTER: scenario d with FILTER, what the filter does to a
+# packet to 443 that starts "SSH-" (reset or drop)
+only_tls() {
+    local name=$1 filter=$2 s
+    s="($1) only TLS on 443 ($filter)"
+    fw_net_tls_only "$filter"
     check "$s: port 22 is blocked" blocked "$FW_RELAY_NAME" 22
     check "$s: plain SSH on 443 is cut" plain_ssh_on_443_fails
     check "$s: TLS on 443 passes, the certificate checks out with the camera's CAs" tls_on_443_verified
 
-    fw_start_tunnel d-ssh-443 "$(fw_camera_conf d-ssh-443 TRANSPORT=ssh-443)"
+    fw_start_tunnel "$name-ssh-443" "$(fw_camera_conf "$name-ssh-443" TRANSPORT=ssh-443)"
     sleep 10
     check "$s, TRANSPORT=ssh-443: no tunnel after 10 s" test -z "$(ss -Htln "sport = :$CAM_PORT")"
-    check "$s, TRANSPORT=ssh-443: ssh fails and is retried" grep -q "tunnel down" "$TUNNEL_LOG"
+    # a reset ends ssh at once; a silent drop leaves it waiting
+    [ "$filter" != reset ] ||
+        check "$s, TRANSPORT=ssh-443: ssh fails and is retried" grep -q "tunnel down" "$TUNNEL_LOG"
     fw_stop_tunnel
 
-    fw_start_tunnel d-tls "$(fw_camera_conf d-tls TRANSPORT=tls)"
+    fw_start_tunnel "$name-tls" "$(fw_camera_conf "$name-tls" TRANSPORT=tls)"
     up "$s, TRANSPORT=tls"
     fw_stop_tunnel
 
-    fw_start_tunnel d "$(fw_camera_conf d)"
-    up "$s, auto" tls
-    check "$s: a wss viewer through haproxy on 443" wss_viewer
+    fw_start_tunnel "$name" "$(fw_camera_conf "$name")"
+    up "$s, auto" tls &&
+        check "$s: a wss viewer through haproxy on 443" wss_viewer
     fw_stop_tunnel
 }
 
+scenario_d() { only_tls d reset; }
+scenario_d_drop() { only_tls d-drop drop; }
+
 for s in "${scenarios[@]}"; do
-    "scenario_$s"
+    "scenario_${s//-/_}"
 done
 
 for t in "${TIMES[@]}"; do say "time: $t"; done

@@ -37,7 +37,7 @@
 #                              drop: silence, as most company firewalls) or
 #                              refused (reject: TCP reset, ICMP otherwise)
 #   fw_net_port22 / fw_net_443_only / fw_net_proxy_only POLICY /
-#   fw_net_tls_only            the networks of the scenarios
+#   fw_net_tls_only reset|drop   the networks of the scenarios
 # The proxy (tinyproxy in the relay namespace, on FW_PROXY_ADDR)
 #   fw_proxy_config [USER PASSWORD]   CONNECT to port 443 only, from the
 #                              camera's network only; Basic auth when given
@@ -214,9 +214,11 @@ fw_net_443_only() { fw_egress drop "ip daddr $FW_RELAY_ADDR tcp dport 443 accept
 fw_net_proxy_only() { fw_egress "$1" "ip daddr $FW_PROXY_ADDR tcp dport $FW_PROXY_PORT accept"; }
 # (d) 443 out, but a filter there that lets only TLS through: a packet whose
 # payload starts "SSH-" (a plain SSH version line) ends its connection
+# (reset) or is dropped, silently (drop)
 fw_net_tls_only() {
-    fw_egress drop "tcp dport 443 @ih,0,32 0x5353482d reject with tcp reset" \
-        "ip daddr $FW_RELAY_ADDR tcp dport 443 accept"
+    local verdict="reject with tcp reset"
+    [ "$1" = reset ] || verdict=drop
+    fw_egress drop "tcp dport 443 @ih,0,32 0x5353482d $verdict" "ip daddr $FW_RELAY_ADDR tcp dport 443 accept"
 }
 
 # --- the proxy
@@ -301,6 +303,26 @@ fw_why_not() {
     [ -d "$E2E/node_modules/ws" ] || echo "tests/e2e/node_modules missing (npm ci in tests/e2e)"
 }
 
+# haproxy on the relay's https port, 443. relay_start_haproxy listens on
+# 127.0.0.1 only: the relay namespace forwards FW_RELAY_ADDR:443 there
+# (DNAT, for the camera's packets and for the proxy's, which is local).
+fw_start_https() {
+    sysctl -qw net.ipv4.conf.all.route_localnet=1 || die "route_localnet"
+    nft -f - <<EOF || die "nft refused the relay's forwarding of port 443"
+table ip camrelay_fw_relay {
+  chain prerouting {
+    type nat hook prerouting priority dstnat;
+    ip daddr $FW_RELAY_ADDR tcp dport 443 dnat to 127.0.0.1:443
+  }
+  chain output {
+    type nat hook output priority -100;
+    ip daddr $FW_RELAY_ADDR tcp dport 443 dnat to 127.0.0.1:443
+  }
+}
+EOF
+    relay_start_haproxy 443 "$1" "$FW_TLS_DIR"
+}
+
 # The relay as camrelay setup makes it, in this namespace: sshd (the
 # fixture's, also on FW_RELAY_ADDR:22), a signing secret, camera cam1 added
 # with --ssh-key as an operator would (what it printed for the camera:
@@ -319,15 +341,19 @@ fw_start_relay() {
         --relay-host-key "$TMP/hostkey.pub" >"$out" 2>&1 || die "camera add: $(cat "$out")"
     CAM_PORT=$(sed -n 's/^LISTEN=//p' "$out")
     [ -n "$CAM_PORT" ] || die "camera add printed no LISTEN="
-    # "3. /etc/camrelay-tunnel/cam1.conf:" then the file, up to "4. ..."
-    sed -n '/^3\. .*\.conf:$/,/^4\. /p' "$out" | sed '1d;$d' >"$TMP/printed.conf"
+    # "3. /etc/camrelay-tunnel/cam1.conf ..." then the file, up to "4. ..."
+    sed -n '/^3\. \/.*\.conf/,/^4\. /p' "$out" | sed '1d;$d' >"$TMP/printed.conf"
     grep -q "^RELAY=$RELAY_USER@$FW_RELAY_NAME" "$TMP/printed.conf" || die "no camera settings in $out"
     sed -n '/^2\. /{n;p;}' "$out" >"$TMP/cam1.known_hosts"
     grep -q "^$FW_RELAY_NAME " "$TMP/cam1.known_hosts" || die "no known_hosts line for $FW_RELAY_NAME in $out"
     fw_make_tls
     VIEWER_PORT=$(free_port)
     mapfile -t params < <(camrelay_varnishd_params 100)
-    relay_start_varnish "$VIEWER_PORT" "${params[@]}" -t 0
+    # as camrelay setup starts varnishd: TLS from haproxy on a Unix socket
+    export CAMRELAY_HTTPS_PORT=443
+    relay_start_varnish "$VIEWER_PORT" "${params[@]}" -t 0 \
+        -a "tls=$TMP/varnish-tls.sock,PROXY,user=varnish,group=haproxy,mode=660"
+    fw_start_https "$TMP/varnish-tls.sock"
     fw_proxy_config
     fw_proxy_start
     fw_cam node "$E2E/camera.js" 9001 4 >"$TMP/camera.log" 2>&1 &
@@ -338,18 +364,24 @@ fw_start_relay() {
 }
 
 # fw_camera_conf NAME [KEY=VALUE]: what camera add printed, as $TMP/NAME.conf,
-# with at most this one line changed (replaced, or added if absent).
+# with at most this one line changed: KEY's line, set or commented out
+# (#KEY=), becomes KEY=VALUE; without one, the line is added.
 fw_camera_conf() {
-    local conf=$TMP/$1.conf line
+    local conf=$TMP/$1.conf line done=
     if [ $# = 1 ]; then
         cp "$TMP/printed.conf" "$conf"
-    elif grep -q "^${2%%=*}=" "$TMP/printed.conf"; then
-        while IFS= read -r line; do
-            if [ "${line%%=*}" = "${2%%=*}" ]; then echo "$2"; else echo "$line"; fi
-        done <"$TMP/printed.conf" >"$conf"
     else
-        { cat "$TMP/printed.conf"; echo "$2"; } >"$conf"
+        while IFS= read -r line; do
+            if [ -z "$done" ] && { [ "${line%%=*}" = "${2%%=*}" ] || [ "${line%%=*}" = "#${2%%=*}" ]; }; then
+                echo "$2"
+                done=1
+            else
+                echo "$line"
+            fi
+        done <"$TMP/printed.conf" >"$conf"
+        [ -n "$done" ] || echo "$2" >>"$conf"
     fi
+    [ "$(diff "$TMP/printed.conf" "$conf" | grep -c '^>')" -le 1 ] || die "$conf: more than one line changed"
     echo "$conf"
 }
 
