@@ -221,9 +221,10 @@ second_setup() {
 	out=$(camrelay setup "${setup_args[@]}" --cert "$ca/server.pem") || return 1
 	printf '%s\n' "$out"
 	printf '%s\n' "$out" | grep -q '0 changed' &&
-		! printf '%s\n' "$out" | grep -q ' changed '
+		! printf '%s\n' "$out" | grep -q ' changed ' &&
+		grep -q "https port $HTTPS_PORT too, plain or inside TLS" <<<"$out"
 }
-check "setup: a second run changes nothing (says unchanged)" second_setup
+check "setup: a second run changes nothing (says unchanged); it tells that cameras reach SSH on the https port" second_setup
 # param_is NAME VALUE: varnishd's parameter NAME is VALUE (a mask: has it)
 param_is() {
 	local got
@@ -541,11 +542,32 @@ with_nft() {
 	grep -q "tcp dport { $SSH_PORT, $HTTP_PORT, $HTTPS_PORT } accept" "$FAKE_STATE/loaded"
 	out=$(PATH=$bin:$PATH camrelay setup "${fw_args[@]}" 2>&1)
 	grep -E '^firewall +unchanged' <<<"$out"
-	# neither: a clear warning, nothing done
-	out=$(camrelay setup "${fw_args[@]}" 2>&1)
+	# neither: a clear warning, nothing done. This machine may have the real
+	# nft (in /usr/sbin): a PATH without it, so that the test never loads
+	# rules into the running kernel.
+	out=$(PATH=/usr/local/bin:/usr/bin:/bin camrelay setup "${fw_args[@]}" 2>&1)
+	printf '%s\n' "$out"
 	grep -q "warning: no firewall tool (ufw or nft) found" <<<"$out"
+	! { command -v nft >/dev/null && nft list table inet camrelay >/dev/null 2>&1; }
 }
 check "firewall: with nftables, a table inet camrelay with policy drop; without either, a warning" with_nft
+
+no_tls() {
+	set -e
+	local out pid
+	pid=$(cat /run/camrelay/haproxy.pid)
+	out=$(camrelay setup "${setup_args[@]}" --no-tls)
+	printf '%s\n' "$out"
+	grep -E '^haproxy +changed +stopped \(no TLS\)' <<<"$out"
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$pid" 2>/dev/null
+	! port_in_use "$HTTPS_PORT"
+	out=$(camrelay setup "${setup_args[@]}" --cert "$ca/server.pem")
+	printf '%s\n' "$out"
+	grep -E '^haproxy +changed +started ' <<<"$out"
+	NODE_EXTRA_CA_CERTS=$ca/ca.pem node "$viewer" "wss://localhost:$HTTPS_PORT/cam1/?k=$key" --count 5
+}
+check "setup: --no-tls stops haproxy, a certificate again starts it" no_tls
 
 # ------------------------------------------------------------------ purge
 
