@@ -253,7 +253,7 @@ relay_start_haproxy() {
     command -v haproxy >/dev/null || die "haproxy is not installed"
     [ -r "$cfg" ] || die "$cfg is not built"
     env=("CAMRELAY_HTTPS_LISTEN=127.0.0.1:$port" "CAMRELAY_SSH_SERVER=127.0.0.1:$SSHD_PORT"
-        "CAMRELAY_VARNISH_TLS=$2" "CAMRELAY_TLS_DIR=$3" "CAMRELAY_INNER=camrelay-test-$$-$port"
+        "CAMRELAY_VARNISH_TLS=$2" "CAMRELAY_TLS_DIR=$3" "CAMRELAY_INNER=$TMP/haproxy-tls-$port.sock"
         "CAMRELAY_LOG=stderr")
     env "${env[@]}" haproxy -c -q -f "$cfg" >"$TMP/haproxy-c.out" 2>&1 ||
         die "haproxy -c refused $cfg: $(cat "$TMP/haproxy-c.out")"

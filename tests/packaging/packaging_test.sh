@@ -491,7 +491,7 @@ with_systemd() {
 	grep -qx "Environment=\"CAMRELAY_SSH_SERVER=127.0.0.1:$SSH_PORT\"" "$h"
 	grep -qx 'Environment="CAMRELAY_VARNISH_TLS=/run/camrelay/varnish-tls.sock"' "$h"
 	grep -qx 'Environment="CAMRELAY_TLS_DIR=/etc/camrelay/tls"' "$h"
-	grep -qx "Environment=\"CAMRELAY_INNER=camrelay-tls-$HTTPS_PORT\"" "$h"
+	grep -qx 'Environment="CAMRELAY_INNER=/run/camrelay/haproxy-tls.sock"' "$h"
 	grep -qx 'Environment="CAMRELAY_MAXCONN=2100"' "$h"
 	grep -qx 'Environment="CAMRELAY_MAXCONN_TOTAL=4200"' "$h"
 	grep -qx 'ExecStart=' "$h"
