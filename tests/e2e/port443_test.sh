@@ -212,4 +212,22 @@ other_bytes() {
 }
 check "plain HTTP on the https port is closed without an answer" other_bytes
 
+# haproxy's TLS frontend believes the PROXY header on its inner socket: no
+# other local user may connect there and claim a viewer's address.
+inner_socket_private() {
+    local sock=$TMP/haproxy-tls-$https_port.sock out
+    stat -c '%F %U %a' "$sock" || return 1
+    [ "$(stat -c '%F %U %a' "$sock")" = "socket haproxy 600" ] || return 1
+    out=$(runuser -u nobody -- python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1])
+except PermissionError:
+    sys.exit(0)
+print("connected")
+sys.exit(1)' "$sock" 2>&1)
+}
+check "haproxy's inner TLS socket is haproxy's alone (0600): another user cannot connect and forge an address" inner_socket_private
+
 kit_finish
