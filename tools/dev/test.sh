@@ -8,11 +8,16 @@
 #   3. the Debian packages, built, installed, used and purged
 #      (tests/packaging, as root only; PACKAGING_TESTS=0 leaves them out)
 #   4. the other builds, all with warnings as errors: GCC Release and Debug,
-#      clang Release, and clang Debug with ASan + UBSan, whose unit suites run
-#      (OTHER_BUILDS=0 leaves them out)
+#      clang Release, and clang Debug with ASan + UBSan, whose unit suites
+#      and varnishtest suites run, the latter with the sanitized module in
+#      the system's varnishd (OTHER_BUILDS=0 leaves them out)
+#   5. the fuzz build (clang, libFuzzer + ASan + UBSan): every fuzz target
+#      over its committed corpus, then 30 s of fuzzing each
+#      (tests/fuzz/run.sh; FUZZ_TESTS=0 leaves it out)
 #   tools/dev/test.sh               install what is missing, then all of the above
 #   SKIP_DEPS=1 tools/dev/test.sh   skip the install step
-# Build folders: $BUILD_DIR (default build/) and $BUILD_DIR-<name> for step 4.
+# Build folders: $BUILD_DIR (default build/) and $BUILD_DIR-<name> for steps 4
+# and 5.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$top/build}
@@ -46,14 +51,32 @@ other_build() {
   cmake --build "$dir" -j"$jobs"
   [ -z "$labels" ] || (cd "$dir" && ctest --output-on-failure --timeout 900 -L "$labels")
 }
+clang=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
 if [ "${OTHER_BUILDS:-1}" = 1 ]; then
-  clang=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
   other_build gcc-release "" -DCMAKE_BUILD_TYPE=Release
   other_build gcc-debug "" -DCMAKE_BUILD_TYPE=Debug
   other_build clang-release "" -DCMAKE_BUILD_TYPE=Release "${clang[@]}"
-  # The module is left to the vtc suites of the dev build: a sanitized
-  # module needs libasan preloaded into varnishd.
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-    other_build clang-asan 'core|unit' -DCMAKE_BUILD_TYPE=Debug -DCAMRELAY_SANITIZE=ON "${clang[@]}"
+  # The module too: each vtc suite runs through tests/vtc/sanitized.sh,
+  # which preloads the sanitizer runtime into the (unsanitized) varnishd
+  # and fails on any ASan or UBSan report.
+  (
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    other_build clang-asan 'core|unit|vtc' -DCMAKE_BUILD_TYPE=Debug -DCAMRELAY_SANITIZE=ON "${clang[@]}"
+    # camrelay-bench's GoogleTest tests, by name as long as they lack their
+    # "unit" label (a list in gtest_discover_tests' PROPERTIES is flattened).
+    cd "$build-clang-asan" && ctest --output-on-failure --timeout 900 -R '^bench[.]unit[.]' -LE unit
+  )
+fi
+
+if [ "${FUZZ_TESTS:-1}" = 1 ]; then
+  # 30 s per target keeps this step bounded: 11 targets x 30 s = 5.5 min of
+  # fuzzing (keep targets x seconds under ~6 min when adding one); longer
+  # runs are tests/fuzz/run.sh SECONDS by hand.
+  step "fuzz build (clang, libFuzzer + ASan + UBSan): the corpora, then 30 s of fuzzing per target"
+  cmake -S "$top" -B "$build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAMRELAY_WERROR=ON -DCAMRELAY_FUZZ=ON \
+    -DCAMRELAY_BUILD_TESTS=OFF "${clang[@]}" >/dev/null
+  cmake --build "$build-fuzz" -j"$jobs" --target fuzz_targets
+  (cd "$build-fuzz" && ctest --output-on-failure -L fuzz)
+  "$top/tests/fuzz/run.sh" --build-dir "$build-fuzz" 30
 fi
 step "all passed"
