@@ -66,7 +66,8 @@ fw_skip() {
 }
 
 # Everything of run ID (crfwPID): processes left in its namespaces, the
-# namespaces (and so the veth pair), their /etc/netns files, the account.
+# namespaces (and so the veth pair), their /etc/netns files, the account,
+# the work directory.
 fw_remove_network() {
     local id=$1 ns pids
     for ns in "$id-camera" "$id-relay"; do
@@ -81,22 +82,18 @@ fw_remove_network() {
     if getent passwd "$id" >/dev/null; then
         userdel "$id" 2>/dev/null || fw_say "could not remove the test account $id"
     fi
+    rm -rf "/run/camrelay-$id"
     return 0
 }
 
 fw_sweep_stale() {
-    local name pid
-    for name in $({ ip netns list 2>/dev/null | cut -d' ' -f1; getent passwd | cut -d: -f1; } | sort -u); do
-        case $name in
-            "$FW_PREFIX"[0-9]*-relay | "$FW_PREFIX"[0-9]*-camera) pid=${name%-*} ;;
-            "$FW_PREFIX"[0-9]*) pid=$name ;;
-            *) continue ;;
-        esac
-        pid=${pid#"$FW_PREFIX"}
-        case $pid in *[!0-9]*) continue ;; esac
+    local id pid
+    for id in $({ ip netns list 2>/dev/null | cut -d' ' -f1 | sed 's/-[a-z]*$//'; getent passwd | cut -d: -f1; } |
+        grep -x "${FW_PREFIX}[0-9][0-9]*" | sort -u); do
+        pid=${id#"$FW_PREFIX"}
         kill -0 "$pid" 2>/dev/null && continue
-        fw_say "removing what the killed run $FW_PREFIX$pid left"
-        fw_remove_network "$FW_PREFIX$pid"
+        fw_say "removing what the killed run $id left"
+        fw_remove_network "$id"
     done
 }
 
@@ -133,7 +130,8 @@ fw_outer_exit() {
         wait "$FW_CHILD" 2>/dev/null
     fi
     fw_remove_network "$FW_ID"
-    [ -z "$FW_MADE_ETC_NETNS" ] || rmdir /etc/netns 2>/dev/null
+    # empty once no run uses it (whichever run made it)
+    rmdir /etc/netns 2>/dev/null
     exit "$status"
 }
 
@@ -145,8 +143,6 @@ fw_outer() {
     done
     fw_sweep_stale
     FW_ID=$FW_PREFIX$$
-    FW_MADE_ETC_NETNS=
-    [ -d /etc/netns ] || FW_MADE_ETC_NETNS=1
     FW_CHILD=
     trap fw_outer_exit EXIT
     trap 'exit 130' INT
@@ -175,7 +171,8 @@ BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
 source "$SOURCE_DIR/tests/lib/kit.sh"
 # shellcheck source=../lib/relay_fixture.sh
 source "$SOURCE_DIR/tests/lib/relay_fixture.sh"
-relay_workdir camrelay-firewall
+# a base of its own: parallel runs never remove it under each other
+relay_workdir "camrelay-$FW_INSIDE"
 
 fw_cam() { ip netns exec "$FW_CAMERA_NS" "$@"; }
 
