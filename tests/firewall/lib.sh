@@ -82,7 +82,8 @@ fw_remove_network() {
     if getent passwd "$id" >/dev/null; then
         userdel "$id" 2>/dev/null || fw_say "could not remove the test account $id"
     fi
-    rm -rf "/run/camrelay-$id"
+    # the kit removes the work directory unless KEEP_TEST_DIR is set
+    [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "/run/camrelay-$id"
     return 0
 }
 
