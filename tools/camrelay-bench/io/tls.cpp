@@ -66,7 +66,8 @@ BIO_METHOD* output_method() {
         if (m == nullptr) return m;
         BIO_meth_set_write(m, [](BIO* bio, const char* data, int length) {
             auto* output = static_cast<std::vector<std::uint8_t>*>(BIO_get_data(bio));
-            output->insert(output->end(), data, data + length);
+            const auto* bytes = reinterpret_cast<const std::uint8_t*>(data);  // same type: one memcpy
+            output->insert(output->end(), bytes, bytes + length);
             return length;
         });
         BIO_meth_set_ctrl(m, [](BIO*, int command, long, void*) -> long { return command == BIO_CTRL_FLUSH ? 1 : 0; });
