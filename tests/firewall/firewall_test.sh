@@ -26,8 +26,10 @@
 #   d-drop  the same with a filter that silently drops what starts "SSH-"
 # Without SCENARIO all run, on one relay: between scenarios only the
 # camera's egress rules, the proxy's settings and the camera's config
-# change. Each tunnel's time from start to up is printed (and bound by 30 s:
-# the suite checks behaviour, BENCHMARKS.md has the figures).
+# change. Each tunnel's time from start to up is printed, and only bound
+# generously (the suite checks behaviour; figures are the benchmarks'):
+# 30 s, 60 s behind the silent filter (ssh may first have to give up on a
+# stalled handshake) and for coming back after a proxy restart (back-off).
 set -uo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -285,9 +287,9 @@ only_tls() {
     fw_start_tunnel "$name-ssh-443" "$(fw_camera_conf "$name-ssh-443" TRANSPORT=ssh-443)"
     sleep 10
     check "$s, TRANSPORT=ssh-443: no tunnel after 10 s" test -z "$(ss -Htln "sport = :$CAM_PORT")"
-    # a reset ends ssh at once; a silent drop leaves it waiting
-    [ "$filter" != reset ] ||
-        check "$s, TRANSPORT=ssh-443: ssh fails and is retried" grep -q "tunnel down" "$TUNNEL_LOG"
+    # a reset ends ssh at once; after a silent drop ssh gives up at its
+    # ConnectTimeout (15 s)
+    check "$s, TRANSPORT=ssh-443: ssh fails and is retried" wait_for 30 grep -q "tunnel down" "$TUNNEL_LOG"
     fw_stop_tunnel
 
     fw_start_tunnel "$name-tls" "$(fw_camera_conf "$name-tls" TRANSPORT=tls)"
