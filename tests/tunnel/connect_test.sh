@@ -70,6 +70,11 @@ def serve(conn, mode, args, ctx):
             while conn.recv(65536):
                 pass
             return
+        if mode == "deaf":  # greets, but the client's bytes never arrive
+            conn.sendall(GREETING)
+            while conn.recv(65536):
+                pass
+            return
         if mode == "fwd":  # TLS in front of a real sshd
             back = socket.create_connection(("127.0.0.1", int(args[0])))
             t = threading.Thread(target=copy, args=(back, conn), daemon=True)
@@ -90,6 +95,14 @@ def serve(conn, mode, args, ctx):
             conn.sendall(b"HTTP/1.1 200 Connection established\r\nVia: test\r\n\r\n" + GREETING)
         else:
             conn.sendall(GREETING)
+        first = conn.recv(65536)
+        if first.startswith(b"SSH-2.0-"):
+            # like sshd: its first binary packet (KEXINIT, message 20) once
+            # it has read the client's version line
+            conn.sendall(b"\x00\x00\x00\x0c\x0a\x14" + bytes(10))
+            first = first[first.find(b"\n") + 1:]
+        if first:
+            conn.sendall(first)
         while data := conn.recv(65536):
             conn.sendall(data)
     except (OSError, ssl.SSLError):
@@ -145,12 +158,13 @@ P_GREET=$(free_port)   # an SSH server the proxy allows
 P_HTTPS=$(free_port)   # TLS (the test CA's certificate) or plain SSH
 P_ICPT=$(free_port)    # TLS with the intercepting CA's certificate
 P_SILENT=$(free_port)  # accepts, never says anything
+P_DEAF=$(free_port)    # greets, never hears the client (a filter eats it)
 P_ONESHOT=$(free_port) # a proxy that answers and greets in one write
 P_CLOSED=$(free_port)  # nothing
 P_CLOSED2=$(free_port) # nothing
 P_PROXY=$(free_port)   # tinyproxy
 specs=("ssh:$P_SSH" "ssh:$P_GREET" "mux:$P_HTTPS:$TMP/relay.pem:$TMP/relay.key"
-	"tls:$P_ICPT:$TMP/intercepted.pem:$TMP/intercepted.key" "silent:$P_SILENT" "oneshot:$P_ONESHOT:$TMP/oneshot.head")
+	"tls:$P_ICPT:$TMP/intercepted.pem:$TMP/intercepted.key" "silent:$P_SILENT" "deaf:$P_DEAF" "oneshot:$P_ONESHOT:$TMP/oneshot.head")
 allowed=("$P_GREET" "$P_HTTPS" "$P_ICPT" "$P_CLOSED")
 
 # As root: a real sshd, and a TLS front to it (the relay's https port).
@@ -462,6 +476,13 @@ took=$(((${EPOCHREALTIME//[!0-9]/} - started_at) / 1000))
 expect_winner deadline ssh-443 "probe: a silent better candidate waited for until the deadline"
 [ "$took" -ge 1900 ] && [ "$took" -lt 5000 ] && ok "probe waited ${took} ms for the better one" ||
 	fail "probe took ${took} ms with --timeout 2"
+# A server that greets but never gets the client's version line (a filter
+# drops SSH after the relay's haproxy routed the silent connection to sshd):
+# not a working path, its reason says so.
+probe deaf - --timeout 2 --tls-ca "$TMP/ca.pem" probe 127.0.0.1 "$P_DEAF" "$P_HTTPS"
+expect_winner deaf ssh-443 "probe: a server that greets but never hears our greeting is no way in"
+probe deaf_only - --timeout 2 --only ssh probe 127.0.0.1 "$P_DEAF" "$P_HTTPS"
+expect_error deaf_only "probe: the deaf server's reason" "ssh: timed out: the SSH server greeted but never answered our greeting"
 # All fail: one line naming each candidate and its reason.
 probe none "$BAD_PROXY" --proxy-env --tls-ca "$TMP/ca.pem" probe 127.0.0.1 "$P_CLOSED" "$P_CLOSED2"
 expect_error none "probe, nothing works" "camrelay-connect: no transport reaches 127.0.0.1: " \

@@ -660,7 +660,11 @@ public:
                 fail("timed out: the proxy " + route_.proxy->redacted() + " did not answer CONNECT");
                 break;
             case Stage::handshaking: fail("timed out in the TLS handshake"); break;
-            default: fail("timed out waiting for the SSH server's greeting"); break;
+            default:
+                fail(version_end_ == 0 ? "timed out waiting for the SSH server's greeting"
+                                       : "timed out: the SSH server greeted but never answered our greeting "
+                                         "(a filter that drops SSH on this path?)");
+                break;
         }
     }
 
@@ -932,10 +936,15 @@ private:
                 return false;
             }
             greeting_.append(buf, static_cast<std::size_t>(n));
-            for (std::size_t start = 0, end; (end = greeting_.find('\n', start)) != std::string::npos;
-                 start = end + 1) {
+            if (answered_our_greeting()) return true;
+            for (std::size_t start = 0, end;
+                 version_end_ == 0 && (end = greeting_.find('\n', start)) != std::string::npos; start = end + 1) {
                 const std::string_view line(greeting_.data() + start, end - start);
-                if (line.starts_with("SSH-2.0-")) return true;
+                if (line.starts_with("SSH-2.0-")) {
+                    version_end_ = end + 1;
+                    if (answered_our_greeting()) return true;
+                    break;
+                }
                 if (line.starts_with("SSH-")) {
                     fail("the SSH server there is not SSH 2.0: \"" + printable(line) + "\"");
                     return false;
@@ -946,6 +955,19 @@ private:
                 return false;
             }
         }
+    }
+
+    // The server's version line alone does not prove the path works: a
+    // filter that drops SSH may have eaten ours, and a server that waits
+    // for the client to speak first (haproxy's inspect delay) still greets.
+    // sshd sends its first binary packet, KEXINIT, only once it has read
+    // the client's version line: its header (length, padding length,
+    // message 20) is the proof.
+    bool answered_our_greeting() const {
+        constexpr std::size_t kHeader = 6;
+        constexpr unsigned char kKexinit = 20;
+        return version_end_ != 0 && greeting_.size() >= version_end_ + kHeader &&
+               static_cast<unsigned char>(greeting_[version_end_ + kHeader - 1]) == kKexinit;
     }
 
     std::string first_line() const {
@@ -975,6 +997,7 @@ private:
     std::size_t sent_ = 0;
     proxy::AnswerReader answer_;
     std::string greeting_;
+    std::size_t version_end_ = 0;  // just past the server's version line, once read
 };
 
 using Attempts = std::vector<std::unique_ptr<Attempt>>;
