@@ -53,8 +53,9 @@
 #                             and the module, CAMRELAY_CONFIG; the ARGs are
 #                             the relay's parameters, e.g. from
 #                             `camrelay_varnishd_params N` (relay-params.sh)
-#   relay_start_haproxy PORT VARNISH_TLS_SOCKET TLS_DIR   haproxy on
-#                             127.0.0.1:PORT (the https port) from the built
+#   relay_start_haproxy [ADDR:]PORT VARNISH_TLS_SOCKET TLS_DIR   haproxy on
+#                             ADDR:PORT (default 127.0.0.1; the https port;
+#                             ":PORT" for every address) from the built
 #                             haproxy.cfg, with the environment camrelay
 #                             setup gives it: SSH to the fixture's sshd,
 #                             TLS with TLS_DIR's *.pem to varnishd's socket
@@ -249,10 +250,11 @@ relay_start_varnish() {
 }
 
 relay_start_haproxy() {
-    local port=$1 cfg=${RELAY_HAPROXY_CFG:-$BUILD_DIR/tools/setup/haproxy.cfg} env
+    local listen=$1 port=${1##*:} cfg=${RELAY_HAPROXY_CFG:-$BUILD_DIR/tools/setup/haproxy.cfg} env
+    [ "$listen" != "$port" ] || listen=127.0.0.1:$port
     command -v haproxy >/dev/null || die "haproxy is not installed"
     [ -r "$cfg" ] || die "$cfg is not built"
-    env=("CAMRELAY_HTTPS_LISTEN=127.0.0.1:$port" "CAMRELAY_SSH_SERVER=127.0.0.1:$SSHD_PORT"
+    env=("CAMRELAY_HTTPS_LISTEN=$listen" "CAMRELAY_SSH_SERVER=127.0.0.1:$SSHD_PORT"
         "CAMRELAY_VARNISH_TLS=$2" "CAMRELAY_TLS_DIR=$3" "CAMRELAY_INNER=$TMP/haproxy-tls-$port.sock"
         "CAMRELAY_LOG=stderr")
     env "${env[@]}" haproxy -c -q -f "$cfg" >"$TMP/haproxy-c.out" 2>&1 ||
