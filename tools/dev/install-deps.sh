@@ -17,6 +17,8 @@ packages=(
   # proxy and egress rules in network namespaces (tests/firewall); hitch is
   # what the https path is measured against (bench/transports.sh)
   haproxy tinyproxy nftables
+  # camrelay-bench's wss test counts its socket writes
+  strace
   # packaging
   debhelper dpkg-dev fakeroot lintian git
 )
