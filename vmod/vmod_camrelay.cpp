@@ -823,7 +823,7 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         const char* host = nullptr;
         if (!http_GetHdr(ctx->http_req, H_Host, &host)) host = nullptr;
         const auto now = static_cast<std::int64_t>(ctx->now);
-        // The viewer's address (with the PROXY protocol, as hitch saw it),
+        // The viewer's address (with the PROXY protocol, as haproxy saw it),
         // for the per-address viewer limit.
         const char* client = viewer ? VRT_IP_string(ctx, VRT_r_client_ip(ctx)) : nullptr;
         camrelay::Decision& d = thread_decision();
