@@ -449,6 +449,33 @@ grep -qF "ProxyCommand=$CONNECT --proxy-env tls %h %p -p 443" "$TMP/ssh-ran" && 
 	fail "fixed tls+proxy: ssh $(cat "$TMP/ssh-ran" 2>/dev/null)"
 rm "$TMP/open"
 
+# auto: a transport that answered the probe but whose connection ended
+# after ssh's ConnectTimeout (15 s) and within 60 s is left out of the next
+# probes; once every one is, all are probed again. date jumps 20 s per call.
+mkdir "$TMP/bin-date"
+cat >"$TMP/bin-date/date" <<EOF
+#!/bin/sh
+n=\$(cat "$TMP/clock20" 2>/dev/null || echo 1000)
+echo \$((n + 20)) >"$TMP/clock20"
+echo "\$n"
+EOF
+chmod +x "$TMP/bin-date/date"
+rm -f "$TMP/sleeps" "$TMP/connect-args" "$TMP/ssh-ran"
+echo ssh-443 >"$TMP/probe-says"
+touch "$TMP/open"
+# shellcheck disable=SC2086  # $base is simple words
+PATH="$TMP/bin-date:$TMP/bin:$PATH" "$TUNNEL" --relay cam@relay.example.com $base --retry-better 0 2>"$TMP/log-avoid" &
+pid=$!
+started "$pid"
+wait_for 10 slept 4
+stop "$pid"
+probes=$(head -n 4 "$TMP/connect-args" | sed 's/ *probe relay.example.com 22 443$//' | tr '\n' '/')
+[ "$probes" = "/--only ssh,tls/--only tls//" ] && ok "a transport that did not hold is left out until none is left" ||
+	fail "probes: $(cat "$TMP/connect-args")"
+grep -qxF "camrelay-tunnel: tunnel down (ssh exit status 255 after 20s); reconnecting in 1s; ssh-443 answered the probe but did not hold: left out for an hour" \
+	"$TMP/log-avoid" && ok "one line says which transport is left out" || fail "log: $(cat "$TMP/log-avoid")"
+rm -f "$TMP/open" "$TMP/probe-says"
+
 # --- auto picks a transport, and moves to a better one once it answers.
 # ssh stays up (a stand-in that sleeps), sleep is real, RETRY_BETTER=1.
 mkdir "$TMP/bin-up"
