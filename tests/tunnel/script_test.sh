@@ -350,17 +350,20 @@ grep -q "tunnel down (ssh exit status 255 after 0s); reconnecting in 2s" "$TMP/l
 	fail "log: $(cat "$TMP/log")"
 tail -n 1 "$TMP/log" | grep -q "stopped" && ok "SIGTERM: stopped" || fail "last log line: $(tail -n 1 "$TMP/log")"
 
-# after a connection that lived 60 s or more, back to 1 s: date jumps 100 s per call
-rm -f "$TMP/sleeps"
-cat >"$TMP/bin/date" <<EOF
+# A stand-in date in $TMP/bin-date whose clock jumps $CLOCK_STEP seconds per call.
+mkdir "$TMP/bin-date"
+cat >"$TMP/bin-date/date" <<EOF
 #!/bin/sh
 n=\$(cat "$TMP/clock" 2>/dev/null || echo 1000)
-echo \$((n + 100)) >"$TMP/clock"
+echo \$((n + CLOCK_STEP)) >"$TMP/clock"
 echo "\$n"
 EOF
-chmod +x "$TMP/bin/date"
+chmod +x "$TMP/bin-date/date"
+
+# after a connection that lived 60 s or more, back to 1 s: date jumps 100 s per call
+rm -f "$TMP/sleeps"
 # shellcheck disable=SC2086  # $base is simple words
-PATH="$TMP/bin:$PATH" "$TUNNEL" --relay u@relay --transport ssh $base 2>"$TMP/log2" &
+CLOCK_STEP=100 PATH="$TMP/bin-date:$TMP/bin:$PATH" "$TUNNEL" --relay u@relay --transport ssh $base 2>"$TMP/log2" &
 pid=$!
 started "$pid"
 wait_for 10 slept 4
@@ -368,7 +371,6 @@ kill -TERM "$pid"
 wait "$pid"
 sched=$(head -n 4 "$TMP/sleeps" | tr '\n' ' ')
 [ "$sched" = "1 1 1 1 " ] && ok "backoff reset after long-lived connections: $sched" || fail "reset schedule '$sched'"
-rm "$TMP/bin/date"
 
 # --- auto, when no transport reaches the relay: the probe's one line, the
 # same backoff, no ssh started, and one probe per wait (no tight loop)
@@ -452,19 +454,12 @@ rm "$TMP/open"
 # auto: a transport that answered the probe but whose connection ended
 # after ssh's ConnectTimeout (15 s) and within 60 s is left out of the next
 # probes; once every one is, all are probed again. date jumps 20 s per call.
-mkdir "$TMP/bin-date"
-cat >"$TMP/bin-date/date" <<EOF
-#!/bin/sh
-n=\$(cat "$TMP/clock20" 2>/dev/null || echo 1000)
-echo \$((n + 20)) >"$TMP/clock20"
-echo "\$n"
-EOF
-chmod +x "$TMP/bin-date/date"
 rm -f "$TMP/sleeps" "$TMP/connect-args" "$TMP/ssh-ran"
 echo ssh-443 >"$TMP/probe-says"
 touch "$TMP/open"
 # shellcheck disable=SC2086  # $base is simple words
-PATH="$TMP/bin-date:$TMP/bin:$PATH" "$TUNNEL" --relay cam@relay.example.com $base --retry-better 0 2>"$TMP/log-avoid" &
+CLOCK_STEP=20 PATH="$TMP/bin-date:$TMP/bin:$PATH" "$TUNNEL" --relay cam@relay.example.com $base --retry-better 0 \
+	2>"$TMP/log-avoid" &
 pid=$!
 started "$pid"
 wait_for 10 slept 4
