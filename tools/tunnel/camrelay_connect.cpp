@@ -36,7 +36,6 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -64,10 +63,12 @@
 
 #include "camrelay/proxy.hpp"
 #include "camrelay/text.hpp"
+#include "camrelay/tls_peer.hpp"
 
 namespace {
 
 namespace proxy = camrelay::proxy;
+namespace tls_peer = camrelay::tls_peer;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -402,99 +403,31 @@ private:
 
 // ---------------------------------------------------------------- TLS
 
-// The first thing the certificate check found wrong (kept by the verify
-// callback, read when the handshake fails).
-struct VerifyNote {
-    int error = X509_V_OK;
-    std::string issuer;  // of the certificate the error is about
-    std::string names;   // the relay certificate's names, for a name mismatch
-};
-
-std::string name_text(const X509_NAME* name) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    if (bio == nullptr) return "?";
-    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string text = size > 0 ? printable(std::string_view(data, static_cast<std::size_t>(size)), 200) : "?";
-    BIO_free(bio);
-    return text;
-}
-
-// The DNS names and addresses a certificate is for, a few of them.
-std::string certificate_names(X509* cert) {
-    constexpr int kMaxNames = 4;
-    std::string out;
-    int count = 0;
-    auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
-    for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
-        const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
-        std::string one;
-        if (name->type == GEN_DNS) {
-            const ASN1_IA5STRING* dns = name->d.dNSName;
-            one = printable(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                                             static_cast<std::size_t>(ASN1_STRING_length(dns))));
-        } else if (name->type == GEN_IPADD) {
-            const ASN1_OCTET_STRING* ip = name->d.iPAddress;
-            char text[INET6_ADDRSTRLEN] = "";
-            const int family = ASN1_STRING_length(ip) == 16 ? AF_INET6 : AF_INET;
-            if (ASN1_STRING_length(ip) == 4 || ASN1_STRING_length(ip) == 16) {
-                inet_ntop(family, ASN1_STRING_get0_data(ip), text, sizeof text);
-            }
-            one = text;
-        }
-        if (one.empty()) continue;
-        if (++count > kMaxNames) {
-            out += ", ...";
-            break;
-        }
-        out += (out.empty() ? "" : ", ") + one;
-    }
-    GENERAL_NAMES_free(names);
-    return out;
-}
-
-int verify_callback(int ok, X509_STORE_CTX* store) {
-    auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-    auto* note = ssl == nullptr ? nullptr : static_cast<VerifyNote*>(SSL_get_app_data(ssl));
-    if (ok == 0 && note != nullptr && note->error == X509_V_OK) {
-        note->error = X509_STORE_CTX_get_error(store);
-        if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
-            note->issuer = name_text(X509_get_issuer_name(cert));
-            if (X509_STORE_CTX_get_error_depth(store) == 0) note->names = certificate_names(cert);
-        }
-    }
-    return ok;
-}
-
-std::string certificate_refusal(const VerifyNote& note, const std::string& name) {
-    switch (note.error) {
+// The message for a certificate the check refused (tls_peer keeps the
+// problem and describes the certificate).
+std::string certificate_refusal(const tls_peer::VerifyProblem& problem, const std::string& name) {
+    const std::string names = problem.certificate ? problem.certificate->names : "";
+    const std::string issuer = problem.certificate ? problem.certificate->issuer : "?";
+    switch (problem.error) {
         case X509_V_ERR_HOSTNAME_MISMATCH:
         case X509_V_ERR_IP_ADDRESS_MISMATCH:
             return "TLS: the relay's certificate is not for " + name +
-                   (note.names.empty() ? "" : " (it is for " + note.names + ")");
+                   (names.empty() ? "" : " (it is for " + names + ")");
         case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
         case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
         case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
         case X509_V_ERR_CERT_UNTRUSTED:
-            return "TLS: the relay's certificate is not trusted (issued by " + note.issuer +
+            return "TLS: the relay's certificate is not trusted (issued by " + issuer +
                    "): a TLS-intercepting proxy? To go through it, trust its CA (TLS_CA=, --tls-ca) or accept it "
                    "(TLS_ALLOW_INTERCEPT=yes, --allow-intercept): the relay's SSH host key stays pinned";
         case X509_V_ERR_CERT_HAS_EXPIRED:
             return "TLS: the relay's certificate has expired (or the camera's clock is wrong)";
         case X509_V_ERR_CERT_NOT_YET_VALID:
             return "TLS: the relay's certificate is not valid yet (is the camera's clock right?)";
-        default:
-            return std::string("TLS: the relay's certificate was refused: ") +
-                   X509_verify_cert_error_string(note.error);
+        default: return "TLS: the relay's certificate was refused: " + problem.reason();
     }
-}
-
-bool is_address(const std::string& host) {
-    unsigned char buf[sizeof(in6_addr)];
-    return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 // The client side every TLS connection of this run shares: TLS 1.2 or
@@ -520,7 +453,7 @@ public:
             SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
             return;
         }
-        SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, verify_callback);
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
         if (o.tls_ca.empty()) {
             if (SSL_CTX_set_default_verify_paths(ctx_) != 1)
                 quit(kFailed, "TLS: the system's CAs: " + ssl_error_text());
@@ -538,20 +471,14 @@ public:
 
     const std::string& name() const { return name_; }
 
-    // A client on `fd` for the relay's name, its notes kept in `note`.
-    SSL* connection(int fd, VerifyNote* note) const {
+    // A client on `fd` for the relay's name (SNI for a host name, the
+    // certificate checked for it), the check's first problem kept in
+    // `problem`.
+    SSL* connection(int fd, tls_peer::VerifyProblem* problem) const {
         SSL* ssl = SSL_new(ctx_);
-        if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) quit(kFailed, "TLS: " + ssl_error_text());
-        SSL_set_app_data(ssl, note);
-        const bool address = is_address(name_);
-        // No SNI for an address (RFC 6066 section 3).
-        if (!address) SSL_set_tlsext_host_name(ssl, name_.c_str());
-        if (verify_) {
-            X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            const int set = address ? X509_VERIFY_PARAM_set1_ip_asc(param, name_.c_str())
-                                    : X509_VERIFY_PARAM_set1_host(param, name_.c_str(), name_.size());
-            if (set != 1) quit(kFailed, "TLS: " + ssl_error_text());
+        if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1 || !tls_peer::expect_peer(ssl, name_, verify_) ||
+            (verify_ && !tls_peer::keep_verify_problem(ssl, problem))) {
+            quit(kFailed, "TLS: " + ssl_error_text());
         }
         return ssl;
     }
@@ -751,7 +678,7 @@ private:
 
     void after_proxy() {
         if (route_.tls) {
-            ssl_ = tls_->connection(fd_, &note_);
+            ssl_ = tls_->connection(fd_, &problem_);
             stage_ = Stage::handshaking;
         } else {
             greet_or_finish();
@@ -874,8 +801,8 @@ private:
         const int rc = SSL_connect(ssl_);
         if (rc == 1) return true;
         const int saved_errno = errno;
-        if (note_.error != X509_V_OK) {
-            fail(certificate_refusal(note_, tls_->name()));
+        if (problem_.found()) {
+            fail(certificate_refusal(problem_, tls_->name()));
             return false;
         }
         const SslOutcome o = ssl_outcome(ssl_, rc, saved_errno);
@@ -992,7 +919,7 @@ private:
     int fd_ = -1;
     short want_ = 0;
     SSL* ssl_ = nullptr;
-    VerifyNote note_;
+    tls_peer::VerifyProblem problem_;
     std::string out_;
     std::size_t sent_ = 0;
     proxy::AnswerReader answer_;

@@ -1,9 +1,7 @@
 // camrelay-bench: TLS transport (OpenSSL 3).
 #include "tls.hpp"
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
-#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -40,24 +38,6 @@ std::string take_error() {
     return take_error(code);
 }
 
-// "CN=camrelay-bench test CA,O=..." (RFC 2253 order).
-std::string name_text(const X509_NAME* name) {
-    if (name == nullptr) return "?";
-    BIO* bio = BIO_new(BIO_s_mem());
-    if (bio == nullptr) return "?";
-    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
-    char* data = nullptr;
-    const long length = BIO_get_mem_data(bio, &data);
-    std::string text(data, static_cast<std::size_t>(length > 0 ? length : 0));
-    BIO_free(bio);
-    return text;
-}
-
-bool is_ip_literal(const std::string& host) {
-    unsigned char address[16];
-    return inet_pton(AF_INET, host.c_str(), address) == 1 || inet_pton(AF_INET6, host.c_str(), address) == 1;
-}
-
 // SSL's write side: a BIO that appends the records to the transport's
 // output buffer (BIO_get_data) and never blocks; the transport sends them.
 BIO_METHOD* output_method() {
@@ -80,30 +60,17 @@ BIO_METHOD* output_method() {
     return method;
 }
 
-// Index of the string that collects the certificate problem of a connection.
-int problem_index() {
-    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-    return index;
-}
-
-// Keeps OpenSSL's verdict and writes down the first problem found: which
-// certificate and what is wrong with it.
-int note_certificate_problem(int ok, X509_STORE_CTX* store) {
-    if (ok == 1) return 1;
-    auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-    auto* problem = ssl != nullptr ? static_cast<std::string*>(SSL_get_ex_data(ssl, problem_index())) : nullptr;
-    if (problem == nullptr || !problem->empty()) return 0;
-    const int error = X509_STORE_CTX_get_error(store);
-    *problem = X509_verify_cert_error_string(error);
-    if (const X509* certificate = X509_STORE_CTX_get_current_cert(store)) {
-        *problem += " (certificate \"" + name_text(X509_get_subject_name(certificate)) + "\" issued by \"" +
-                    name_text(X509_get_issuer_name(certificate)) + "\"";
-        if (const int depth = X509_STORE_CTX_get_error_depth(store); depth > 0) {
-            *problem += ", " + std::to_string(depth) + " up the chain";
-        }
-        *problem += ")";
+// What was wrong with which certificate: "unable to get local issuer
+// certificate (certificate "CN=localhost" issued by "CN=Example CA")".
+std::string problem_text(const tls_peer::VerifyProblem& problem) {
+    std::string text = problem.reason();
+    if (problem.certificate) {
+        text +=
+            " (certificate \"" + problem.certificate->subject + "\" issued by \"" + problem.certificate->issuer + "\"";
+        if (problem.depth > 0) text += ", " + std::to_string(problem.depth) + " up the chain";
+        text += ")";
     }
-    return 0;
+    return text;
 }
 
 }  // namespace
@@ -130,7 +97,7 @@ std::variant<std::unique_ptr<TlsClient>, std::string> TlsClient::create(const Tl
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
         return client;
     }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, note_certificate_problem);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
     if (!settings.ca_file.empty()) {
         if (SSL_CTX_load_verify_locations(ctx, settings.ca_file.c_str(), nullptr) != 1) {
             return "--ca " + settings.ca_file + ": no CA certificate could be read from it (" + take_error() + ")";
@@ -164,15 +131,13 @@ TlsTransport::TlsTransport(int fd, SSL* ssl, const TlsClient& client, std::strin
     BIO_set_data(output, &output_);
     SSL_set_rfd(ssl_, fd_);       // reads straight from the socket
     SSL_set0_wbio(ssl_, output);  // writes into output_
-    SSL_set_ex_data(ssl_, problem_index(), &certificate_problem_);
     SSL_set_connect_state(ssl_);
-    if (is_ip_literal(host_)) {
-        // No SNI for an address (RFC 6066); the certificate must name it.
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host_.c_str());
-    } else {
-        SSL_set_tlsext_host_name(ssl_, host_.c_str());
-        SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        SSL_set1_host(ssl_, host_.c_str());
+    const bool verify = !client.settings().insecure;
+    // SNI for a host name, the certificate checked for the name or address;
+    // should OpenSSL refuse, the handshake fails with its reason.
+    if (!tls_peer::expect_peer(ssl_, host_, verify) || (verify && !tls_peer::keep_verify_problem(ssl_, &problem_))) {
+        SSL_free(ssl_);
+        ssl_ = nullptr;
     }
 }
 
@@ -201,9 +166,8 @@ std::string TlsTransport::handshake_error(int error) {
     unsigned long code = 0;
     std::string reason = take_error(code);
     const long verdict = SSL_get_verify_result(ssl_);
-    if (!client_.settings().insecure && (!certificate_problem_.empty() || verdict != X509_V_OK)) {
-        const std::string problem =
-            certificate_problem_.empty() ? X509_verify_cert_error_string(verdict) : certificate_problem_;
+    if (!client_.settings().insecure && (problem_.found() || verdict != X509_V_OK)) {
+        const std::string problem = problem_.found() ? problem_text(problem_) : X509_verify_cert_error_string(verdict);
         if (verdict == X509_V_ERR_HOSTNAME_MISMATCH || verdict == X509_V_ERR_IP_ADDRESS_MISMATCH) {
             return "certificate verify failed: " + problem + ": it is not for \"" + host_ +
                    "\" (--insecure skips the check)";

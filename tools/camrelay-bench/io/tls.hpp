@@ -26,6 +26,7 @@
 #include <variant>
 #include <vector>
 
+#include "camrelay/tls_peer.hpp"
 #include "transport.hpp"
 
 namespace camrelay::bench {
@@ -90,7 +91,7 @@ private:
     std::size_t output_head_ = 0;
     const TlsClient& client_;
     std::string host_;
-    std::string certificate_problem_;  // set by the verification callback
+    tls_peer::VerifyProblem problem_;  // the certificate check's first problem
     bool handshake_done_ = false;
 };
 
