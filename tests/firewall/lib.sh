@@ -8,7 +8,7 @@
 #
 #   camera namespace  10.77.0.2 --veth-- 10.77.0.1 relay namespace
 #     nftables egress rules                sshd (:22 and 127.0.0.1:SSHD_PORT)
-#     camera.js on localhost:9001          haproxy on :443 (TLS and SSH)
+#     camera.js on localhost:9001          haproxy on 10.77.0.1:443 (TLS, SSH)
 #     camrelay-tunnel, ssh,                varnishd on 127.0.0.1 (viewers)
 #     camrelay-connect              10.77.0.3 tinyproxy (the company proxy)
 #
@@ -301,26 +301,6 @@ fw_why_not() {
     [ -d "$E2E/node_modules/ws" ] || echo "tests/e2e/node_modules missing (npm ci in tests/e2e)"
 }
 
-# haproxy on the relay's https port, 443. relay_start_haproxy listens on
-# 127.0.0.1 only: the relay namespace forwards FW_RELAY_ADDR:443 there
-# (DNAT, for the camera's packets and for the proxy's, which is local).
-fw_start_https() {
-    sysctl -qw net.ipv4.conf.all.route_localnet=1 || die "route_localnet"
-    nft -f - <<EOF || die "nft refused the relay's forwarding of port 443"
-table ip camrelay_fw_relay {
-  chain prerouting {
-    type nat hook prerouting priority dstnat;
-    ip daddr $FW_RELAY_ADDR tcp dport 443 dnat to 127.0.0.1:443
-  }
-  chain output {
-    type nat hook output priority -100;
-    ip daddr $FW_RELAY_ADDR tcp dport 443 dnat to 127.0.0.1:443
-  }
-}
-EOF
-    relay_start_haproxy 443 "$1" "$FW_TLS_DIR"
-}
-
 # The relay as camrelay setup makes it, in this namespace: sshd (the
 # fixture's, also on FW_RELAY_ADDR:22), a signing secret, camera cam1 added
 # with --ssh-key as an operator would (what it printed for the camera:
@@ -351,7 +331,7 @@ fw_start_relay() {
     export CAMRELAY_HTTPS_PORT=443
     relay_start_varnish "$VIEWER_PORT" "${params[@]}" -t 0 \
         -a "tls=$TMP/varnish-tls.sock,PROXY,user=varnish,group=haproxy,mode=660"
-    fw_start_https "$TMP/varnish-tls.sock"
+    relay_start_haproxy "$FW_RELAY_ADDR:443" "$TMP/varnish-tls.sock" "$FW_TLS_DIR"
     fw_proxy_config
     fw_proxy_start
     fw_cam node "$E2E/camera.js" 9001 4 >"$TMP/camera.log" 2>&1 &
