@@ -297,6 +297,7 @@ fw_why_not() {
     [ -z "$why" ] || { echo "$why"; return 0; }
     command -v varnishd >/dev/null || { echo "varnishd is not installed"; return 0; }
     command -v openssl >/dev/null || { echo "openssl is not installed"; return 0; }
+    command -v curl >/dev/null || { echo "curl is not installed (the proxy's answers to CONNECT)"; return 0; }
     command -v node >/dev/null || { echo "node is not installed (WebSocket camera and viewer)"; return 0; }
     [ -d "$E2E/node_modules/ws" ] || echo "tests/e2e/node_modules missing (npm ci in tests/e2e)"
 }
