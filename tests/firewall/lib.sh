@@ -25,9 +25,9 @@
 # the namespaces; runs the same script again inside the relay namespace
 # (FW_INSIDE set), waits for it and returns its status; at exit, whatever
 # the way out, stops what still runs in the namespaces, deletes them, their
-# /etc/netns files and the relay's account. Sourcing it inside: the kit
-# (tests/lib/kit.sh), the relay fixture (tests/lib/relay_fixture.sh), the
-# work directory, and the functions below.
+# /etc/netns files, the relay's account and the work directory. Sourcing it
+# inside: the kit (tests/lib/kit.sh), the relay fixture
+# (tests/lib/relay_fixture.sh), the work directory, and the functions below.
 #
 # Camera side
 #   fw_cam COMMAND...          run in the camera namespace
@@ -272,8 +272,8 @@ fw_make_tls() {
                 -keyout "$ca/relay.key" -out "$ca/relay.csr" &&
             printf '%s\n' "subjectAltName=DNS:$FW_RELAY_NAME" "extendedKeyUsage=serverAuth" \
                 "basicConstraints=CA:FALSE" >"$ca/relay.ext" &&
-            openssl x509 -req -in "$ca/relay.csr" -CA "$FW_CA" -CAkey "$ca/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
-                -days 2 -extfile "$ca/relay.ext" -out "$ca/relay.crt"
+            openssl x509 -req -in "$ca/relay.csr" -CA "$FW_CA" -CAkey "$ca/ca.key" \
+                -set_serial "0x$(openssl rand -hex 8)" -days 2 -extfile "$ca/relay.ext" -out "$ca/relay.crt"
     } >"$TMP/openssl.out" 2>&1 || die "openssl: $(cat "$TMP/openssl.out")"
     cat "$ca/relay.crt" "$ca/relay.key" >"$FW_TLS_DIR/relay.pem"
     chmod 0600 "$FW_TLS_DIR/relay.pem"
@@ -306,9 +306,9 @@ fw_why_not() {
 # fixture's, also on FW_RELAY_ADDR:22), a signing secret, camera cam1 added
 # with --ssh-key as an operator would (what it printed for the camera:
 # $TMP/printed.conf and $TMP/cam1.known_hosts), varnishd with the module,
-# haproxy on :443, tinyproxy (no auth yet), the test CA; and on the camera
-# its WebSocket server (tests/e2e/camera.js) on localhost:9001, where the
-# printed TARGET points. Sets CAM_PORT, VIEWER_PORT, KEY.
+# haproxy on FW_RELAY_ADDR:443, tinyproxy (no auth yet), the test CA; and on
+# the camera its WebSocket server (tests/e2e/camera.js) on localhost:9001,
+# where the printed TARGET points. Sets CAM_PORT, VIEWER_PORT, KEY.
 fw_start_relay() {
     local out=$TMP/add-cam1.out params=()
     RELAY_CLIENT_ALIVE=2
