@@ -483,6 +483,14 @@ probe deaf - --timeout 2 --tls-ca "$TMP/ca.pem" probe 127.0.0.1 "$P_DEAF" "$P_HT
 expect_winner deaf ssh-443 "probe: a server that greets but never hears our greeting is no way in"
 probe deaf_only - --timeout 2 --only ssh probe 127.0.0.1 "$P_DEAF" "$P_HTTPS"
 expect_error deaf_only "probe: the deaf server's reason" "ssh: timed out: the SSH server greeted but never answered our greeting"
+# Once one works, a silent better one gets as long again as that took (2 s
+# at least), not the whole deadline.
+started_at=${EPOCHREALTIME//[!0-9]/}
+probe grace - --timeout 20 --tls-ca "$TMP/ca.pem" probe 127.0.0.1 "$P_SILENT" "$P_HTTPS"
+took=$(((${EPOCHREALTIME//[!0-9]/} - started_at) / 1000))
+expect_winner grace ssh-443 "probe: a silent better candidate is given up after the grace"
+[ "$took" -ge 1900 ] && [ "$took" -lt 10000 ] && ok "probe with --timeout 20 gave the silent one ${took} ms" ||
+	fail "probe with --timeout 20 took ${took} ms (want about 2000)"
 # All fail: one line naming each candidate and its reason.
 probe none "$BAD_PROXY" --proxy-env --tls-ca "$TMP/ca.pem" probe 127.0.0.1 "$P_CLOSED" "$P_CLOSED2"
 expect_error none "probe, nothing works" "camrelay-connect: no transport reaches 127.0.0.1: " \

@@ -934,10 +934,10 @@ int milliseconds_until(Clock::time_point when, Clock::time_point now) {
     return static_cast<int>(std::chrono::ceil<milliseconds>(when - now).count());
 }
 
-// Drives the attempts until settled() or the deadline; at the deadline,
-// those still under way fail as timed out.
+// Drives the attempts until settled() or the deadline (which settled() may
+// bring closer); at the deadline, those still under way fail as timed out.
 template <class Settled>
-void drive(Attempts& attempts, Clock::time_point deadline, Settled settled) {
+void drive(Attempts& attempts, const Clock::time_point& deadline, Settled settled) {
     for (auto& a : attempts) a->advance({}, Clock::now());
     std::vector<pollfd> fds;
     std::vector<std::size_t> first;
@@ -1023,6 +1023,7 @@ std::optional<std::size_t> winner(const Attempts& attempts) {
 }
 
 int probe(const Options& o, const std::optional<proxy::Url>& via, Clock::time_point deadline) {
+    constexpr std::chrono::seconds kBetterCandidateGrace{2};
     const std::vector<const Candidate*> candidates = chosen_candidates(o, via.has_value());
     const bool any_tls = std::any_of(candidates.begin(), candidates.end(), [](const Candidate* c) { return c->tls; });
     const bool any_direct =
@@ -1042,7 +1043,21 @@ int probe(const Options& o, const std::optional<proxy::Url>& via, Clock::time_po
         attempts.push_back(std::make_unique<Attempt>(std::move(route), c->proxy ? *proxy_lookup : *relay_lookup,
                                                      tls ? &*tls : nullptr));
     }
+    // Once one candidate worked, the better ones still under way get as
+    // long again as it took (2 s at least): they cross the same network,
+    // and are no slower (direct, plain), so one that is still silent by
+    // then is blocked. Waiting for the whole deadline would make a camera
+    // behind a firewall that silently drops port 22 wait it out on every
+    // connection.
+    const Clock::time_point started = Clock::now();
+    bool one_worked = false;
     drive(attempts, deadline, [&] {
+        if (!one_worked &&
+            std::any_of(attempts.begin(), attempts.end(), [](const auto& a) { return a->succeeded(); })) {
+            one_worked = true;
+            const Clock::time_point now = Clock::now();
+            deadline = std::min(deadline, now + std::max<Clock::duration>(kBetterCandidateGrace, now - started));
+        }
         return winner(attempts).has_value() ||
                std::all_of(attempts.begin(), attempts.end(), [](const auto& a) { return a->finished(); });
     });
