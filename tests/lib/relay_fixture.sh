@@ -74,6 +74,9 @@ CAMRELAY_SESSION=$BUILD_DIR/tools/tunnel/camrelay-session
 CAMRELAY_SSH_SETUP=$BUILD_DIR/tools/tunnel/camrelay-ssh-setup
 CAMRELAY_MODULE=$BUILD_DIR/vmod/libvmod_camrelay.so
 CAMRELAY_TUNNEL=$SOURCE_DIR/tools/tunnel/camrelay-tunnel
+# camrelay-tunnel's helper for transports other than plain ssh (auto probes
+# with it first)
+export CAMRELAY_CONNECT=${CAMRELAY_CONNECT:-$BUILD_DIR/tools/tunnel/camrelay-connect}
 CAMRELAY_DROPIN=$SOURCE_DIR/tools/tunnel/sshd_config.d/camrelay.conf
 # shellcheck source=../../tools/setup/relay-params.sh
 . "$SOURCE_DIR/tools/setup/relay-params.sh"
