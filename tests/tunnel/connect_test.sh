@@ -374,6 +374,12 @@ if wait_for 10 up; then
 		else
 			fail "TCP_NODELAY: '$nodelay'"
 		fi
+		tos=$("$PROBE" tos "$held")
+		if [ -n "$tos" ] && ! grep -qv 'tos=0x88$' <<<"$tos"; then
+			ok "DSCP AF41 (tos 0x88) on camrelay-connect's socket, as ssh's IPQoS=af41"
+		else
+			fail "DSCP: '$tos'"
+		fi
 	fi
 else
 	fail "the held connection did not come up: $(cat "$TMP/held.err")"

@@ -8,6 +8,7 @@
 //   tunnel_probe nodelay PID        for each TCP socket of process PID, print
 //                                   "LOCAL PEER nodelay=0|1" (needs root: the
 //                                   socket is borrowed with pidfd_getfd(2))
+//   tunnel_probe tos PID            the same with "tos=0xNN" (DSCP << 2)
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -95,7 +96,9 @@ int banner(std::uint16_t port) {
     return 0;
 }
 
-int nodelay(pid_t pid) {
+// For each TCP socket of process PID: "LOCAL PEER nodelay=0|1", or with
+// tos, "LOCAL PEER tos=0xNN" (IPv4 TOS / IPv6 traffic class: DSCP << 2).
+int sockets(pid_t pid, bool tos) {
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     if (pidfd < 0) {
         std::perror("pidfd_open");
@@ -126,10 +129,21 @@ int nodelay(pid_t pid) {
         if (type == SOCK_STREAM && proto == IPPROTO_TCP &&
             ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) == 0 &&
             ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) == 0) {
-            int on = 0;
-            len = sizeof on;
-            ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len);
-            std::printf("%s %s nodelay=%d\n", address(local).c_str(), address(peer).c_str(), on ? 1 : 0);
+            if (tos) {
+                int value = 0;
+                len = sizeof value;
+                if (local.ss_family == AF_INET6) {
+                    ::getsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &value, &len);
+                } else {
+                    ::getsockopt(fd, IPPROTO_IP, IP_TOS, &value, &len);
+                }
+                std::printf("%s %s tos=0x%02x\n", address(local).c_str(), address(peer).c_str(), value);
+            } else {
+                int on = 0;
+                len = sizeof on;
+                ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len);
+                std::printf("%s %s nodelay=%d\n", address(local).c_str(), address(peer).c_str(), on ? 1 : 0);
+            }
         }
         ::close(fd);
     }
@@ -147,7 +161,8 @@ int main(int argc, char** argv) {
     if (cmd == "listen" && argc == 4)
         return listen_for(static_cast<std::uint16_t>(std::atoi(argv[2])), static_cast<unsigned>(std::atoi(argv[3])));
     if (cmd == "banner" && argc == 3) return banner(static_cast<std::uint16_t>(std::atoi(argv[2])));
-    if (cmd == "nodelay" && argc == 3) return nodelay(static_cast<pid_t>(std::atoi(argv[2])));
-    std::fprintf(stderr, "usage: tunnel_probe free-port | in-use PORT | listen PORT SECS | nodelay PID\n");
+    if (cmd == "nodelay" && argc == 3) return sockets(static_cast<pid_t>(std::atoi(argv[2])), false);
+    if (cmd == "tos" && argc == 3) return sockets(static_cast<pid_t>(std::atoi(argv[2])), true);
+    std::fprintf(stderr, "usage: tunnel_probe free-port | in-use PORT | listen PORT SECS | nodelay PID | tos PID\n");
     return 2;
 }
