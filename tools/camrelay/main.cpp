@@ -14,6 +14,8 @@ namespace camrelay::cli {
 
 // setup_command.cpp: execs the relay setup program.
 int run_setup(const std::optional<std::string>& config_dir, std::span<const std::string> args);
+// check_command.cpp: the configuration read as varnishd's module reads it.
+int run_check(const std::optional<std::string>& config_dir, std::span<const std::string> args);
 
 #ifndef CAMRELAY_TUNNEL_SCRIPT
 #define CAMRELAY_TUNNEL_SCRIPT "/usr/bin/camrelay-tunnel"
@@ -59,6 +61,7 @@ std::string main_help(const std::vector<CommandGroup>& groups) {
         }
     }
     text += format_table(rows);
+    text += "  check  check the configuration as varnishd loads it (camrelay check --help)\n";
     text += "  setup  turn this server into a working relay (camrelay setup --help)\n";
     text += "  tunnel keep a camera's tunnel to a relay up (camrelay tunnel --help)\n";
     text +=
@@ -167,6 +170,7 @@ int run(std::span<const std::string> args, HelpHint& hint) {
         return kExitOk;
     }
 
+    if (args[next] == "check") return run_check(explicit_config, args.subspan(next + 1));
     if (args[next] == "setup") return run_setup(explicit_config, args.subspan(next + 1));
     if (args[next] == "tunnel") return run_tunnel(args.subspan(next + 1));
 
