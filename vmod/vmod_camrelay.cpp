@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -43,6 +44,7 @@ extern "C" {
 #include "cache/cache.h"
 #include "vsa.h"
 #include "vrt_obj.h"
+#include "vcl.h"
 #include "vcc_camrelay_if.h"
 #include "VSC_camrelay.h"
 }
@@ -143,10 +145,33 @@ camrelay::Decision& thread_decision() {
 // A URL buffer larger than this is not kept for the next request.
 constexpr std::size_t kKeptUrlCapacity = 2048;
 
+// VRT_fail() with a printf message that starts with "camrelay: ". In
+// vcl_init the message also goes to stderr as "vmod_camrelay: ..." (file:line
+// for a configuration error, never a secret or a key, like the message
+// itself): a VCL that fails at varnishd's start (-f) shows only "CLI result =
+// 300" on the CLI, while the child's stderr reaches the manager's log (and
+// the journal under systemd).
+__attribute__((format(printf, 2, 3))) void fail(VRT_CTX, const char* fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0) buf[0] = '\0';
+    VRT_fail(ctx, "%s", buf);
+    if (ctx == nullptr || ctx->method != VCL_MET_INIT) return;
+    // No allocation here: guard() calls this while handling bad_alloc.
+    const char* text = std::strncmp(buf, "camrelay: ", 10) == 0 ? buf + 10 : buf;
+    char line[sizeof buf + 32];
+    const int len =
+        std::snprintf(line, sizeof line, "vmod_camrelay: %s%s\n", text, n >= static_cast<int>(sizeof buf) ? "..." : "");
+    if (len > 0) (void)!::write(STDERR_FILENO, line, static_cast<std::size_t>(len));  // one write: whole lines
+}
+
 bool check_obj(VRT_CTX, const vmod_camrelay_relay* obj) {
     CHECK_OBJ_NOTNULL(ctx, VRT_CTX_MAGIC);
     if (obj == nullptr || obj->magic != vmod_camrelay_relay::kMagic || !obj->relay) {
-        VRT_fail(ctx, "%s: relay object not initialised", kPrefix);
+        fail(ctx, "%s: relay object not initialised", kPrefix);
         return false;
     }
     return true;
@@ -159,11 +184,11 @@ T guard(VRT_CTX, const char* what, T neutral, F&& body) noexcept {
     try {
         return body();
     } catch (const std::bad_alloc&) {
-        VRT_fail(ctx, "%s: %s: out of memory", kPrefix, what);
+        fail(ctx, "%s: %s: out of memory", kPrefix, what);
     } catch (const std::exception& e) {
-        VRT_fail(ctx, "%s: %s: %s", kPrefix, what, e.what());
+        fail(ctx, "%s: %s: %s", kPrefix, what, e.what());
     } catch (...) {
-        VRT_fail(ctx, "%s: %s: unexpected error", kPrefix, what);
+        fail(ctx, "%s: %s: unexpected error", kPrefix, what);
     }
     return neutral;
 }
@@ -374,7 +399,7 @@ task_state* get_task(VRT_CTX, vmod_camrelay_relay* obj, bool create) {
     if (ctx->req == nullptr && ctx->bo == nullptr) return nullptr;  // vcl_init/vcl_fini: no task
     struct vmod_priv* priv = create ? VRT_priv_task(ctx, obj) : VRT_priv_task_get(ctx, obj);
     if (priv == nullptr) {
-        if (create) VRT_fail(ctx, "%s: out of workspace", kPrefix);
+        if (create) fail(ctx, "%s: out of workspace", kPrefix);
         return nullptr;
     }
     if (priv->priv != nullptr) {
@@ -384,7 +409,7 @@ task_state* get_task(VRT_CTX, vmod_camrelay_relay* obj, bool create) {
     if (!create) return nullptr;
     void* mem = WS_Alloc(ctx->ws, sizeof(task_state));
     if (mem == nullptr) {
-        VRT_fail(ctx, "%s: out of workspace", kPrefix);
+        fail(ctx, "%s: out of workspace", kPrefix);
         return nullptr;
     }
     auto* st = new (mem) task_state{};
@@ -483,7 +508,7 @@ VCL_BACKEND make_backend(VRT_CTX, const camrelay::Camera& cam, const std::string
     } else {
         std::string err = resolve(cam.tunnel, addrs);
         if (!err.empty()) {
-            VRT_fail(ctx, "%s: camera %s (line %d): %s", kPrefix, cam.id.c_str(), cam.line, err.c_str());
+            fail(ctx, "%s: camera %s (line %d): %s", kPrefix, cam.id.c_str(), cam.line, err.c_str());
             return nullptr;
         }
         ep.ipv4 = addrs.ipv4;
@@ -505,7 +530,7 @@ VCL_BACKEND make_backend(VRT_CTX, const camrelay::Camera& cam, const std::string
     be.max_connections = tmo.max_connections;
     be.probe = nullptr;
     VCL_BACKEND dir = VRT_new_backend(ctx, &be);  // copies what we pass
-    if (dir == nullptr) VRT_fail(ctx, "%s: camera %s: cannot create its backend", kPrefix, cam.id.c_str());
+    if (dir == nullptr) fail(ctx, "%s: camera %s: cannot create its backend", kPrefix, cam.id.c_str());
     return dir;
 }
 
@@ -549,7 +574,7 @@ const struct vmod_priv_methods page_slot_methods[1] = {{
 bool take_page_slot(VRT_CTX, vmod_camrelay_relay* obj, std::size_t index) {
     struct vmod_priv* priv = VRT_priv_task(ctx, obj->pages_in_flight.get());
     if (priv == nullptr) {
-        VRT_fail(ctx, "%s: out of workspace", kPrefix);
+        fail(ctx, "%s: out of workspace", kPrefix);
         return false;
     }
     if (priv->priv != nullptr) return true;
@@ -566,7 +591,7 @@ bool take_page_slot(VRT_CTX, vmod_camrelay_relay* obj, std::size_t index) {
     if (mem == nullptr) {
         Count::release(n);
         Count::release(total);
-        VRT_fail(ctx, "%s: out of workspace", kPrefix);
+        fail(ctx, "%s: out of workspace", kPrefix);
         return false;
     }
     priv->priv = new (mem) page_slot{page_slot::kMagic, &n, &total};
@@ -684,30 +709,30 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         try {
             rc.order = camrelay::parse_route_order(route != nullptr ? route : "");
         } catch (const std::exception& e) {
-            VRT_fail(ctx, "%s: %s: route=\"%s\": %s", kPrefix, vcl_name, route ? route : "", e.what());
+            fail(ctx, "%s: %s: route=\"%s\": %s", kPrefix, vcl_name, route ? route : "", e.what());
             return false;
         }
         rc.query_param = query_param != nullptr ? query_param : "";
         if (rc.query_param.empty()) {
-            VRT_fail(ctx, "%s: %s: query_param must not be empty", kPrefix, vcl_name);
+            fail(ctx, "%s: %s: query_param must not be empty", kPrefix, vcl_name);
             return false;
         }
         rc.host_suffix = host_suffix != nullptr ? host_suffix : "";
         if (!(tunnel_cache >= 0.0 && tunnel_cache <= 60.0)) {
-            VRT_fail(ctx, "%s: %s: tunnel_cache must be between 0s and 60s", kPrefix, vcl_name);
+            fail(ctx, "%s: %s: tunnel_cache must be between 0s and 60s", kPrefix, vcl_name);
             return false;
         }
         if (!(connect_timeout > 0.0 && first_byte_timeout > 0.0 && between_bytes_timeout > 0.0)) {
-            VRT_fail(ctx, "%s: %s: backend timeouts must be positive", kPrefix, vcl_name);
+            fail(ctx, "%s: %s: backend timeouts must be positive", kPrefix, vcl_name);
             return false;
         }
         if (page_connections < 1 || page_connections > 10000 || page_connections_total < 1 ||
             page_connections_total > 100000 || !(page_timeout > 0.0) || page_rate < 1 || page_rate > 100000 ||
             !(page_rate_window >= 1.0 && page_rate_window <= 86400.0)) {
-            VRT_fail(ctx,
-                     "%s: %s: page_connections must be 1 to 10000, page_connections_total 1 to 100000, "
-                     "page_timeout positive, page_rate 1 to 100000, page_rate_window 1s to 1d",
-                     kPrefix, vcl_name);
+            fail(ctx,
+                 "%s: %s: page_connections must be 1 to 10000, page_connections_total 1 to 100000, "
+                 "page_timeout positive, page_rate 1 to 100000, page_rate_window 1s to 1d",
+                 kPrefix, vcl_name);
             return false;
         }
         obj->page_rate = page_rate;
@@ -715,15 +740,15 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
 
         if (max_viewers_per_key < 0 || max_viewers_per_key > camrelay::kMaxMaxViewers || max_viewers_per_address < 0 ||
             max_viewers_per_address > camrelay::kMaxMaxViewers) {
-            VRT_fail(ctx, "%s: %s: max_viewers_per_key and max_viewers_per_address must be between 0 and %u", kPrefix,
-                     vcl_name, camrelay::kMaxMaxViewers);
+            fail(ctx, "%s: %s: max_viewers_per_key and max_viewers_per_address must be between 0 and %u", kPrefix,
+                 vcl_name, camrelay::kMaxMaxViewers);
             return false;
         }
         if (throttle_refusals < 1 || throttle_refusals > 100000 ||
             !(throttle_window >= 1.0 && throttle_window <= 86400.0) ||
             !(throttle_block >= 1.0 && throttle_block <= 86400.0)) {
-            VRT_fail(ctx, "%s: %s: throttle_refusals must be 1 to 100000, throttle_window and throttle_block 1s to 1d",
-                     kPrefix, vcl_name);
+            fail(ctx, "%s: %s: throttle_refusals must be 1 to 100000, throttle_window and throttle_block 1s to 1d",
+                 kPrefix, vcl_name);
             return false;
         }
         obj->throttle_refusals = throttle_refusals;
@@ -738,11 +763,11 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         } catch (const camrelay::ConfigError& e) {
             // "camrelay: /etc/camrelay/cameras.conf:7: reason": the VCL load
             // fails with this message; the active VCL keeps serving.
-            VRT_fail(ctx, "%s: %s", kPrefix, e.what());
+            fail(ctx, "%s: %s", kPrefix, e.what());
             return false;
         }
         if (!obj->relay) {
-            VRT_fail(ctx, "%s: %s: cannot load %s", kPrefix, vcl_name, obj->config_dir.c_str());
+            fail(ctx, "%s: %s: cannot load %s", kPrefix, vcl_name, obj->config_dir.c_str());
             return false;
         }
         obj->check_tunnel = check_tunnel != 0;
@@ -776,7 +801,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
 
         obj->vsc = VSC_camrelay_New(nullptr, &obj->vsc_seg, "%s.%s", VCL_Name(ctx->vcl), vcl_name);
         if (obj->vsc == nullptr) {
-            VRT_fail(ctx, "%s: %s: cannot allocate counters", kPrefix, vcl_name);
+            fail(ctx, "%s: %s: cannot allocate counters", kPrefix, vcl_name);
             return false;
         }
         if (!objs->warm) VRT_VSC_Hide(obj->vsc_seg);  // revealed by the WARM event
@@ -811,8 +836,8 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
     if (!check_obj(ctx, obj)) return "";
     return guard(ctx, "decide()", static_cast<VCL_STRING>(""), [&]() -> VCL_STRING {
         if (ctx->http_req == nullptr || ctx->req == nullptr) {
-            VRT_fail(ctx, "%s: %s.decide() is only available on the client side (vcl_recv)", kPrefix,
-                     obj->vcl_name.c_str());
+            fail(ctx, "%s: %s.decide() is only available on the client side (vcl_recv)", kPrefix,
+                 obj->vcl_name.c_str());
             return "";
         }
         task_state* st = get_task(ctx, obj, true);
@@ -857,7 +882,7 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         const std::size_t need = d.reason.size() + d.url.size() + d.key_for_log.size() + 3;
         char* p = static_cast<char*>(WS_Alloc(ctx->ws, static_cast<unsigned>(need)));
         if (p == nullptr) {
-            VRT_fail(ctx, "%s: out of workspace", kPrefix);
+            fail(ctx, "%s: out of workspace", kPrefix);
             st->reason = st->url = st->key_for_log = "";
         } else {
             st->reason = put(p, d.reason);
@@ -955,7 +980,7 @@ VCL_BACKEND vmod_relay_page_backend(VRT_CTX, struct vmod_camrelay_relay* obj, VC
 VCL_BOOL vmod_relay_take_page_slot(VRT_CTX, struct vmod_camrelay_relay* obj) {
     if (!check_obj(ctx, obj)) return 0;
     if (ctx->req == nullptr) {
-        VRT_fail(ctx, "%s: take_page_slot() is only available on the client side", kPrefix);
+        fail(ctx, "%s: take_page_slot() is only available on the client side", kPrefix);
         return 0;
     }
     return guard(ctx, "take_page_slot()", static_cast<VCL_BOOL>(0), [&]() -> VCL_BOOL {
