@@ -174,32 +174,145 @@ expect_out_matches '^refused: revoked \(issued .* UTC, more than 60 s ahead of t
 run --config "$conf" key check "$future" --camera cam1 --now $((now + 86400))
 expect_rc 0 "... and works from its issue time on"
 
-# --- --url: a ready link with k= appended correctly.
-link_of() {
-    run --config "$conf" key issue --camera cam1 --ttl 1h --now 1700000000 --url "$1"
+# --- --url: the camera's two links, for a person (its page) and for
+# programs (its WebSocket): one address, k= appended correctly, the scheme
+# swapped (http <-> ws, https <-> wss) whichever one BASE names.
+links_of() {
+    run --config "$conf" key issue --camera cam1 --ttl 1h --now 1700000000 --url "$1" "${@:2}"
+}
+# expect_links BROWSER WEBSOCKET: the two labelled lines and nothing else.
+expect_links() {
+    expect_rc 0 "the links"
+    expect_out "browser    $1"$'\n'"websocket  $2"
 }
 run --config "$conf" key issue --camera cam1 --ttl 1h --now 1700000000
 plain=$OUT
-link_of "ws://relay.example.com/cam1/"
-expect_rc 0
-expect_out "ws://relay.example.com/cam1/?k=$plain"
-link_of "wss://relay.example.com/cam1/?quality=high"
-expect_out "wss://relay.example.com/cam1/?quality=high&k=$plain"
-link_of "ws://relay.example.com/cam1/?"
-expect_out "ws://relay.example.com/cam1/?k=$plain"
-link_of "ws://relay.example.com/cam1/?a=1&"
-expect_out "ws://relay.example.com/cam1/?a=1&k=$plain"
-link_of "https://relay.example.com/view.html#cam1"
-expect_out "https://relay.example.com/view.html?k=$plain#cam1"
-link_of "ws://relay.example.com/cam1/?k=old"
+plain_mac=${plain##*.}
+links_of "ws://relay.example.com/cam1/"
+expect_links "http://relay.example.com/cam1/?k=$plain" "ws://relay.example.com/cam1/?k=$plain"
+links_of "wss://relay.example.com/cam1/?quality=high"
+expect_links "https://relay.example.com/cam1/?quality=high&k=$plain" "wss://relay.example.com/cam1/?quality=high&k=$plain"
+links_of "https://relay.example.com/cam1/"
+expect_links "https://relay.example.com/cam1/?k=$plain" "wss://relay.example.com/cam1/?k=$plain"
+links_of "http://127.0.0.1:8080/demo/"
+expect_links "http://127.0.0.1:8080/demo/?k=$plain" "ws://127.0.0.1:8080/demo/?k=$plain"
+links_of "HTTPS://cam1.relay.example.com/"
+expect_links "https://cam1.relay.example.com/?k=$plain" "wss://cam1.relay.example.com/?k=$plain"
+links_of "ws://relay.example.com/cam1/?"
+expect_links "http://relay.example.com/cam1/?k=$plain" "ws://relay.example.com/cam1/?k=$plain"
+links_of "ws://relay.example.com/cam1/?a=1&"
+expect_links "http://relay.example.com/cam1/?a=1&k=$plain" "ws://relay.example.com/cam1/?a=1&k=$plain"
+links_of "ws://relay.example.com/cam1/?kk=1&ok=2"
+expect_links "http://relay.example.com/cam1/?kk=1&ok=2&k=$plain" "ws://relay.example.com/cam1/?kk=1&ok=2&k=$plain"
+# A fragment stays on the browser link, after k=; a WebSocket link has none.
+links_of "https://relay.example.com/view.html#cam1"
+expect_links "https://relay.example.com/view.html?k=$plain#cam1" "wss://relay.example.com/view.html?k=$plain"
+links_of "ws://relay.example.com/cam1/?k=old"
 expect_rc 2 "--url with a k= already"
 expect_err_has "already has a k= parameter"
-link_of "ws://relay.example.com/cam1/?a=1&%6B=old"
+links_of "ws://relay.example.com/cam1/?a=1&%6B=old"
 expect_rc 2 "--url with a percent-encoded k="
-link_of "ws://relay.example.com/cam1/?kk=1&ok=2"
-expect_out "ws://relay.example.com/cam1/?kk=1&ok=2&k=$plain"
-link_of "ws://relay.example.com/cam 1/"
-expect_rc 2 "--url with a space"
+for bad in "ws://relay.example.com/cam 1/" "ftp://relay.example.com/cam1/" "relay.example.com/cam1/" \
+    "https:///cam1/" "https://" "https://?x=1" "javascript:alert(1)//"; do
+    links_of "$bad"
+    expect_rc 2 "--url '$bad' refused"
+    expect_out ""
+done
+links_of "ftp://relay.example.com/cam1/"
+expect_err_has "--url must start with https://, wss://, http:// or ws://"
+links_of "https:///cam1/"
+expect_err_has "no host name"
+
+# --json: one object, for scripts; the links with --url.
+json_start="{\"camera\": \"cam1\", \"secret\": \"second\", \"issued\": 1700000000, \"expires\": 1700003600"
+run --config "$conf" key issue --camera cam1 --ttl 1h --now 1700000000 --json
+expect_rc 0 "--json"
+expect_out "$json_start, \"key\": \"$plain\"}"
+links_of "wss://relay.example.com/cam1/" --json
+expect_rc 0 "--json --url"
+expect_out "$json_start, \"key\": \"$plain\", \"browser\": \"https://relay.example.com/cam1/?k=$plain\", \"websocket\": \"wss://relay.example.com/cam1/?k=$plain\"}"
+if command -v jq >/dev/null; then
+    expect_true "--json parses" test "$(jq -r .websocket <<<"$OUT")" = "wss://relay.example.com/cam1/?k=$plain"
+fi
+
+# --- --qr: the browser link as a QR code (qrencode), after the two lines.
+links_of "https://relay.example.com/cam1/" --qr --json
+expect_rc 2 "--qr with --json"
+run --config "$conf" key issue --camera cam1 --ttl 1h --qr
+expect_rc 2 "--qr without --url"
+expect_err_has "--qr needs --url"
+# links_with_path PATH ARG...: links_of with camrelay (alone) run with PATH.
+printf '%s\n' '#!/bin/sh' 'PATH=$QR_PATH exec "$REAL_CAMRELAY" "$@"' >"$WORK/camrelay-with-path"
+chmod +x "$WORK/camrelay-with-path"
+export REAL_CAMRELAY=$CAMRELAY
+links_with_path() {
+    QR_PATH=$1 CAMRELAY=$WORK/camrelay-with-path links_of "${@:2}"
+}
+# Without qrencode: a clear error, nothing on stdout.
+mkdir -p "$WORK/no-qrencode"
+links_with_path "$WORK/no-qrencode" "https://relay.example.com/cam1/" --qr
+expect_rc 5 "--qr without qrencode"
+expect_err_has "--qr needs the qrencode program, which is not in PATH"
+expect_err_has "apt install qrencode"
+expect_out ""
+# qrencode gets the link on its standard input, never on its command line
+# (which every user of the machine can read); its failure is one.
+mkdir -p "$WORK/fake-qrencode"
+printf '%s\n' '#!/bin/sh' "printf '%s\\n' \"\$*\" >'$WORK/qrencode.args'" "cat >'$WORK/qrencode.stdin'" \
+    'echo "(QR code)"' 'exit "${FAKE_QRENCODE_EXIT:-0}"' >"$WORK/fake-qrencode/qrencode"
+chmod +x "$WORK/fake-qrencode/qrencode"
+links_with_path "$WORK/fake-qrencode:$PATH" "https://relay.example.com/cam1/" --qr
+expect_rc 0 "--qr with a stand-in qrencode"
+expect_out "browser    https://relay.example.com/cam1/?k=$plain"$'\n'"websocket  wss://relay.example.com/cam1/?k=$plain"$'\n'"(QR code)"
+expect_true "qrencode reads the browser link on stdin" \
+    test "$(cat "$WORK/qrencode.stdin")" = "https://relay.example.com/cam1/?k=$plain"
+expect_true "qrencode's arguments: text output, no key" test "$(cat "$WORK/qrencode.args")" = "-t UTF8"
+FAKE_QRENCODE_EXIT=3 links_with_path "$WORK/fake-qrencode:$PATH" "https://relay.example.com/cam1/" --qr
+expect_rc 5 "qrencode failing"
+expect_err_has "qrencode failed (exit status 3)"
+if command -v qrencode >/dev/null; then
+    links_of "https://relay.example.com/cam1/" --qr
+    expect_rc 0 "--qr"
+    qr=$(tail -n +3 <<<"$OUT")
+    expect_true "the first two lines are the links" test "$(head -n 2 <<<"$OUT")" = \
+        "browser    https://relay.example.com/cam1/?k=$plain"$'\n'"websocket  wss://relay.example.com/cam1/?k=$plain"
+    # Unicode half blocks only, every line as wide, 21 modules high at least.
+    expect_true "the QR code is drawn with half blocks" \
+        bash -c '! LC_ALL=C.UTF-8 grep -qv "^[█▀▄ ]*\$" <<<"$1"' _ "$qr"
+    expect_true "the QR code's lines are as wide" \
+        test "$(while IFS= read -r line; do printf '%s\n' "$line" | LC_ALL=C.UTF-8 wc -m; done <<<"$qr" | sort -u | wc -l)" = 1
+    expect_true "the QR code is 21 modules high at least" test "$(wc -l <<<"$qr")" -ge 11
+    # Decoded back (a module is a character wide and half a character
+    # high), it is the browser link.
+    if command -v zbarimg >/dev/null && command -v python3 >/dev/null; then
+        printf '%s\n' "$qr" >"$WORK/qr.txt"
+        python3 - "$WORK/qr.txt" "$WORK/qr.pbm" <<'PY'
+import sys
+# 1 is a dark module; qrencode -t UTF8 draws light ones
+halves = {"\u2588": (0, 0), " ": (1, 1), "\u2580": (0, 1), "\u2584": (1, 0)}
+rows = []
+for line in open(sys.argv[1], encoding="utf-8").read().splitlines():
+    rows += [[halves[c][0] for c in line], [halves[c][1] for c in line]]
+scale = 4
+with open(sys.argv[2], "w") as out:
+    out.write("P1\n%d %d\n" % (len(rows[0]) * scale, len(rows) * scale))
+    for row in rows:
+        out.write((" ".join(str(m) for m in row for _ in range(scale)) + "\n") * scale)
+PY
+        decoded=$(zbarimg -q --raw "$WORK/qr.pbm" 2>/dev/null)
+        expect_true "the QR code decodes to the browser link" \
+            test "$decoded" = "https://relay.example.com/cam1/?k=$plain"
+    else
+        say "no zbarimg (zbar-tools) or python3: the QR code's shape is checked, not its content"
+    fi
+else
+    say "no qrencode: --qr checked with a stand-in only"
+fi
+# The key went to stdout only, never to stderr.
+for extra in --qr --json; do
+    links_of "https://relay.example.com/cam1/" "$extra"
+    expect_err_lacks "$plain_mac"
+done
 
 # --- legacy keys: a camera with a fixed key accepts it.
 run_with_stdin 'fixed-key-123' --config "$conf" camera add old-cam --port 18090 --legacy-key-file -

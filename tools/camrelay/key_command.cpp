@@ -1,14 +1,29 @@
 // camrelay command: `camrelay key ...`, viewer keys. Minting and checking are
 // the core's issue_key and check_key; this file picks the inputs and words
-// the answers. A key is never printed back by `key check`.
+// the answers. A key is never printed back by `key check`, and `key issue`
+// prints it on standard output only (--qr hands the link to qrencode on a
+// pipe, never on its command line).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <thread>
 
 #include "cli.hpp"
 #include "camrelay/routing.hpp"
+#include "camrelay/text.hpp"
+
+extern char** environ;
 
 namespace camrelay::cli {
 namespace {
@@ -41,19 +56,130 @@ void check_base_url(std::string_view url) {
     }
 }
 
-// BASE with k=KEY added to its query, before any #fragment. Keys need no
+// A --url BASE taken apart. The camera's page and its WebSocket have one
+// address on the relay (the page opens its WebSocket where it was loaded
+// from, as a Picam360's page and `camrelay-bench serve --mode demo` do), so
+// the browser link and the link for programs differ in their scheme only:
+// http <-> ws, https <-> wss, whichever BASE names.
+struct BaseUrl {
+    std::string browser_scheme;    // "http" or "https"
+    std::string websocket_scheme;  // "ws" or "wss"
+    std::string rest;              // after "SCHEME://", without the fragment
+    std::string fragment;          // "#..." or empty
+};
+
+BaseUrl parse_base_url(std::string_view url) {
+    const std::size_t hash = url.find('#');
+    BaseUrl base;
+    base.fragment = std::string(hash == std::string_view::npos ? std::string_view{} : url.substr(hash));
+    const std::string_view without_fragment = url.substr(0, hash);
+    check_base_url(without_fragment);
+    const std::size_t separator = without_fragment.find("://");
+    std::string scheme(without_fragment.substr(0, separator == std::string_view::npos ? 0 : separator));
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    if (scheme == "http" || scheme == "ws") {
+        base.browser_scheme = "http";
+        base.websocket_scheme = "ws";
+    } else if (scheme == "https" || scheme == "wss") {
+        base.browser_scheme = "https";
+        base.websocket_scheme = "wss";
+    } else {
+        fail_usage("--url must start with https://, wss://, http:// or ws:// (the camera's address on the relay, " +
+                   std::string("for example https://relay.example.com/cam1/)"));
+    }
+    base.rest = std::string(without_fragment.substr(separator + 3));
+    if (base.rest.empty() || base.rest.front() == '/' || base.rest.front() == '?') {
+        fail_usage("--url has no host name after " + scheme + "://");
+    }
+    return base;
+}
+
+// The part after "SCHEME://" with k=KEY added to its query. Keys need no
 // percent-encoding (see key.hpp).
-std::string viewer_link(std::string_view base, std::string_view key) {
-    const std::size_t hash = base.find('#');
-    const std::string_view fragment = hash == std::string_view::npos ? std::string_view{} : base.substr(hash);
-    std::string link(base.substr(0, hash));
-    check_base_url(link);
+std::string with_key(const BaseUrl& base, std::string_view key) {
+    std::string link = base.rest;
     if (link.find('?') == std::string::npos) {
         link += '?';
     } else if (!link.ends_with("?") && !link.ends_with("&")) {
         link += '&';
     }
-    return link + "k=" + std::string(key) + std::string(fragment);
+    return link + "k=" + std::string(key);
+}
+
+struct ViewerLinks {
+    std::string browser;    // the camera's page, with its key: for a person
+    std::string websocket;  // ws(s)://, for programs (a WebSocket has no #fragment)
+};
+
+ViewerLinks viewer_links(const BaseUrl& base, std::string_view key) {
+    const std::string rest = with_key(base, key);
+    return ViewerLinks{base.browser_scheme + "://" + rest + base.fragment, base.websocket_scheme + "://" + rest};
+}
+
+// PROGRAM's path in $PATH, or empty.
+std::string find_in_path(std::string_view program) {
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
+    for (;;) {
+        const std::size_t colon = dirs.find(':');
+        const std::string_view dir = dirs.substr(0, colon);
+        const std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + "/" + std::string(program);
+        struct stat info {};
+        if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+        if (colon == std::string_view::npos) return "";
+        dirs.remove_prefix(colon + 1);
+    }
+}
+
+std::string find_qrencode() {
+    std::string qrencode = find_in_path("qrencode");
+    if (qrencode.empty()) {
+        fail_io("--qr needs the qrencode program, which is not in PATH: install it (apt install qrencode)");
+    }
+    return qrencode;
+}
+
+// TEXT as a QR code on standard output, drawn by qrencode with Unicode half
+// blocks (in black and white through ANSI colours on a terminal, whatever
+// its own colours). TEXT goes to qrencode's standard input: a command line
+// is visible to every user of the machine.
+void print_qr_code(const std::string& qrencode, const std::string& text) {
+    std::cout.flush();
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) fail_io(std::string("cannot make a pipe: ") + std::strerror(errno));
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], STDIN_FILENO);
+    const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+    std::string arg0 = "qrencode", type_option = "-t", type = terminal ? "ANSIUTF8" : "UTF8";
+    char* argv[] = {arg0.data(), type_option.data(), type.data(), nullptr};
+    pid_t pid = -1;
+    const int spawned = ::posix_spawn(&pid, qrencode.c_str(), &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipe_fds[0]);
+    if (spawned != 0) {
+        ::close(pipe_fds[1]);
+        fail_io("cannot run " + qrencode + ": " + std::strerror(spawned));
+    }
+    // qrencode may end before reading everything: a write error, not SIGPIPE.
+    ::signal(SIGPIPE, SIG_IGN);
+    std::size_t written = 0;
+    while (written < text.size()) {
+        const ssize_t n = ::write(pipe_fds[1], text.data() + written, text.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        written += static_cast<std::size_t>(n);
+    }
+    ::close(pipe_fds[1]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || written < text.size()) {
+        fail_io(qrencode + " failed" +
+                (WIFEXITED(status) ? " (exit status " + std::to_string(WEXITSTATUS(status)) + ")" : std::string()));
+    }
 }
 
 int run_issue(const Context& context, const Args& args) {
@@ -62,7 +188,15 @@ int run_issue(const Context& context, const Args& args) {
     const std::int64_t ttl = parse_duration(required_value(args, "--ttl", "key issue"), "--ttl");
     std::int64_t now = args.has("--now") ? parse_unix_time(*args.value("--now"), "--now", false) : now_unix();
     if (auto secret_id = args.value("--secret")) require_secret_id(*secret_id, "secret id");
-    if (auto url = args.value("--url")) check_base_url(std::string_view(*url).substr(0, url->find('#')));
+    std::optional<BaseUrl> base;
+    if (auto url = args.value("--url")) base = parse_base_url(*url);
+    const bool json = args.has("--json");
+    std::string qrencode;
+    if (args.has("--qr")) {
+        if (!base) fail_usage("--qr needs --url: the QR code holds the browser link");
+        if (json) fail_usage("--qr and --json do not go together");
+        qrencode = find_qrencode();
+    }
 
     const CamerasFile cameras = load_cameras(context);
     const Camera& camera = find_camera(cameras, camera_id);
@@ -93,8 +227,20 @@ int run_issue(const Context& context, const Args& args) {
     }
 
     const std::string key = issue_key(*secret, camera_id, issued, issued + ttl);
-    if (auto url = args.value("--url")) {
-        std::cout << viewer_link(*url, key) << "\n";
+    const std::optional<ViewerLinks> links = base ? std::optional(viewer_links(*base, key)) : std::nullopt;
+    if (json) {
+        std::string out = "{\"camera\": " + text::json_quote(camera_id) +
+                          ", \"secret\": " + text::json_quote(secret->id) + ", \"issued\": " + std::to_string(issued) +
+                          ", \"expires\": " + std::to_string(issued + ttl) + ", \"key\": " + text::json_quote(key);
+        if (links) {
+            out += ", \"browser\": " + text::json_quote(links->browser) +
+                   ", \"websocket\": " + text::json_quote(links->websocket);
+        }
+        std::cout << out << "}\n";
+    } else if (links) {
+        std::cout << "browser    " << links->browser << "\n"
+                  << "websocket  " << links->websocket << "\n";
+        if (!qrencode.empty()) print_qr_code(qrencode, links->browser);
     } else {
         std::cout << key << "\n";
     }
@@ -178,22 +324,34 @@ CommandGroup key_commands() {
         {
             Command{
                 "issue",
-                "--camera ID --ttl DURATION [--url BASE] [--secret ID] [--now UNIX]",
+                "--camera ID --ttl DURATION [--url BASE [--qr]] [--json] [--secret ID] [--now UNIX]",
                 "mint a viewer key for one camera",
-                "Prints the key alone, or with --url a ready viewer link. The key is signed\n"
-                "with the primary secret and is valid from now for DURATION. Right after\n"
-                "'camera revoke' the key is issued at the camera's revoke-before time (up to\n"
-                "61 s ahead; the command may wait one second for the relay to accept it).\n"
+                "Prints the key alone, or with --url the camera's two links with the key:\n"
+                "\n"
+                "  browser    https://relay.example.com/cam1/?k=KEY   the camera's page, for a person\n"
+                "  websocket  wss://relay.example.com/cam1/?k=KEY     the stream, for programs\n"
+                "\n"
+                "The key is signed with the primary secret and is valid from now for\n"
+                "DURATION. Right after 'camera revoke' the key is issued at the camera's\n"
+                "revoke-before time (up to 61 s ahead; the command may wait one second for\n"
+                "the relay to accept it). The key is printed on standard output only.\n"
                 "\n"
                 "Options:\n"
                 "  --camera ID      the camera the key opens (must be registered)\n"
                 "  --ttl DURATION   how long the key is valid: a positive number and a unit,\n"
                 "                   s, m, h, d or w (30s, 15m, 12h, 7d, 2w); at most ten years\n"
-                "  --url BASE       print BASE with k=KEY added to its query, for example\n"
-                "                   --url ws://relay.example.com/cam1/\n"
+                "  --url BASE       the camera's address on the relay, https:// or wss://\n"
+                "                   (http:// or ws:// without TLS), for example\n"
+                "                   --url https://relay.example.com/cam1/: k=KEY is added to\n"
+                "                   its query; the page and the WebSocket have one address\n"
+                "  --qr             also print the browser link as a QR code, for a phone\n"
+                "                   (needs the qrencode program)\n"
+                "  --json           print one JSON object: camera, secret, issued, expires,\n"
+                "                   key, and with --url browser and websocket\n"
                 "  --secret ID      sign with this secret instead of the primary one\n"
                 "  --now UNIX       issue as if the time were UNIX (Unix seconds), for tests\n",
-                {{"--camera", "ID"}, {"--ttl", "DURATION"}, {"--url", "BASE"}, {"--secret", "ID"}, {"--now", "UNIX"}},
+                {{"--camera", "ID"}, {"--ttl", "DURATION"}, {"--url", "BASE"}, {"--qr", ""}, {"--json", ""},
+                 {"--secret", "ID"}, {"--now", "UNIX"}},
                 0,
                 0,
                 run_issue,

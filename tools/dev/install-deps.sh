@@ -19,6 +19,8 @@ packages=(
   haproxy tinyproxy nftables
   # camrelay-bench's wss test counts its socket writes
   strace
+  # camrelay key issue --qr draws QR codes; tests/cli/key_test.sh decodes them
+  qrencode zbar-tools
   # packaging
   debhelper dpkg-dev fakeroot lintian git
 )
