@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "commands/camera_server.hpp"
+#include "commands/demo_frame.hpp"
 #include "commands/run_modes.hpp"
 #include "io/clock.hpp"
 #include "io/socket_util.hpp"
@@ -276,6 +277,39 @@ TEST(Loopback, ClosedPortIsRefused) {
     }();
     EXPECT_EQ(l.failed_connections, 2u);
     EXPECT_TRUE(l.failed());
+}
+
+TEST(Loopback, DemoCameraFramesToTwoViewers) {
+    ServeOptions s = echo_camera();
+    s.mode = ServeOptions::Mode::demo;
+    s.pace = pace_for_rate(25);
+    Camera camera(s);
+    RunOptions o = run_options(RunOptions::Mode::demo);
+    o.duration_s = 0.6;
+    DemoResult first(0);
+    std::thread other([&] { first = run_demo(o, url(camera.port())); });
+    DemoResult r = run_demo(o, url(camera.port()));
+    other.join();
+    for (const DemoResult* result : {&first, &r}) {
+        EXPECT_EQ(result->error, "");
+        EXPECT_FALSE(result->failed());
+        EXPECT_GE(result->frames, 5u);
+        EXPECT_EQ(result->bad, 0u);
+        EXPECT_EQ(result->width, 320u);
+        EXPECT_EQ(result->height, 180u);
+        EXPECT_EQ(result->bytes, result->frames * kDemoFrameSize);
+        EXPECT_GT(result->frames_per_s(), 8.0);  // 25 asked; a loaded machine skips some
+        EXPECT_LT(result->frames_per_s(), 40.0);
+    }
+}
+
+TEST(Loopback, DemoViewerOfAnotherCameraSaysNoFrameArrived) {
+    Camera camera(echo_camera());
+    RunOptions o = run_options(RunOptions::Mode::demo);
+    o.timeout_s = 0.5;
+    DemoResult r = run_demo(o, url(camera.port()));
+    EXPECT_TRUE(r.failed());
+    EXPECT_EQ(r.error, "timed out: no frame arrived");
 }
 
 }  // namespace

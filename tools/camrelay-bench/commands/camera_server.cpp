@@ -8,6 +8,7 @@
 
 #include "../io/socket_util.hpp"
 #include "../protocol/close_code.hpp"
+#include "demo_page.hpp"
 #include "viewer_page.hpp"
 
 namespace camrelay::bench {
@@ -24,12 +25,20 @@ public:
     void start() {
         connection_.start(early_);
         early_.clear();
+        if (server_.demo_) {
+            server_.demo_->add(connection_);
+            return;
+        }
         if (server_.options_.mode == ServeOptions::Mode::stream && !streaming_) {
             stream_.start(StreamRequest{0, server_.options_.size, server_.options_.pace.interval_ns});
         }
     }
 
     void on_message(WsConnection& connection, ws::Opcode opcode, std::span<const std::uint8_t> payload) override {
+        if (server_.demo_) {
+            ++server_.totals_.ignored;
+            return;
+        }
         if (looks_like_stream_request(payload)) {
             if (auto request = decode_stream_request(payload)) {
                 streaming_ = true;
@@ -50,6 +59,11 @@ public:
     void on_drained(WsConnection&) override { stream_.on_drained(); }
 
     void on_closed(WsConnection&, const CloseInfo&) override {
+        if (server_.demo_) {
+            const DemoViewerTally demo = server_.demo_->remove(connection_);
+            server_.totals_.streamed += demo.sent;
+            server_.totals_.skipped += demo.skipped;
+        }
         server_.totals_.streamed += stream_.messages_sent();
         server_.totals_.skipped += stream_.skipped();
         stream_.stop();
@@ -67,10 +81,16 @@ private:
 };
 
 CameraServer::CameraServer(EventLoop& loop, int listen_fd, const ServeOptions& options)
-    : loop_(loop), listen_fd_(listen_fd), options_(options), page_(viewer_page()) {}
+    : loop_(loop),
+      listen_fd_(listen_fd),
+      options_(options),
+      page_(options.mode == ServeOptions::Mode::demo ? demo_page() : viewer_page()) {
+    if (options.mode == ServeOptions::Mode::demo) demo_ = std::make_unique<DemoFeed>(loop, options.pace.interval_ns);
+}
 
 CameraServer::~CameraServer() {
     sessions_.clear();
+    demo_.reset();
     http_sessions_.clear();
     if (listen_fd_ >= 0) {
         loop_.unwatch(listen_fd_);

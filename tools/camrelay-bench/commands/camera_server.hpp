@@ -2,7 +2,9 @@
 // Accepts connections, serves the viewer page over plain HTTP and, once a
 // connection is a WebSocket, either echoes every message (echo mode) or
 // streams (stream mode). In either mode a viewer's stream request starts
-// or changes the stream of its own connection.
+// or changes the stream of its own connection. In demo mode the page is
+// demo_page.hpp's and every WebSocket gets the frames of one DemoFeed; the
+// viewers' messages are ignored.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include "../io/http_session.hpp"
 #include "../io/ws_connection.hpp"
 #include "camera_stream.hpp"
+#include "demo_feed.hpp"
 #include "options.hpp"
 
 namespace camrelay::bench {
@@ -54,6 +57,7 @@ private:
     std::unordered_map<HttpSession*, std::unique_ptr<HttpSession>> http_sessions_;
     std::unordered_map<Session*, std::unique_ptr<Session>> sessions_;
     CameraTotals totals_;
+    std::unique_ptr<DemoFeed> demo_;  // demo mode
 };
 
 }  // namespace camrelay::bench

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "../measure/bench_message.hpp"
+#include "demo_frame.hpp"
 
 namespace camrelay::bench {
 
@@ -136,16 +137,19 @@ ServeOptions parse_serve_options(const std::vector<std::string>& args) {
     ServeOptions o;
     Args a(args);
     std::optional<double> mbps, rate;
-    bool max = false;
+    bool max = false, have_size = false;
     while (!a.done()) {
         const std::string& arg = a.next();
         if (arg == "--listen") {
             o.listen = a.value(arg);
         } else if (arg == "--mode") {
-            o.mode = parse_choice<ServeOptions::Mode>(
-                arg, a.value(arg), {{"echo", ServeOptions::Mode::echo}, {"stream", ServeOptions::Mode::stream}});
+            o.mode = parse_choice<ServeOptions::Mode>(arg, a.value(arg),
+                                                      {{"echo", ServeOptions::Mode::echo},
+                                                       {"stream", ServeOptions::Mode::stream},
+                                                       {"demo", ServeOptions::Mode::demo}});
         } else if (arg == "--size") {
             o.size = parse_message_size(arg, a.value(arg));
+            have_size = true;
         } else if (arg == "--rate") {
             parse_pace_option(arg, a.value(arg), 1e7, rate, max);
         } else if (arg == "--mbps") {
@@ -158,6 +162,13 @@ ServeOptions parse_serve_options(const std::vector<std::string>& args) {
     }
     if (o.listen.empty()) throw UsageError("serve needs --listen HOST:PORT");
     check_one_pace(max, rate.has_value(), mbps.has_value());
+    if (o.mode == ServeOptions::Mode::demo) {
+        // Frames of one size at a frame rate, as a camera makes them.
+        if (have_size || mbps || max) throw UsageError("--mode demo takes --rate FRAMES_PER_S only (1 to 60)");
+        if (rate && (*rate < 1 || *rate > 60)) throw UsageError("--rate: a demo camera makes 1 to 60 frames a second");
+        o.pace = pace_for_rate(rate.value_or(kDemoDefaultFps));
+        return o;
+    }
     if (rate)
         o.pace = pace_for_rate(*rate);
     else if (max)
@@ -183,7 +194,8 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
             o.mode = parse_choice<RunOptions::Mode>(arg, a.value(arg),
                                                     {{"rtt", RunOptions::Mode::rtt},
                                                      {"stream", RunOptions::Mode::stream},
-                                                     {"load", RunOptions::Mode::load}});
+                                                     {"load", RunOptions::Mode::load},
+                                                     {"demo", RunOptions::Mode::demo}});
             have_mode = true;
         } else if (arg == "--count") {
             o.count = parse_count(arg, a.value(arg), 1, 100'000'000);
@@ -231,7 +243,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
             throw UsageError("run: unknown option \"" + arg + "\"");
         }
     }
-    if (!have_mode) throw UsageError("run needs --mode rtt|stream|load");
+    if (!have_mode) throw UsageError("run needs --mode rtt|stream|load|demo");
     if (o.insecure && !o.ca_file.empty()) throw UsageError("give only one of --ca FILE, --insecure");
     if (urls_file) {
         auto more = read_url_file(*urls_file);
@@ -239,7 +251,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     }
     if (o.urls.empty()) throw UsageError("run needs a URL (ws://HOST:PORT/PATH or wss://...)");
     if (o.mode != RunOptions::Mode::load && o.urls.size() != 1) {
-        throw UsageError("rtt and stream take one URL; load takes one per camera");
+        throw UsageError("rtt, stream and demo take one URL; load takes one per camera");
     }
     if (cameras) {
         if (o.mode != RunOptions::Mode::load) throw UsageError("--cameras is for --mode load");
@@ -267,13 +279,14 @@ const char* usage_text() {
     return "usage:\n"
            "  camrelay-bench serve --listen HOST:PORT [--mode echo|stream] [--size BYTES]\n"
            "                       [--rate MSGS_PER_S | --rate max | --mbps N] [--duration S]\n"
-           "  camrelay-bench run URL... --mode rtt|stream|load [options] [--json]\n"
+           "  camrelay-bench serve --listen HOST:PORT --mode demo [--rate FRAMES_PER_S] [--duration S]\n"
+           "  camrelay-bench run URL... --mode rtt|stream|load|demo [options] [--json]\n"
            "\n"
            "run options:\n"
            "  --count N            rtt: round trips to time (1000)\n"
            "  --warmup N           rtt: untimed round trips first (10)\n"
            "  --size BYTES         message size, K/M suffixes allowed (rtt/load 16K, stream 64K)\n"
-           "  --duration S         stream/load: seconds to measure (stream 5, load 10)\n"
+           "  --duration S         stream/load/demo: seconds to measure (stream and demo 5, load 10)\n"
            "  --viewers V          load: viewers per camera (2)\n"
            "  --cameras C          load: use the one URL given for C cameras\n"
            "  --urls-file FILE     load: camera URLs, one a line\n"

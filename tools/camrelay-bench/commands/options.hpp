@@ -23,16 +23,18 @@ struct Pace {
 };
 
 struct ServeOptions {
-    enum class Mode { echo, stream };
+    // demo: a moving test picture for people to watch (demo_feed.hpp)
+    enum class Mode { echo, stream, demo };
     std::string listen;  // HOST:PORT, port 0 picks a free one
     Mode mode = Mode::echo;
     std::uint32_t size = 16384;
-    Pace pace;  // stream mode
+    Pace pace;  // stream mode; demo mode: the frame interval
     std::optional<double> duration_s;
 };
 
 struct RunOptions {
-    enum class Mode { rtt, stream, load };
+    // demo: one viewer of a demo camera (serve --mode demo)
+    enum class Mode { rtt, stream, load, demo };
     std::vector<std::string> urls;
     Mode mode = Mode::rtt;
     std::uint64_t count = 1000;

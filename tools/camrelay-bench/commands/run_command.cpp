@@ -72,6 +72,11 @@ int run_command(const std::vector<std::string>& args) {
             say_error(r.url, r.error);
             return report(r, options.json);
         }
+        case RunOptions::Mode::demo: {
+            DemoResult r = run_demo(options, urls.front(), tls.get());
+            say_error(r.url, r.error);
+            return report(r, options.json);
+        }
         case RunOptions::Mode::load: {
             LoadResult r = run_load(options, urls, tls.get());
             for (const auto& e : r.errors) std::cerr << "camrelay-bench: " << e << "\n";

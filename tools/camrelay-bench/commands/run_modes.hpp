@@ -1,4 +1,4 @@
-// camrelay-bench: the three `run` modes. Each is bounded by the options'
+// camrelay-bench: the `run` modes. Each is bounded by the options'
 // timeouts and returns what it measured; it never exits the process.
 // `tls` (made from --ca/--insecure) is needed for wss:// URLs.
 #pragma once
@@ -21,6 +21,10 @@ StreamResult run_stream(const RunOptions& options, const ws::Url& url, const Tls
 
 // `viewers` viewers per camera URL, each asking for a paced stream.
 LoadResult run_load(const RunOptions& options, const std::vector<ws::Url>& cameras, const TlsClient* tls = nullptr);
+
+// One viewer of a demo camera (serve --mode demo) for the duration: its
+// frames checked and timed.
+DemoResult run_demo(const RunOptions& options, const ws::Url& url, const TlsClient* tls = nullptr);
 
 // Stream id of rtt probes: an echo carries it back; a camera's own stream
 // never uses it.

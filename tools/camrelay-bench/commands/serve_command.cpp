@@ -78,7 +78,9 @@ int serve_command(const std::vector<std::string>& args) {
     StopOnSignal stop_on_signal(loop);
     CameraServer camera(loop, fd, options);
     camera.start();
-    const char* mode = options.mode == ServeOptions::Mode::echo ? "echo" : "stream";
+    const char* mode = options.mode == ServeOptions::Mode::echo     ? "echo"
+                       : options.mode == ServeOptions::Mode::stream ? "stream"
+                                                                    : "demo";
     std::cout << "camrelay-bench: serving on " << local_address(fd).text() << " (mode " << mode << ")" << std::endl;
 
     const std::uint64_t forever = ~std::uint64_t{0} >> 1;

@@ -185,6 +185,31 @@ std::string format_json(const RttResult& r) {
     return close_url_report(j, r.rtt, r.failed(), r.error);
 }
 
+std::string format_table(const DemoResult& r) {
+    Rows rows;
+    rows.emplace_back("frames", std::to_string(r.frames) + " in " + fixed(r.seconds, 2) + " s (" +
+                                    fixed(r.frames_per_s(), 1) + "/s), " + std::to_string(r.width) + "x" +
+                                    std::to_string(r.height));
+    rows.emplace_back("received", fixed(r.kib_per_s(), 0) + " KiB/s");
+    tls_row(rows, r.tls);
+    latency_rows(rows, r.latency, "latency");
+    rows.emplace_back("missed", std::to_string(r.missed) + " (frame numbers left out)");
+    rows.emplace_back("out of order", std::to_string(r.out_of_order));
+    rows.emplace_back("bad frames", std::to_string(r.bad));
+    rows.emplace_back("result", verdict(r.failed(), r.error));
+    return table("demo " + r.url, rows);
+}
+
+std::string format_json(const DemoResult& r) {
+    JsonWriter j;
+    j.begin_object().field("mode", "demo").field("url", r.url);
+    tls_json(j, r.tls);
+    j.field("width", r.width).field("height", r.height).field("seconds", r.seconds);
+    j.field("frames", r.frames).field("bytes", r.bytes).field("frames_per_s", r.frames_per_s());
+    j.field("missed", r.missed).field("out_of_order", r.out_of_order).field("bad", r.bad);
+    return close_url_report(j, r.latency, r.failed(), r.error);
+}
+
 std::string format_json(const StreamResult& r) {
     JsonWriter j;
     open_url_report(j, "stream", r.url, r.tls, r.size);

@@ -50,6 +50,31 @@ struct StreamResult {
     bool failed() const { return !error.empty() || tally.errors() > 0 || tally.messages == 0; }
 };
 
+// One viewer of a demo camera (run --mode demo): frames, not bench data
+// messages. Frame numbers the camera left out for this viewer (its
+// connection was full, or the camera was not scheduled in time) are shown,
+// not failures: live video drops frames rather than fall behind.
+struct DemoResult {
+    std::string url;
+    double seconds = 0;  // from the first frame to the end
+    std::uint64_t frames = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t missed = 0;        // frame numbers left out
+    std::uint64_t out_of_order = 0;  // frame numbers at or below one seen before
+    std::uint64_t bad = 0;           // messages that are not well-formed demo frames
+    std::uint32_t width = 0;
+    std::uint32_t height = 0;
+    LatencyHistogram latency;  // send time (the camera's wall clock) to arrival (this machine's)
+    std::optional<TlsSummary> tls;
+    std::string error;
+
+    explicit DemoResult(std::uint64_t threshold_ns) : latency(threshold_ns) {}
+    // The first frame starts the window.
+    double frames_per_s() const { return seconds > 0 && frames > 1 ? static_cast<double>(frames - 1) / seconds : 0; }
+    double kib_per_s() const { return seconds > 0 ? static_cast<double>(bytes) / seconds / 1024 : 0; }
+    bool failed() const { return !error.empty() || frames == 0 || bad > 0 || out_of_order > 0; }
+};
+
 struct RelayUsage {
     std::vector<int> pids;   // as given
     int processes = 0;       // with descendants, at the end
