@@ -30,9 +30,11 @@
 #include <exception>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -47,6 +49,7 @@ extern "C" {
 #include "vcl.h"
 #include "vcc_camrelay_if.h"
 #include "VSC_camrelay.h"
+#include "VSC_camrelay_camera.h"
 }
 
 #include "camrelay/admission.hpp"
@@ -59,6 +62,31 @@ using camrelay::Outcome;
 
 // ---------------------------------------------------------------------------
 // The relay object
+
+// One camera's counters (camrelay_camera.vsc, CAMRELAY_CAMERA.<id>.*),
+// shared by every relay object, of every loaded VCL, that has the camera:
+// made with the first of them, destroyed with the last (Watcher's
+// acquire_cameras and release_cameras). A request reaches them through its
+// relay object's `cameras`, by the index of the camera it was routed to:
+// atomic increments, no lock, no lookup by name.
+struct camera_counters {
+    std::string id;
+    struct VSC_camrelay_camera* vsc = nullptr;
+    struct vsc_seg* seg = nullptr;
+    // The rest under the watcher's lock, and only the watcher's thread
+    // writes the tunnel gauges after the counters are made.
+    unsigned refs = 0;        // relay objects that have the camera
+    unsigned warm_refs = 0;   // those of a warm VCL; none: hidden, like a cold VCL's counters
+    camrelay::Tunnel tunnel;  // as the relay object that took it last has it
+    camrelay::TunnelHistory history;
+
+    camera_counters() = default;
+    camera_counters(const camera_counters&) = delete;
+    camera_counters& operator=(const camera_counters&) = delete;
+    ~camera_counters() {
+        if (seg != nullptr) VSC_camrelay_camera_Destroy(&seg);
+    }
+};
 
 // The relay objects of one VCL, kept in the vmod's PRIV_VCL for the
 // WARM/COLD events.
@@ -102,6 +130,10 @@ struct vmod_camrelay_relay {
     VCL_DURATION page_rate_window = 10.0;
     struct VSC_camrelay* vsc = nullptr;
     struct vsc_seg* vsc_seg = nullptr;
+    // The per-camera counters, same order as relay->registry().cameras;
+    // counted in their warm_refs while counted_warm.
+    std::vector<camera_counters*> cameras;
+    bool counted_warm = false;
     // Linked list of the relay objects of one VCL.
     vcl_objects* owner = nullptr;
     vmod_camrelay_relay* next_in_vcl = nullptr;
@@ -193,26 +225,54 @@ T guard(VRT_CTX, const char* what, T neutral, F&& body) noexcept {
     return neutral;
 }
 
+void bump(uint64_t* counter) {
+    if (counter != nullptr) __atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
+}
+
+void set_gauge(uint64_t& gauge, uint64_t value) { __atomic_store_n(&gauge, value, __ATOMIC_RELAXED); }
+
+// The counter of refusal `o` in a VSC struct with one counter per refusal
+// that concerns a routed camera (both camrelay.vsc and camrelay_camera.vsc):
+// null for the others.
+template <class Counters>
+uint64_t* refusal_counter(Counters* v, Outcome o) {
+    switch (o) {
+        case Outcome::key_missing: return &v->key_missing;
+        case Outcome::key_malformed: return &v->key_malformed;
+        case Outcome::key_unknown_secret: return &v->key_unknown_secret;
+        case Outcome::key_bad_signature: return &v->key_bad_signature;
+        case Outcome::key_expired: return &v->key_expired;
+        case Outcome::key_wrong_camera: return &v->key_wrong_camera;
+        case Outcome::key_revoked: return &v->key_revoked;
+        case Outcome::too_many_viewers: return &v->too_many_viewers;
+        case Outcome::offline: return &v->offline;
+        case Outcome::too_many_viewers_for_key: return &v->too_many_viewers_for_key;
+        case Outcome::too_many_viewers_for_address: return &v->too_many_viewers_for_address;
+        case Outcome::allowed:
+        case Outcome::bad_request:
+        case Outcome::unknown_camera: break;
+    }
+    return nullptr;
+}
+
 void count(vmod_camrelay_relay* obj, Outcome o) {
     if (obj->vsc == nullptr) return;
-    uint64_t* c = nullptr;
     switch (o) {
-        case Outcome::allowed: c = &obj->vsc->allowed; break;
-        case Outcome::bad_request: c = &obj->vsc->bad_request; break;
-        case Outcome::unknown_camera: c = &obj->vsc->unknown_camera; break;
-        case Outcome::key_missing: c = &obj->vsc->key_missing; break;
-        case Outcome::key_malformed: c = &obj->vsc->key_malformed; break;
-        case Outcome::key_unknown_secret: c = &obj->vsc->key_unknown_secret; break;
-        case Outcome::key_bad_signature: c = &obj->vsc->key_bad_signature; break;
-        case Outcome::key_expired: c = &obj->vsc->key_expired; break;
-        case Outcome::key_wrong_camera: c = &obj->vsc->key_wrong_camera; break;
-        case Outcome::key_revoked: c = &obj->vsc->key_revoked; break;
-        case Outcome::too_many_viewers: c = &obj->vsc->too_many_viewers; break;
-        case Outcome::offline: c = &obj->vsc->offline; break;
-        case Outcome::too_many_viewers_for_key: c = &obj->vsc->too_many_viewers_for_key; break;
-        case Outcome::too_many_viewers_for_address: c = &obj->vsc->too_many_viewers_for_address; break;
+        case Outcome::allowed: bump(&obj->vsc->allowed); break;
+        case Outcome::bad_request: bump(&obj->vsc->bad_request); break;
+        case Outcome::unknown_camera: bump(&obj->vsc->unknown_camera); break;
+        default: bump(refusal_counter(obj->vsc, o)); break;
     }
-    if (c != nullptr) __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+// The routed camera's counters: admitted (with a viewer slot) or pages, or
+// the refusal's. Routing refusals have no camera.
+void count_camera(camera_counters* cam, Outcome o, bool viewer) {
+    if (cam == nullptr || cam->vsc == nullptr) return;
+    if (o == Outcome::allowed)
+        bump(viewer ? &cam->vsc->admitted : &cam->vsc->pages);
+    else
+        bump(refusal_counter(cam->vsc, o));
 }
 
 // ---------------------------------------------------------------------------
@@ -237,6 +297,7 @@ struct live_viewer {
     std::string camera;
     std::string key;  // Decision::key: the secret key itself, never logged
     std::string key_for_log;
+    camera_counters* counters;  // the camera's, which outlive the task (its relay object holds them)
     bool cut = false;
 };
 
@@ -301,26 +362,116 @@ public:
         viewers_.erase(it);
     }
 
+    // The counters of each camera of `cams` (same order), made for those
+    // that have none yet, hidden until a warm VCL has them; `table` is the
+    // tunnels' state now, for the new ones. Throws if a segment cannot be
+    // made (after giving back what it took).
+    std::vector<camera_counters*> acquire_cameras(const std::vector<camrelay::Camera>& cams,
+                                                  const camrelay::ListenTable& table, std::int64_t now) {
+        std::vector<camera_counters*> out;
+        out.reserve(cams.size());
+        std::lock_guard<std::mutex> lock(mutex_);
+        try {
+            for (const camrelay::Camera& cam : cams) {
+                auto it = cameras_.find(cam.id);
+                if (it == cameras_.end()) {
+                    auto c = std::make_unique<camera_counters>();
+                    c->id = cam.id;
+                    c->vsc = VSC_camrelay_camera_New(nullptr, &c->seg, "%s", cam.id.c_str());
+                    if (c->vsc == nullptr) throw std::runtime_error("cannot allocate the counters of camera " + cam.id);
+                    VRT_VSC_Hide(c->seg);
+                    set_gauge(c->vsc->started, static_cast<uint64_t>(now));
+                    c->history.observe(camrelay::tunnel_up(cam.tunnel, table), now);
+                    publish_tunnel(*c, now);
+                    it = cameras_.emplace(cam.id, std::move(c)).first;
+                }
+                camera_counters& c = *it->second;
+                c.tunnel = cam.tunnel;
+                set_gauge(c.vsc->max_viewers, cam.max_viewers);
+                ++c.refs;
+                out.push_back(&c);
+            }
+        } catch (...) {
+            release_locked(out, false);
+            throw;
+        }
+        return out;
+    }
+    // The cameras of a relay object that is freed; `warm` if they were
+    // counted in warm_refs. The last one destroys a camera's counters.
+    void release_cameras(const std::vector<camera_counters*>& cams, bool warm) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        release_locked(cams, warm);
+    }
+    // A relay object's VCL went warm or cold: its cameras' counters are
+    // shown while a warm VCL has them.
+    void set_cameras_warm(const std::vector<camera_counters*>& cams, bool warm) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (camera_counters* c : cams) {
+            if (warm && c->warm_refs++ == 0) VRT_VSC_Reveal(c->seg);
+            if (!warm && c->warm_refs > 0 && --c->warm_refs == 0) VRT_VSC_Hide(c->seg);
+        }
+    }
+
 private:
     void run() {
         std::unique_lock<std::mutex> lock(mutex_);
         while (!stop_) {
             wake_.wait_for(lock, std::chrono::seconds(1));
             if (stop_) break;
-            const auto now = static_cast<std::int64_t>(std::time(nullptr));
-            for (auto& [p, v] : viewers_) {
-                if (v->cut) continue;
-                const published_relay* judge = newest(*v->config_dir);
-                if (judge == nullptr) continue;
-                const Outcome o = judge->relay->recheck(v->camera, v->key, now);
-                if (o == Outcome::allowed) continue;
-                v->cut = true;
-                (void)shutdown(v->fd, SHUT_RDWR);
-                if (judge->obj->vsc != nullptr) __atomic_add_fetch(&judge->obj->vsc->viewers_cut, 1, __ATOMIC_RELAXED);
-                VSL(SLT_VCL_Log, 0, "%s %s: viewer cut: %s camera=%s key=%s", kPrefix, judge->obj->vcl_name.c_str(),
-                    camrelay::outcome_name(o), v->camera.c_str(),
-                    v->key_for_log.empty() ? "-" : v->key_for_log.c_str());
+            check_viewers(static_cast<std::int64_t>(std::time(nullptr)));
+            // The tunnels: /proc read without the lock, which admissions take.
+            bool local = false;
+            for (const auto& [id, c] : cameras_) local = local || c->tunnel.kind != camrelay::Tunnel::Kind::upstream;
+            if (!local) continue;
+            lock.unlock();
+            camrelay::ListenTable table;
+            bool read = true;
+            try {
+                table = camrelay::read_listen_table();
+            } catch (...) {
+                read = false;  // out of memory: look again next time
             }
+            lock.lock();
+            if (read && !stop_) observe_tunnels(table, static_cast<std::int64_t>(std::time(nullptr)));
+        }
+    }
+    // Under the lock: cut the live viewers the newest configuration no
+    // longer admits.
+    void check_viewers(std::int64_t now) {
+        for (auto& [p, v] : viewers_) {
+            if (v->cut) continue;
+            const published_relay* judge = newest(*v->config_dir);
+            if (judge == nullptr) continue;
+            const Outcome o = judge->relay->recheck(v->camera, v->key, now);
+            if (o == Outcome::allowed) continue;
+            v->cut = true;
+            (void)shutdown(v->fd, SHUT_RDWR);
+            if (judge->obj->vsc != nullptr) bump(&judge->obj->vsc->viewers_cut);
+            if (v->counters != nullptr) bump(&v->counters->vsc->viewers_cut);
+            VSL(SLT_VCL_Log, 0, "%s %s: viewer cut: %s camera=%s key=%s", kPrefix, judge->obj->vcl_name.c_str(),
+                camrelay::outcome_name(o), v->camera.c_str(), v->key_for_log.empty() ? "-" : v->key_for_log.c_str());
+        }
+    }
+    // Under the lock: every camera's tunnel against `table`.
+    void observe_tunnels(const camrelay::ListenTable& table, std::int64_t now) {
+        for (auto& [id, c] : cameras_) {
+            c->history.observe(camrelay::tunnel_up(c->tunnel, table), now);
+            publish_tunnel(*c, now);
+        }
+    }
+    static void publish_tunnel(camera_counters& c, std::int64_t now) {
+        set_gauge(c.vsc->tunnel, c.history.up() ? 1 : 0);
+        set_gauge(c.vsc->tunnel_changed, static_cast<uint64_t>(c.history.changed()));
+        set_gauge(c.vsc->tunnel_connects, c.history.connects());
+        set_gauge(c.vsc->tunnel_connects_hour, c.history.connects_last_hour(now));
+    }
+    void release_locked(const std::vector<camera_counters*>& cams, bool warm) noexcept {
+        for (camera_counters* c : cams) {
+            if (warm && c->warm_refs > 0 && --c->warm_refs == 0) VRT_VSC_Hide(c->seg);
+            if (--c->refs > 0) continue;
+            auto it = cameras_.find(c->id);
+            if (it != cameras_.end() && it->second.get() == c) cameras_.erase(it);  // destroys the segment
         }
     }
     // Under the lock: the newest warm configuration of `dir` (else the
@@ -342,6 +493,7 @@ private:
     std::uint64_t generation_ = 0;
     std::vector<published_relay> relays_;
     std::unordered_map<live_viewer*, std::unique_ptr<live_viewer>> viewers_;
+    std::map<std::string, std::unique_ptr<camera_counters>, std::less<>> cameras_;
 };
 
 Watcher& watcher() {
@@ -366,6 +518,7 @@ struct task_state {
     const char* url;
     const char* key_for_log;
     const camrelay::Camera* camera;  // routed camera, or null
+    camera_counters* counters;       // its counters, or null
     camrelay::Admitted admitted;     // its index, its viewer count, whether we hold a slot
     live_viewer* watched;            // in watcher() while it holds a slot
 };
@@ -375,14 +528,50 @@ void release_viewer(task_state* st) noexcept {
     st->watched = nullptr;
     if (!camrelay::Admission::release(st->admitted)) return;
     if (st->obj != nullptr && st->obj->vsc != nullptr) __atomic_sub_fetch(&st->obj->vsc->viewers, 1, __ATOMIC_RELAXED);
+    if (st->counters != nullptr) {
+        __atomic_sub_fetch(&st->counters->vsc->viewers, 1, __ATOMIC_RELAXED);
+        set_gauge(st->counters->vsc->last_viewer, static_cast<uint64_t>(std::time(nullptr)));
+    }
+}
+
+// The bytes of the pipe that just ended in this request. Varnish 7.1 keeps a
+// pipe's byte counts in a local of the backend's http1pipe method
+// (vbe_dir_http1pipe), which charges them, when the pipe ends, to the VBE
+// counters of the backend (per VCL) and to one PipeAcct record in the
+// request's log buffer (V1P_Charge); no VCL variable has them, and no VCL
+// subroutine runs after a pipe. The task ends right after that record is
+// written, before the buffer is flushed, so it is read here, the last one
+// of the buffer. Not there when the tag is masked (vsl_mask=-PipeAcct) or
+// every record is flushed at once (debug=+syncvsl).
+std::optional<camrelay::PipeBytes> pipe_bytes(const struct vsl_log* vsl) {
+    if (vsl == nullptr || vsl->wlb == nullptr || vsl->wlp == nullptr) return std::nullopt;
+    const uint32_t* found = nullptr;
+    for (const uint32_t* p = vsl->wlb; p < vsl->wlp; p = VSL_NEXT(p))
+        if (VSL_TAG(p) == SLT_PipeAcct) found = p;
+    if (found == nullptr) return std::nullopt;
+    const char* text = VSL_CDATA(found);
+    return camrelay::parse_pipe_acct(std::string_view(text, strnlen(text, VSL_LEN(found))));
+}
+
+// A piped request of an allowed camera: its bytes each way.
+void count_pipe(VRT_CTX, const task_state* st) {
+    if (!st->decided || st->outcome != Outcome::allowed || st->counters == nullptr) return;
+    if (ctx == nullptr || ctx->req == nullptr || (ctx->req->res_mode & RES_PIPE) == 0) return;
+    const std::optional<camrelay::PipeBytes> bytes = pipe_bytes(ctx->req->vsl);
+    if (!bytes) {
+        bump(&st->counters->vsc->pipes_uncounted);
+        return;
+    }
+    __atomic_add_fetch(&st->counters->vsc->bytes_from_viewers, bytes->in, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&st->counters->vsc->bytes_to_viewers, bytes->out, __ATOMIC_RELAXED);
 }
 
 // Called by varnishd when the task ends: for a piped request that is when
 // the pipe has closed, which frees the viewer slot.
 void task_fini(VRT_CTX, void* p) {
-    (void)ctx;
     auto* st = static_cast<task_state*>(p);
     if (st == nullptr || st->magic != task_state::kMagic) return;
+    count_pipe(ctx, st);
     release_viewer(st);
     st->magic = 0;
 }
@@ -423,6 +612,7 @@ task_state* get_task(VRT_CTX, vmod_camrelay_relay* obj, bool create) {
     st->url = "";
     st->key_for_log = "";
     st->camera = nullptr;
+    st->counters = nullptr;
     st->admitted = camrelay::Admitted{};
     st->watched = nullptr;
     priv->priv = st;
@@ -636,6 +826,8 @@ void free_relay(vmod_camrelay_relay* obj) {
         obj->owner = nullptr;
     }
     watcher().withdraw(obj);  // before the counters go: the watcher counts in them
+    watcher().release_cameras(obj->cameras, obj->counted_warm);
+    obj->cameras.clear();
     if (obj->vsc_seg != nullptr) VSC_camrelay_Destroy(&obj->vsc_seg);
     obj->magic = 0;
     delete obj;
@@ -673,6 +865,10 @@ int vmod_event(VRT_CTX, struct vmod_priv* priv, enum vcl_event_e ev) {
             // Like the backends' VBE counters: a cold VCL's counters are hidden.
             for (vmod_camrelay_relay* o = objs->head; o != nullptr; o = o->next_in_vcl) {
                 watcher().set_warm(o, objs->warm);
+                if (o->counted_warm != objs->warm) {
+                    watcher().set_cameras_warm(o->cameras, objs->warm);
+                    o->counted_warm = objs->warm;
+                }
                 if (o->vsc_seg == nullptr) continue;
                 if (objs->warm)
                     VRT_VSC_Reveal(o->vsc_seg);
@@ -799,6 +995,13 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
             obj->page_backends.push_back(be);
         }
 
+        // The cameras' counters, and their tunnels' state now for new ones.
+        camrelay::ListenTable tunnels;
+        if (std::any_of(cams.begin(), cams.end(),
+                        [](const camrelay::Camera& c) { return c.tunnel.kind != camrelay::Tunnel::Kind::upstream; }))
+            tunnels = camrelay::read_listen_table();
+        obj->cameras = watcher().acquire_cameras(cams, tunnels, static_cast<std::int64_t>(std::time(nullptr)));
+
         obj->vsc = VSC_camrelay_New(nullptr, &obj->vsc_seg, "%s.%s", VCL_Name(ctx->vcl), vcl_name);
         if (obj->vsc == nullptr) {
             fail(ctx, "%s: %s: cannot allocate counters", kPrefix, vcl_name);
@@ -857,7 +1060,16 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
                                   client != nullptr ? client : "");
         // From here on the slot is the task's: task_fini gives it back.
         st->admitted = admitted;
-        if (admitted.holds_viewer && obj->vsc != nullptr) __atomic_add_fetch(&obj->vsc->viewers, 1, __ATOMIC_RELAXED);
+        st->counters = d.camera != nullptr && admitted.camera_index < obj->cameras.size()
+                           ? obj->cameras[admitted.camera_index]
+                           : nullptr;
+        if (admitted.holds_viewer) {
+            if (obj->vsc != nullptr) __atomic_add_fetch(&obj->vsc->viewers, 1, __ATOMIC_RELAXED);
+            if (st->counters != nullptr) {
+                __atomic_add_fetch(&st->counters->vsc->viewers, 1, __ATOMIC_RELAXED);
+                set_gauge(st->counters->vsc->last_viewer, static_cast<uint64_t>(now));
+            }
+        }
         // Watched until the task ends: an HTTP/1 connection only (an h2
         // connection carries other requests, and cannot pipe).
         if (admitted.holds_viewer && d.camera != nullptr && ctx->req->sp != nullptr && ctx->req->sp->fd >= 0 &&
@@ -868,6 +1080,7 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
             v->camera = d.camera->id;
             v->key = d.key;
             v->key_for_log = d.key_for_log;
+            v->counters = st->counters;
             st->watched = watcher().add(std::move(v));
         }
         if (d.camera != nullptr && admitted.camera_index >= obj->backends.size())
@@ -891,6 +1104,7 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         }
         if (d.url.capacity() > kKeptUrlCapacity) std::string().swap(d.url);
         count(obj, d.outcome);
+        count_camera(st->counters, d.outcome, viewer != 0);
 
         // The decision, for varnishlog. Never the key itself: key_for_log is
         // loggable_key(), with the MAC replaced by '*'. The text of

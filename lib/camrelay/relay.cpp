@@ -1,8 +1,10 @@
 // camrelay core: the per-request decision (see relay.hpp).
 #include "camrelay/relay.hpp"
 
+#include <charconv>
 #include <functional>
 #include <stdexcept>
+#include <system_error>
 
 namespace camrelay {
 
@@ -211,6 +213,50 @@ unsigned ViewerCounter::live(const std::string& camera) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = slots_.find(camera);
     return it == slots_.end() ? 0 : live(it->second);
+}
+
+std::optional<PipeBytes> parse_pipe_acct(std::string_view text) {
+    std::uint64_t numbers[4];
+    for (std::size_t i = 0; i < 4; ++i) {
+        if (i > 0) {
+            if (text.empty() || text.front() != ' ') return std::nullopt;
+            text.remove_prefix(1);
+        }
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), numbers[i]);
+        if (error != std::errc() || end == text.data()) return std::nullopt;
+        text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+    }
+    if (!text.empty()) return std::nullopt;
+    return PipeBytes{numbers[2], numbers[3]};
+}
+
+void TunnelHistory::observe(bool up, std::int64_t now) {
+    if (!seen_) {
+        seen_ = true;
+        up_ = up;
+        return;
+    }
+    if (up == up_) return;
+    up_ = up;
+    changed_ = now;
+    if (!up) return;
+    ++connects_;
+    const std::int64_t minute = now / 60;
+    const std::size_t i = static_cast<std::size_t>(minute % static_cast<std::int64_t>(kMinutes));
+    if (minute_[i] != minute) {
+        minute_[i] = minute;
+        count_[i] = 0;
+    }
+    ++count_[i];
+}
+
+unsigned TunnelHistory::connects_last_hour(std::int64_t now) const {
+    const std::int64_t minute = now / 60;
+    unsigned total = 0;
+    for (std::size_t i = 0; i < kMinutes; ++i)
+        if (count_[i] != 0 && minute_[i] <= minute && minute - minute_[i] < static_cast<std::int64_t>(kMinutes))
+            total += count_[i];
+    return total;
 }
 
 }  // namespace camrelay

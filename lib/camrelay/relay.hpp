@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -150,6 +151,50 @@ public:
 private:
     mutable std::mutex mutex_;
     std::map<std::string, Slot, std::less<>> slots_;  // map nodes never move
+};
+
+// What the VMOD's per-camera counters (CAMRELAY_CAMERA.<camera>.*,
+// vmod_camrelay(3) COUNTERS) compute beyond plain increments.
+
+// The byte counts of varnishd's PipeAcct log record, "REQ BEREQ IN OUT"
+// (four decimals, written when a pipe ends): `in` the bytes read from the
+// client after its request headers and sent to the backend, `out` the bytes
+// read from the backend and sent to the client. nullopt unless the text is
+// exactly four decimal numbers separated by single spaces.
+struct PipeBytes {
+    std::uint64_t in = 0;
+    std::uint64_t out = 0;
+};
+std::optional<PipeBytes> parse_pipe_acct(std::string_view text);
+
+// A camera's tunnel as seen by looking at it now and then (about once a
+// second): its state, when it last changed, and how many times it came up,
+// in all and within the last hour. Not thread-safe: one owner updates it.
+class TunnelHistory {
+public:
+    // The first look sets the state without counting a change.
+    void observe(bool up, std::int64_t now);
+    bool seen() const { return seen_; }
+    bool up() const { return up_; }
+    // Unix time of the last change seen; 0 while the state is the one the
+    // first look found.
+    std::int64_t changed() const { return changed_; }
+    // Changes from down to up seen.
+    std::uint64_t connects() const { return connects_; }
+    // Of those, the ones seen in the 60 minutes up to `now`, to the minute
+    // (this minute and the 59 before it).
+    unsigned connects_last_hour(std::int64_t now) const;
+
+private:
+    static constexpr std::size_t kMinutes = 60;
+    bool seen_ = false;
+    bool up_ = false;
+    std::int64_t changed_ = 0;
+    std::uint64_t connects_ = 0;
+    // Connects per minute: minute_[i] is the minute (Unix time / 60) whose
+    // count count_[i] holds, i = minute % 60.
+    std::int64_t minute_[kMinutes] = {};
+    unsigned count_[kMinutes] = {};
 };
 
 }  // namespace camrelay
