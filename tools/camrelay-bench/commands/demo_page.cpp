@@ -74,7 +74,8 @@ WebSocket message from the camera, through its tunnel and the relay.</p>
     const span = recent.length > 1 ? recent[recent.length - 1].at - recent[0].at : 0;
     stats.fps = span > 0 ? (recent.length - 1) * 1000 / span : 0;
     stats.latencyMs = recent.length === 0 ? null : recent.reduce((sum, f) => sum + f.latency, 0) / recent.length;
-    stats.bytesPerSecond = recent.reduce((sum, f) => sum + f.bytes, 0);
+    // Over the same span: the bytes of the frames after the first.
+    stats.bytesPerSecond = span > 0 ? recent.slice(1).reduce((sum, f) => sum + f.bytes, 0) * 1000 / span : 0;
     show('fps', stats.fps.toFixed(1));
     show('latency', stats.latencyMs === null ? '-' : stats.latencyMs.toFixed(1) + ' ms');
     show('frames', String(stats.frames));
