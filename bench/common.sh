@@ -5,6 +5,9 @@
 # (tests/lib/relay_fixture.sh: camrelay's relay, as camrelay setup makes it),
 # and:
 #   bench_options SCRIPT FLAG... -- ARG...   the script's flags
+#   bench_positive SCRIPT NAME...   each variable NAME holds a whole number
+#                             above 0, or "SCRIPT: NAME must be a positive
+#                             integer", exit 2
 #   bench_build [TARGET...]   builds camrelay-bench and TARGETs in BUILD_DIR
 #   bench_workdir             $TMP (below /run/camrelay-bench as root),
 #                             everything stopped and removed at exit, the
@@ -18,6 +21,14 @@
 #   write_section FILE NAME TEXT   (a marker-delimited part of BENCHMARKS.md)
 #   publish_section NAME TEXT      TEXT printed (without its marker lines),
 #                             and written to BENCHMARKS_FILE unless write=0
+#   bench_cpu_mark NAME       the CPU time the machine and this script (with
+#                             all its descendants, the reaped ones too) used
+#                             so far, and the load average, kept as NAME
+#   bench_cpu_line FROM TO    between two marks: how busy the machine was,
+#                             this benchmark's share and other jobs'
+#   bench_median_json FILTER FILE...   the median (lower of the two middle
+#                             values) of a jq FILTER over the FILEs whose
+#                             run succeeded (.ok), or "" if none did
 
 SOURCE_DIR=${top:?}
 BENCH=${BUILD_DIR:?}/tools/camrelay-bench/camrelay-bench
@@ -130,4 +141,97 @@ publish_section() {
     echo
     printf '%s\n' "$2" | sed '1d;$d'
     [ "${write:-1}" = 0 ] || write_section "$BENCHMARKS_FILE" "$1" "$2"
+}
+
+# /proc/stat's first line: user nice system idle iowait irq softirq steal;
+# ticks of every core added up, as /proc/PID/stat's are.
+declare -gA BENCH_CPU=()
+bench_cpu_mark() {
+    local cpu ours
+    read -r -a cpu </proc/stat
+    # utime, stime, cutime and cstime of each live process below this
+    # script: a live process's c*time holds only its reaped children's
+    ours=$({ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v self=$$ '
+        {
+            pid = $1
+            rest = $0
+            sub(/^.*\) /, "", rest)
+            split(rest, f, " ")
+            up[pid] = f[2]
+            used[pid] = f[12] + f[13] + f[14] + f[15]
+        }
+        END {
+            for (pid in used) {
+                p = pid
+                for (hops = 0; hops < 64 && p != self && (p in up); hops++) p = up[p]
+                if (p == self) sum += used[pid]
+            }
+            print sum + 0
+        }')
+    BENCH_CPU[$1]="$((cpu[1] + cpu[2] + cpu[3] + cpu[6] + cpu[7] + cpu[8])) \
+$((cpu[1] + cpu[2] + cpu[3] + cpu[4] + cpu[5] + cpu[6] + cpu[7] + cpu[8])) $ours $(cut -d' ' -f1 /proc/loadavg)"
+}
+
+bench_cpu_line() {
+    awk -v from="${BENCH_CPU[$1]}" -v to="${BENCH_CPU[$2]}" -v cores="$(nproc)" 'BEGIN {
+        split(from, a, " ")
+        split(to, b, " ")
+        if (b[2] <= a[2]) { print "no CPU figures"; exit }
+        scale = 100 * cores / (b[2] - a[2])
+        busy = (b[1] - a[1]) * scale
+        ours = (b[3] - a[3]) * scale
+        others = busy > ours ? busy - ours : 0
+        printf "the machine was %.0f %% busy (%d cores: %d %%), this benchmark %.0f %% and other jobs %.0f %% (%% of one core); load average %s at the start, %s at the end\n",
+            busy, cores, 100 * cores, ours, others, a[4], b[4]
+    }'
+}
+
+bench_median_json() {
+    local filter=$1
+    shift
+    [ $# -gt 0 ] || { echo ""; return 0; }
+    jq -rs "[.[] | select(.ok == true) | $filter | numbers] | sort |
+        if length == 0 then \"\" else .[(length - 1) / 2 | floor] end" "$@" 2>/dev/null || echo ""
+}
+
+# publish_part HEADING NAME TEXT: publish_section for a part of the
+# "## HEADING" section of BENCHMARKS_FILE (bench/ct.sh and bench/soak.sh
+# write parts of "## Reliability"). TEXT starts with "<!-- NAME:begin ..."
+# and ends with "<!-- NAME:end -->"; the heading is added at the end of the
+# file if it is not there; a part already there is replaced where it is, a
+# new one goes at the end of that section.
+publish_part() {
+    local heading=$1 name=$2 text=$3 file=$BENCHMARKS_FILE
+    echo
+    printf '%s\n' "$text" | sed '1d;$d'
+    [ "${write:-1}" != 0 ] || return 0
+    [ -f "$file" ] || printf '# camrelay benchmarks\n' >"$file"
+    grep -qx "## $heading" "$file" || printf '\n## %s\n' "$heading" >>"$file"
+    if grep -q "^<!-- $name:begin" "$file"; then
+        write_section "$file" "$name" "$text"
+        return 0
+    fi
+    printf '%s\n' "$text" >"$TMP/part.md"
+    awk -v part_file="$TMP/part.md" -v heading="## $heading" '
+        function put(line) {
+            if (!blank) print ""
+            while ((getline line < part_file) > 0) print line
+            done = 1
+        }
+        in_section && !done && /^## / { put(); print "" }
+        { print; blank = ($0 == "") }
+        $0 == heading { in_section = 1 }
+        END { if (in_section && !done) put() }' "$file" >"$TMP/benchmarks.md"
+    cat "$TMP/benchmarks.md" >"$file"
+    say "wrote the results to $file"
+}
+
+bench_positive() {
+    local script=$1 name
+    shift
+    for name in "$@"; do
+        case ${!name:-} in
+            '' | 0* | *[!0-9]*) echo "$script: $name must be a positive integer" >&2; exit 2 ;;
+        esac
+    done
 }

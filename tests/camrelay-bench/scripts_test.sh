@@ -6,6 +6,10 @@
 # BENCHMARKS.md: sshd, a throwaway account, tunnels and varnishd with the
 # module come up from a fresh build, the viewers get every message, and
 # nothing is left running or behind afterwards.
+# bench/transports.sh: its options, and (as root) a short run of its first
+# two parts (each camera transport, wss:// through haproxy and hitch)
+# without writing, in which every path is measured, and after which
+# nothing is left behind either.
 #   scripts_test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 src=$1
@@ -26,6 +30,17 @@ else
 fi
 cd - >/dev/null
 
+# bench/transports.sh refuses what it does not know, before doing anything
+for args in "--bogus" "--no-write extra"; do
+    # shellcheck disable=SC2086  # the words are the arguments
+    if out=$("$src/bench/transports.sh" $args 2>&1); then die "bench/transports.sh $args: exit 0"; else status=$?; fi
+    [ "$status" = 2 ] && grep -qx 'usage: bench/transports.sh \[--no-write\] \[--no-startup\]' <<<"$out" ||
+        die "bench/transports.sh $args: exit $status, $out"
+done
+if out=$(REPEAT=0 "$src/bench/transports.sh" --no-write 2>&1); then die "REPEAT=0: exit 0"; else status=$?; fi
+[ "$status" = 2 ] && grep -q "REPEAT must be a positive integer" <<<"$out" || die "REPEAT=0: exit $status, $out"
+ok "bench/transports.sh: unknown arguments and a bad REPEAT are refused (exit 2)"
+
 if [ "$(id -u)" != 0 ]; then
     say "not root: bench/load.sh (sshd, a throwaway account) left out"
     exit 0
@@ -45,3 +60,37 @@ if pgrep -f /run/camrelay-bench/ >/dev/null; then
 fi
 [ -z "$(ls -A /run/camrelay-bench 2>/dev/null)" ] || die "bench/load.sh left files in /run/camrelay-bench"
 ok "nothing left behind"
+
+missing=
+for tool in haproxy hitch tinyproxy; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+if [ -n "$missing" ]; then
+    say "not installed:$missing: bench/transports.sh's short run left out"
+    exit 0
+fi
+tmp=$(mktemp -d)
+# in the background: its process id names its throwaway account (crbenchPID)
+REPEAT=1 RTT_COUNT=50 STREAM_SECONDS=1 NO_BUILD=1 BUILD_DIR=$build BENCHMARKS_FILE=$tmp/BENCHMARKS.md \
+    "$src/bench/transports.sh" --no-write --no-startup >"$tmp/out" 2>&1 &
+pid=$!
+status=0
+wait "$pid" || status=$?
+out=$(cat "$tmp/out")
+rm "$tmp/out"
+[ "$status" = 0 ] || { printf '%s\n' "$out" >&2; die "bench/transports.sh failed (exit $status)"; }
+for row in "| ssh | " "| ssh-443 | " "| tls | " "| ssh-443+proxy | " "| tls+proxy | " \
+    "| wss:// through hitch (before), " "| wss:// through haproxy (now), "; do
+    line=$(grep -F -m 1 -- "$row" <<<"$out" || true)
+    # round trips in ms, and where the stream's CPU went
+    [[ $line == *" ms | "* && $line != *failed* && $line =~ \|\ [0-9.]+\ /\ [0-9.]+\ /\ [0-9.]+\ /\ [0-9.]+\ \| ]] ||
+        { printf '%s\n' "$out" >&2; die "bench/transports.sh: no figures in a row \"$row...\""; }
+done
+! grep -q 'failed' <<<"$out" || { printf '%s\n' "$out" >&2; die "bench/transports.sh: a measurement failed"; }
+grep -q "^Not measured: bench/transports.sh --no-startup" <<<"$out" || die "bench/transports.sh: part 3 not left out"
+[ ! -e "$tmp/BENCHMARKS.md" ] || die "bench/transports.sh --no-write wrote $tmp/BENCHMARKS.md"
+rmdir "$tmp"
+ok "bench/transports.sh, its first two parts, 50 round trips and a 1 s stream on each path"
+# (other benchmarks may run meanwhile: only what is this run's)
+left=$({ pgrep -af '/run/camrelay-bench/transports\.' || true; ls -d /run/camrelay-bench/transports.* 2>/dev/null || true
+    getent passwd "crbench$pid" || true; })
+[ -z "$left" ] || die "bench/transports.sh left behind: $left"
+ok "bench/transports.sh: nothing left behind"
