@@ -2,8 +2,9 @@
 // camera's browser link, as a person would, and prints what it saw as one
 // JSON object: the page's counters (window.demoStats) a moment apart, whether
 // the canvas changed between two screenshots, a few of its pixels, the
-// page's origin (the relay's sandbox makes it "null") and any script error.
-// Saves a screenshot of the whole page.
+// page's origin (the relay's sandbox makes it "null") and any script error;
+// then what the page says with a wrong key. Saves a screenshot of the whole
+// page.
 //   node demo_page.js BROWSER_LINK SCREENSHOT.png PROFILE_DIR
 'use strict';
 const { chromium } = require('playwright-core');
@@ -43,6 +44,13 @@ const stats = (page) => page.evaluate(() => ({ ...window.demoStats }));
       return { size: [context.canvas.width, context.canvas.height], bar0: at(22, 60), bar1: at(68, 60), band: at(2, 178) };
     });
     await page.screenshot({ path: screenshot });
+    // The same page with a key whose signature is wrong: it says so, and
+    // draws nothing.
+    const refused = await context.newPage();
+    const wrong = link.slice(0, -10) + (link.at(-10) === 'A' ? 'B' : 'A') + link.slice(-9);  // in the MAC
+    await refused.goto(wrong, { waitUntil: 'load', timeout: 15000 });
+    await refused.waitForFunction(() => /refused/.test(window.demoStats.state), null, { timeout: 15000 });
+    out.refused = { ...(await stats(refused)), shown: await refused.evaluate(() => document.getElementById('status').textContent) };
     out.errors = errors;
     console.log(JSON.stringify(out));
   } finally {

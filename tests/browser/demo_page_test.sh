@@ -9,8 +9,9 @@
 # sandbox for camera pages, must open its WebSocket with the link's key and
 # draw frames: the frame counter grows, the frame rate is above 0, the
 # latency is shown, two screenshots of the canvas differ, and the colour
-# bars have their colours. The page's screenshot is kept as $TMP/demo.png,
-# and copied to DEMO_SCREENSHOT=FILE when set (docs/demo.png comes from it).
+# bars have their colours; with a wrong key it says it was refused. The
+# page's screenshot is kept as $TMP/demo.png, and copied to
+# DEMO_SCREENSHOT=FILE when set (docs/demo.png comes from it).
 #   demo_page_test.sh BUILD_DIR
 set -uo pipefail
 # shellcheck source=../lib/relay_suite.sh
@@ -70,6 +71,8 @@ check "the picture changes (two canvas screenshots differ)" is_true 'r.canvasCha
 check "the canvas is 320x180" test "$(field 'r.pixels.size.join("x")')" = 320x180
 check "colour bars in their colours (75% white, yellow)" \
     test "$(field 'r.pixels.bar0.join(",") + " " + r.pixels.bar1.join(",")')" = "191,191,191 191,191,0"
+check "with a wrong key the page says it was refused, and draws nothing" \
+    is_true 'r.refused.frames === 0 && /^refused or not reachable: an expired or wrong key/.test(r.refused.shown)'
 check "screenshot saved, a PNG under 200 KiB" \
     bash -c '[ "$(head -c 8 "$1" | od -An -tx1 | tr -d " ")" = 89504e470d0a1a0a ] && [ "$(stat -c %s "$1")" -lt 204800 ]' \
     _ "$TMP/demo.png"

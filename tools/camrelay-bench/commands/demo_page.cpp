@@ -123,8 +123,13 @@ WebSocket message from the camera, through its tunnel and the relay.</p>
     return true;
   };
 
+  // Another try after 3 s, twice as long after each one that got no frame
+  // (up to a minute): a refused key is not retried at full speed, and the
+  // relay's throttle of refused keys is not reached by one open page.
+  let retryS = 3;
   const connect = () => {
     setStatus('connecting...', false);
+    const framesBefore = stats.frames;
     const socket = new WebSocket(url);
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => setStatus('live', false);
@@ -135,11 +140,12 @@ WebSocket message from the camera, through its tunnel and the relay.</p>
     };
     socket.onclose = (event) => {
       stats.lastFrame = null;
-      const why = stats.frames === 0 && !hasKey ? 'this link has no key (k=)' :
-        stats.frames === 0 ? 'refused or not reachable: an expired or wrong key, or the camera is offline' :
-        'the connection closed';
-      setStatus(why + ' (' + event.code + '); trying again in 3 s', true);
-      setTimeout(connect, 3000);
+      const gotFrames = stats.frames > framesBefore;
+      const why = gotFrames ? 'the connection closed' : !hasKey ? 'this link has no key (k=)' :
+        'refused or not reachable: an expired or wrong key, another viewer on this key, or the camera is offline';
+      retryS = gotFrames ? 3 : Math.min(retryS * 2, 60);
+      setStatus(why + ' (' + event.code + '); trying again in ' + retryS + ' s', true);
+      setTimeout(connect, retryS * 1000);
     };
   };
 
