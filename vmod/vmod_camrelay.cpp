@@ -10,6 +10,7 @@
 // NULL (we return "" instead); strings handed to VCL live in the workspace or
 // in the relay object, which outlives every request of its VCL.
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -37,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -283,16 +286,20 @@ void count_camera(camera_counters* cam, Outcome o, bool viewer) {
 // (Relay::recheck) and shuts down the connection of any that would no longer
 // be admitted; the pipe then ends as if the viewer had closed it.
 //
-// fd safety: the entry is removed by task_fini (release_viewer), under the
-// watcher's lock. varnishd runs the task's fini in CNT_Request
-// (VCL_TaskLeave(ctx, req->privs) when the FSM is done), before
-// HTTP1_Session's H1CLEANUP state closes the session (SES_Close); the pipe
-// (V1P_Process) closes only the backend's fd. So while an entry exists, its
-// fd is still the viewer's connection, and shutdown() (not close()) never
-// frees the number for reuse.
+// fd safety: the entry holds its own duplicate of the client connection's
+// fd, closed when the entry is removed (task_fini, release_viewer). varnishd
+// closes its own fd of a piped connection before the task ends (Varnish
+// 7.1's cnt_pipe calls SES_Close right after the pipe, and CNT_Request runs
+// the task's fini later), so its number may already belong to a newly
+// accepted connection while the entry exists; the duplicate keeps the
+// viewer's socket, and no other, under it until then. shutdown() acts on
+// that socket, the one the pipe polls.
 
 struct live_viewer {
-    int fd;
+    int fd = -1;  // ours: a duplicate of the client connection's fd
+    ~live_viewer() {
+        if (fd >= 0) (void)::close(fd);
+    }
     const std::string* config_dir;  // of the admitting object, which outlives the task
     std::string camera;
     std::string key;  // Decision::key: the secret key itself, never logged
@@ -1075,7 +1082,8 @@ VCL_STRING vmod_relay_decide(VRT_CTX, struct vmod_camrelay_relay* obj, VCL_BOOL 
         if (admitted.holds_viewer && d.camera != nullptr && ctx->req->sp != nullptr && ctx->req->sp->fd >= 0 &&
             ctx->http_req->protover < 20) {
             auto v = std::make_unique<live_viewer>();
-            v->fd = ctx->req->sp->fd;
+            v->fd = ::fcntl(ctx->req->sp->fd, F_DUPFD_CLOEXEC, 0);
+            if (v->fd < 0) throw std::system_error(errno, std::generic_category(), "cannot watch the viewer");
             v->config_dir = &obj->config_dir;
             v->camera = d.camera->id;
             v->key = d.key;
