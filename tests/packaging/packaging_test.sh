@@ -485,6 +485,9 @@ with_systemd() {
 	grep -q "^ExecStart=/usr/sbin/varnishd -j unix,user=vcache -F -a http=127.0.0.1:$HTTP_PORT,HTTP -a tls=/run/camrelay/varnish-tls.sock,PROXY,user=varnish,group=haproxy,mode=660 .*-f /usr/share/camrelay/vcl/default.vcl -p vsl_mask=-ReqURL -p pipe_timeout=30 " "$d"
 	grep -qx "Environment=\"CAMRELAY_HTTPS_PORT=$HTTPS_PORT\"" "$d"
 	grep -qx 'Environment="CAMRELAY_CONFIG=/etc/camrelay"' "$d"
+	# the configuration is checked before varnishd starts: a reason in the journal
+	grep -qx 'ExecStartPre=/usr/bin/camrelay --config /etc/camrelay check --user vcache' "$d"
+	/usr/bin/camrelay --config /etc/camrelay check --user vcache
 	h=/etc/systemd/system/haproxy.service.d/camrelay.conf
 	cat "$h"
 	grep -qx "Environment=\"CAMRELAY_HTTPS_LISTEN=127.0.0.1:$HTTPS_PORT\"" "$h"
@@ -511,7 +514,7 @@ with_systemd() {
 	grep -q '^camrelay setup: 0 changed' <<<"$out"
 	! grep -E '^systemctl (restart|reload|enable|start|daemon-reload)( |$)' "$FAKE_STATE/calls"
 }
-check "setup (systemd): drop-ins for varnish.service and haproxy.service, hitch's removed, reload on camera changes; a second run changes nothing" with_systemd
+check "setup (systemd): drop-ins for varnish.service (the configuration checked first) and haproxy.service, hitch's removed, reload on camera changes; a second run changes nothing" with_systemd
 
 fw_args=(--http-listen "127.0.0.1:$HTTP_PORT" --https-listen "127.0.0.1:$HTTPS_PORT" --ssh-port "127.0.0.1:$SSH_PORT")
 with_ufw() {
