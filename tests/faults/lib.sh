@@ -17,9 +17,10 @@
 #                             as CAMRELAY_CONFIG, with one signing secret
 #   faults_tunnels            the relay's sshd (relay_setup, its
 #                             CAMRELAY_CONFIG) and a signing secret
-#   tunnelled_camera NAME [OPTION...]   `camera add NAME --ssh-key` on a
-#                             free port (TPORT[NAME]), its server's port
-#                             (CPORT[NAME], free)
+#   tunnelled_camera NAME [OPTION...]   `camera add NAME --ssh-key`
+#                             (relay_add_camera) on a free tunnel port
+#                             (TPORT[NAME]); a free port for its server
+#                             (CPORT[NAME])
 #   start_tunnels NAME...     their camrelay-tunnel (TPID[NAME]), until every
 #                             tunnel port listens
 #   varnish_child             varnishd's child (cache-main) pid
@@ -47,7 +48,8 @@
 #   vstat COUNTER             a varnishstat counter of $VARNISH_DIR, summed
 #                             over the fields it matches (CAMRELAY.*.viewers)
 #   keys CAMERA N             N keys of CAMERA, all different (KEYS array)
-#   now_ms, seconds_since MS  Unix milliseconds; seconds since MS (x.y)
+#   now_ms, seconds_since MS [TO_MS]   Unix milliseconds; seconds from MS
+#                             to TO_MS (default now), as x.y
 #   setup_copy [varnishd]     camrelay setup's program as built, run on the
 #                             built camrelay, for CAMRELAY_SETUP_PROGRAM;
 #                             prints its path. It ends with a sentinel
