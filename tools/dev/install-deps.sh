@@ -19,6 +19,8 @@ packages=(
   haproxy tinyproxy nftables
   # camrelay-bench's wss test counts its socket writes
   strace
+  # the soak's plot (bench/soak.sh)
+  gnuplot-nox
   # camrelay key issue --qr draws QR codes; tests/cli/key_test.sh decodes them
   qrencode zbar-tools
   # packaging
