@@ -59,13 +59,13 @@ else
     took=">$((PIPE_TIMEOUT + 10))"
     fail "slots not freed: $(vstat MAIN.n_pipe) pipes, $(vstat 'CAMRELAY.*.viewers') viewers"
 fi
-check "the quiet viewers of the frozen camera were cut" \
+check "the quiet viewers of the frozen camera were cut" wait_for 3 \
     eval '[ "$(vfield quiet f1 2)" = closed ] && [ "$(vfield quiet f2 2)" = closed ]'
 sleep 3 # longer than that, frozen still
 check "the busy viewer of the frozen camera still holds its pipe ($PIPE_TIMEOUT s + 3 s on)" \
     eval '[ "$(vfield chatty c1 2)" = streaming ] && [ "$(vstat MAIN.n_pipe)" = 2 ]'
 check "the other camera's viewer streams on" \
-    eval '[ "$(vfield quiet o1 2)" = streaming ] && [ $(($(now_ms) - $(vfield quiet o1 10))) -lt 1000 ]'
+    eval '[ "$(vfield quiet o1 2)" = streaming ] && [ $(($(now_ms) - $(vfield quiet o1 10))) -lt 2000 ]'
 
 # --- the camera runs again
 t1=$(now_ms)
@@ -88,7 +88,7 @@ finish_viewers quiet
 finish_viewers chatty
 finish_viewers after
 check "the other camera's viewer: connected throughout, every message, longest stall $(vfield quiet o1 15) ms" \
-    eval '[ "$(vfield quiet o1 13)" = ok ] && [ "$(vfield quiet o1 4)" = 0 ] && [ "$(vfield quiet o1 15)" -lt 1500 ]'
+    eval '[ "$(vfield quiet o1 13)" = ok ] && [ "$(vfield quiet o1 4)" = 0 ] && [ "$(vfield quiet o1 15)" -lt 3000 ]'
 check "the busy viewer: connected throughout, every message (stalled ${stall} ms)" \
     eval '[ "$(vfield chatty c1 13)" = ok ] && [ "$(vfield chatty c1 4)" = 0 ]'
 check "the new viewers: every message" test "$(vcount after 13 ok)" = 2

@@ -77,7 +77,7 @@ check "all 20 viewers got every message the cameras sent (FIN/END)" test "$(vcou
 check "none cut, none missing, repeated or corrupt" \
     eval '[ "$(vmax live 4)" = 0 ] && [ "$(vmax live 8)" = 0 ] && [ "$(vmax live 9)" = 0 ]'
 stall=$(vmax live 15)
-check "longest wait between two messages of any viewer: $stall ms (20 a second)" test "$stall" -lt 1500
+check "longest wait between two messages of any viewer: $stall ms (20 a second)" test "$stall" -lt 3000
 received=$(awk '$1 != "finished" { n += $7 } END { print n + 0 }' "$TMP/live.status")
 
 result=PASS

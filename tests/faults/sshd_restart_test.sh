@@ -147,7 +147,7 @@ check "every tunnelled viewer got every message of its last connection" test "$(
 check "no message missing or corrupt on any connection" \
     eval '[ "$(vmax tunnelled 8)" = 0 ] && [ "$(vmax tunnelled 9)" = 0 ] && [ "$(vmax direct 8)" = 0 ]'
 check "the other cameras' 4 viewers: never cut, every message, longest stall $(vmax direct 15) ms" \
-    eval '[ "$(vcount direct 13 ok)" = 4 ] && [ "$(vmax direct 4)" = 0 ] && [ "$(vmax direct 15)" -lt 1500 ]'
+    eval '[ "$(vcount direct 13 ok)" = 4 ] && [ "$(vmax direct 4)" = 0 ] && [ "$(vmax direct 15)" -lt 3000 ]'
 
 result=PASS
 [ "$KIT_FAILED" = 0 ] || result=FAIL
