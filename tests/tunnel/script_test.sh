@@ -523,7 +523,9 @@ grep -qxF -- "--only ssh probe relay.example.com 2222 443" "$TMP/connect-args" &
 	fail "--only: $(cat "$TMP/connect-args")"
 touch "$TMP/open"
 wait_for 10 ssh_runs 2 && ok "port 22 open: ssh restarted" || fail "no move to ssh: $(cat "$TMP/log5")"
-[ "$(sed -n 2p "$TMP/ssh-up")" = "$(tunnel --relay cam@relay.example.com:2222 --transport ssh | sed 's/^ssh //')" ] &&
+# the same command but for the private directory of LocalCommand's mark
+private_dir() { sed -E 's#LocalCommand=touch [^ ]+/held#LocalCommand=touch DIR/held#'; }
+[ "$(sed -n 2p "$TMP/ssh-up" | private_dir)" = "$(tunnel --relay cam@relay.example.com:2222 --transport ssh | sed 's/^ssh //' | private_dir)" ] &&
 	ok "moved to the plain ssh command" || fail "second ssh: $(sed -n 2p "$TMP/ssh-up")"
 grep -qx "camrelay-tunnel: ssh (SSH to port 2222) reaches the relay now: leaving ssh-443 after [0-9]*s to reconnect on it" "$TMP/log5" &&
 	ok "one line says why" || fail "log: $(cat "$TMP/log5")"

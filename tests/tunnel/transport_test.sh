@@ -80,6 +80,20 @@ on_ssh_port() { port_in_use "$P" && [ "$(ssh_peer_port)" = "$CLOSED" ]; }
 wait_for 20 on_ssh_port && ok "auto: the tunnel is back, on the SSH port" ||
 	fail "after the move: peer port '$(ssh_peer_port)': $(cat "$TMP/tunnel-auto.log")"
 grep -q "tunnel down" "$TMP/tunnel-auto.log" && say "note: the move raced the relay's release of the port"
+# The relay ends a connection that held (sshd killed with its sessions, past
+# ssh's ConnectTimeout): not the transport's fault, nothing is left out.
+sleep 16
+sessions=$(ss -Htnp state established "sport = :$CLOSED" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+[ -n "$sessions" ] || fail "no sshd session on port $CLOSED"
+kill $sessions 2>/dev/null
+back_on_ssh() { [ "$(grep -c "using ssh (SSH to port $CLOSED)" "$TMP/tunnel-auto.log")" -ge 2 ] && on_ssh_port; }
+if wait_for 20 back_on_ssh; then
+	! grep -q "left out" "$TMP/tunnel-auto.log" &&
+		ok "auto: a connection the relay ended after it held is back on ssh, nothing left out" ||
+		fail "a held connection's end left its transport out: $(cat "$TMP/tunnel-auto.log")"
+else
+	fail "after the relay ended the held connection: $(cat "$TMP/tunnel-auto.log")"
+fi
 end_tunnel
 
 # --- through an HTTP proxy with Basic auth: ssh gets the proxy's socket
