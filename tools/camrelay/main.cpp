@@ -18,6 +18,8 @@ int run_setup(const std::optional<std::string>& config_dir, std::span<const std:
 int run_check(const std::optional<std::string>& config_dir, std::span<const std::string> args);
 // status_command.cpp: one row per camera, from varnishd's counters.
 int run_status(const std::optional<std::string>& config_dir, std::span<const std::string> args);
+// metrics_command.cpp: the same counters as Prometheus metrics.
+int run_metrics(const std::optional<std::string>& config_dir, std::span<const std::string> args);
 
 #ifndef CAMRELAY_TUNNEL_SCRIPT
 #define CAMRELAY_TUNNEL_SCRIPT "/usr/bin/camrelay-tunnel"
@@ -64,6 +66,7 @@ std::string main_help(const std::vector<CommandGroup>& groups) {
     }
     text += format_table(rows);
     text += "  check  check the configuration as varnishd loads it (camrelay check --help)\n";
+    text += "  metrics serve each camera's counters as Prometheus metrics (camrelay metrics --help)\n";
     text += "  setup  turn this server into a working relay (camrelay setup --help)\n";
     text += "  status show each camera's tunnel, viewers, bytes and refusals (camrelay status --help)\n";
     text += "  tunnel keep a camera's tunnel to a relay up (camrelay tunnel --help)\n";
@@ -175,6 +178,7 @@ int run(std::span<const std::string> args, HelpHint& hint) {
 
     if (args[next] == "check") return run_check(explicit_config, args.subspan(next + 1));
     if (args[next] == "setup") return run_setup(explicit_config, args.subspan(next + 1));
+    if (args[next] == "metrics") return run_metrics(explicit_config, args.subspan(next + 1));
     if (args[next] == "status") return run_status(explicit_config, args.subspan(next + 1));
     if (args[next] == "tunnel") return run_tunnel(args.subspan(next + 1));
 

@@ -31,20 +31,11 @@
 #include <string_view>
 #include <vector>
 
-// libvarnishapi's headers are C: no extern "C" of their own, and vsm.h
-// names a struct member and parameters "class", which it cannot be in C++
-// (the name is only renamed in this file; nothing here uses it).
-extern "C" {
-#define class vsm_class
-#include "vapi/vsm.h"
-#undef class
-#include "vapi/vsc.h"
-}
-
 #include "cli.hpp"
 #include "camrelay/relay.hpp"
 #include "camrelay/text.hpp"
 #include "camrelay/tunnel_status.hpp"
+#include "camera_counters.hpp"
 
 namespace camrelay::cli {
 namespace {
@@ -99,81 +90,6 @@ const char* tunnel_name(TunnelState t) {
     }
     return "?";
 }
-
-// The refusal reasons of the per-camera counters: every outcome of the core
-// that names a camera, in the core's order.
-const std::vector<std::string>& refusal_reasons() {
-    static const std::vector<std::string> reasons = [] {
-        std::vector<std::string> out;
-        for (int i = 0; i < kOutcomeCount; ++i) {
-            const auto o = static_cast<Outcome>(i);
-            if (o != Outcome::allowed && o != Outcome::bad_request && o != Outcome::unknown_camera)
-                out.emplace_back(outcome_name(o));
-        }
-        return out;
-    }();
-    return reasons;
-}
-
-using Counters = std::map<std::string, std::uint64_t, std::less<>>;  // field -> value
-
-// varnishd's per-camera counters, through libvarnishapi (kept attached
-// between the refreshes of --watch).
-class VarnishCounters {
-public:
-    explicit VarnishCounters(const std::optional<std::string>& instance) : vsm_(VSM_New()), vsc_(VSC_New()) {
-        if (vsm_ == nullptr || vsc_ == nullptr) throw std::bad_alloc();
-        if (instance && VSM_Arg(vsm_, 'n', instance->c_str()) <= 0) fail_usage(std::string("-n: ") + VSM_Error(vsm_));
-        (void)VSM_Arg(vsm_, 't', "0");  // varnishd is up or it is not: do not wait
-        (void)VSC_Arg(vsc_, 'I', "CAMRELAY_CAMERA.*");
-    }
-    ~VarnishCounters() {
-        VSC_Destroy(&vsc_, vsm_);
-        VSM_Destroy(&vsm_);
-    }
-    VarnishCounters(const VarnishCounters&) = delete;
-    VarnishCounters& operator=(const VarnishCounters&) = delete;
-
-    // Camera id -> its counters; nullopt with `error` set when varnishd's
-    // counters cannot be read.
-    std::optional<std::map<std::string, Counters, std::less<>>> read(std::string& error) {
-        if (!attached_) {
-            if (VSM_Attach(vsm_, -1) != 0) {
-                error = VSM_Error(vsm_);
-                VSM_ResetError(vsm_);
-                while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
-                return std::nullopt;
-            }
-            attached_ = true;
-        }
-        if ((VSM_Status(vsm_) & VSM_WRK_RUNNING) == 0) {
-            error = "varnishd's child process is not running";
-            return std::nullopt;
-        }
-        std::map<std::string, Counters, std::less<>> out;
-        (void)VSC_Iter(vsc_, vsm_, &VarnishCounters::point, &out);
-        return out;
-    }
-
-private:
-    // "CAMRELAY_CAMERA.<id>.<field>": camera ids have no dot.
-    static int point(void* priv, const struct VSC_point* pt) {
-        if (pt == nullptr || pt->name == nullptr || pt->ptr == nullptr) return 0;
-        const std::string_view name(pt->name);
-        constexpr std::string_view kPrefix = "CAMRELAY_CAMERA.";
-        if (name.substr(0, kPrefix.size()) != kPrefix) return 0;
-        const std::string_view rest = name.substr(kPrefix.size());
-        const std::size_t dot = rest.find('.');
-        if (dot == std::string_view::npos) return 0;
-        auto& cameras = *static_cast<std::map<std::string, Counters, std::less<>>*>(priv);
-        cameras[std::string(rest.substr(0, dot))][std::string(rest.substr(dot + 1))] = *pt->ptr;
-        return 0;
-    }
-
-    struct vsm* vsm_;
-    struct vsc* vsc_;
-    bool attached_ = false;
-};
 
 struct CameraStatus {
     std::string id;
