@@ -342,7 +342,8 @@ public:
     void withdraw(const vmod_camrelay_relay* obj) {
         std::thread stopping;
         {
-            std::lock_guard<std::mutex> lock(mutex_);
+            std::unique_lock<std::mutex> lock(mutex_);
+            wait_idle(lock);
             relays_.erase(std::remove_if(relays_.begin(), relays_.end(),
                                          [obj](const published_relay& r) { return r.obj == obj; }),
                           relays_.end());
@@ -370,16 +371,17 @@ public:
     }
 
     // The counters of each camera of `cams` (same order), made for those
-    // that have none yet, hidden until a warm VCL has them; `table` is the
-    // tunnels' state now, for the new ones. Throws if a segment cannot be
-    // made (after giving back what it took).
+    // that have none yet, hidden until a warm VCL has them; `up` says
+    // whether each one's tunnel is up now, for the new ones. Throws if a
+    // segment cannot be made (after giving back what it took).
     std::vector<camera_counters*> acquire_cameras(const std::vector<camrelay::Camera>& cams,
-                                                  const camrelay::ListenTable& table, std::int64_t now) {
+                                                  const std::vector<char>& up, std::int64_t now) {
         std::vector<camera_counters*> out;
         out.reserve(cams.size());
         std::lock_guard<std::mutex> lock(mutex_);
         try {
-            for (const camrelay::Camera& cam : cams) {
+            for (std::size_t i = 0; i < cams.size(); ++i) {
+                const camrelay::Camera& cam = cams[i];
                 auto it = cameras_.find(cam.id);
                 if (it == cameras_.end()) {
                     auto c = std::make_unique<camera_counters>();
@@ -388,7 +390,7 @@ public:
                     if (c->vsc == nullptr) throw std::runtime_error("cannot allocate the counters of camera " + cam.id);
                     VRT_VSC_Hide(c->seg);
                     set_gauge(c->vsc->started, static_cast<uint64_t>(now));
-                    c->history.observe(camrelay::tunnel_up(cam.tunnel, table), now);
+                    c->history.observe(i < up.size() && up[i] != 0, now);
                     publish_tunnel(*c, now);
                     it = cameras_.emplace(cam.id, std::move(c)).first;
                 }
@@ -407,7 +409,8 @@ public:
     // The cameras of a relay object that is freed; `warm` if they were
     // counted in warm_refs. The last one destroys a camera's counters.
     void release_cameras(const std::vector<camera_counters*>& cams, bool warm) noexcept {
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::unique_lock<std::mutex> lock(mutex_);
+        wait_idle(lock);
         release_locked(cams, warm);
     }
     // A relay object's VCL went warm or cold: its cameras' counters are
@@ -427,21 +430,49 @@ private:
             wake_.wait_for(lock, std::chrono::seconds(1));
             if (stop_) break;
             check_viewers(static_cast<std::int64_t>(std::time(nullptr)));
-            // The tunnels: /proc read without the lock, which admissions take.
-            bool local = false;
-            for (const auto& [id, c] : cameras_) local = local || c->tunnel.kind != camrelay::Tunnel::Kind::upstream;
-            if (!local) continue;
-            lock.unlock();
-            camrelay::ListenTable table;
-            bool read = true;
-            try {
-                table = camrelay::read_listen_table();
-            } catch (...) {
-                read = false;  // out of memory: look again next time
-            }
-            lock.lock();
-            if (read && !stop_) observe_tunnels(table, static_cast<std::int64_t>(std::time(nullptr)));
+            look_at_tunnels(lock);
         }
+    }
+    // Under the lock: every camera's tunnel, through the ListenCache of the
+    // relay object that serves (the newest warm one): its requests keep it
+    // fresh (tunnel_cache), so under traffic this reads /proc no more often
+    // than they do, and an idle relay reads it once a second. /proc/net is
+    // read without the lock, which admissions take; meanwhile no relay
+    // object is freed and no camera's counters destroyed (wait_idle).
+    void look_at_tunnels(std::unique_lock<std::mutex>& lock) {
+        const published_relay* serving = nullptr;
+        for (const auto& r : relays_)
+            if (serving == nullptr || (r.warm && !serving->warm) ||
+                (r.warm == serving->warm && r.generation > serving->generation))
+                serving = &r;
+        if (serving == nullptr || !serving->obj->listen) return;
+        camrelay::ListenCache* cache = serving->obj->listen.get();
+        std::vector<std::pair<camera_counters*, camrelay::Tunnel>> cams;
+        cams.reserve(cameras_.size());
+        for (const auto& [id, c] : cameras_) cams.emplace_back(c.get(), c->tunnel);
+        std::vector<char> up(cams.size(), 0);
+        bool looked = true;
+        ticking_ = true;
+        lock.unlock();
+        try {
+            for (std::size_t i = 0; i < cams.size(); ++i) up[i] = cache->up(cams[i].second) ? 1 : 0;
+        } catch (...) {
+            looked = false;  // out of memory: look again next time
+        }
+        lock.lock();
+        ticking_ = false;
+        idle_.notify_all();
+        if (!looked) return;
+        const auto now = static_cast<std::int64_t>(std::time(nullptr));
+        for (std::size_t i = 0; i < cams.size(); ++i) {
+            cams[i].first->history.observe(up[i] != 0, now);
+            publish_tunnel(*cams[i].first, now);
+        }
+    }
+    // Under the lock: until look_at_tunnels is not using relay objects or
+    // counters without it.
+    void wait_idle(std::unique_lock<std::mutex>& lock) {
+        idle_.wait(lock, [this] { return !ticking_; });
     }
     // Under the lock: cut the live viewers the newest configuration no
     // longer admits.
@@ -458,13 +489,6 @@ private:
             if (v->counters != nullptr) bump(&v->counters->vsc->viewers_cut);
             VSL(SLT_VCL_Log, 0, "%s %s: viewer cut: %s camera=%s key=%s", kPrefix, judge->obj->vcl_name.c_str(),
                 camrelay::outcome_name(o), v->camera.c_str(), v->key_for_log.empty() ? "-" : v->key_for_log.c_str());
-        }
-    }
-    // Under the lock: every camera's tunnel against `table`.
-    void observe_tunnels(const camrelay::ListenTable& table, std::int64_t now) {
-        for (auto& [id, c] : cameras_) {
-            c->history.observe(camrelay::tunnel_up(c->tunnel, table), now);
-            publish_tunnel(*c, now);
         }
     }
     static void publish_tunnel(camera_counters& c, std::int64_t now) {
@@ -495,8 +519,10 @@ private:
 
     std::mutex mutex_;
     std::condition_variable wake_;
+    std::condition_variable idle_;
     std::thread thread_;
     bool stop_ = false;
+    bool ticking_ = false;  // look_at_tunnels works without the lock
     std::uint64_t generation_ = 0;
     std::vector<published_relay> relays_;
     std::unordered_map<live_viewer*, std::unique_ptr<live_viewer>> viewers_;
@@ -1002,12 +1028,12 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
             obj->page_backends.push_back(be);
         }
 
-        // The cameras' counters, and their tunnels' state now for new ones.
-        camrelay::ListenTable tunnels;
-        if (std::any_of(cams.begin(), cams.end(),
-                        [](const camrelay::Camera& c) { return c.tunnel.kind != camrelay::Tunnel::Kind::upstream; }))
-            tunnels = camrelay::read_listen_table();
-        obj->cameras = watcher().acquire_cameras(cams, tunnels, static_cast<std::int64_t>(std::time(nullptr)));
+        // The cameras' counters, and their tunnels' state now for new ones
+        // (one reading of /proc, kept by this object's cache for its requests).
+        std::vector<char> up;
+        up.reserve(cams.size());
+        for (const auto& cam : cams) up.push_back(obj->listen->up(cam.tunnel) ? 1 : 0);
+        obj->cameras = watcher().acquire_cameras(cams, up, static_cast<std::int64_t>(std::time(nullptr)));
 
         obj->vsc = VSC_camrelay_New(nullptr, &obj->vsc_seg, "%s.%s", VCL_Name(ctx->vcl), vcl_name);
         if (obj->vsc == nullptr) {
