@@ -21,6 +21,9 @@ packages=(
   strace
   # the soak's plot (bench/soak.sh)
   gnuplot-nox
+  # tests/e2e/metrics_test.sh: Prometheus scrapes camrelay metrics and runs
+  # every query of the Grafana dashboard
+  prometheus
   # camrelay key issue --qr draws QR codes; tests/cli/key_test.sh decodes them
   qrencode zbar-tools
   # packaging
@@ -51,7 +54,7 @@ fi
 
 # Packages install services that may start on their default ports; camrelay's
 # tests start their own instances on loopback high ports instead.
-for svc in varnish varnishncsa hitch haproxy tinyproxy; do
+for svc in varnish varnishncsa hitch haproxy tinyproxy prometheus; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi
