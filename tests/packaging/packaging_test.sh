@@ -572,6 +572,37 @@ no_tls() {
 }
 check "setup: --no-tls stops haproxy, a certificate again starts it" no_tls
 
+# Prometheus metrics: camrelay metrics as a daemon (nobody, group varnish)
+# on loopback, cam1's counters with a camera label; a second run changes
+# nothing; under systemd a drop-in for camrelay-metrics.service; then
+# --no-metrics stops it.
+METRICS_PORT=$((HTTP_PORT + 5))
+metrics() {
+	set -e
+	local out pid
+	out=$(camrelay setup "${setup_args[@]}" --metrics "$METRICS_PORT")
+	printf '%s\n' "$out"
+	grep -E "^metrics +changed +started metrics \(pid [0-9]+\) on http://127.0.0.1:$METRICS_PORT/metrics" <<<"$out"
+	curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | grep -x 'camrelay_camera_tunnel_up{camera="cam1"} 1'
+	pid=$(cat /run/camrelay/metrics.pid)
+	[ "$(ps -o user=,group= -p "$pid" | tr -s ' ')" = "nobody varnish" ]
+	if ss -Hltn "sport = :$METRICS_PORT" | grep -v '127.0.0.1:'; then return 1; fi
+	grep -qx "METRICS=$METRICS_PORT" /etc/camrelay/setup.conf
+	out=$(camrelay setup "${setup_args[@]}")
+	grep -q '^camrelay setup: 0 changed' <<<"$out"
+	FAKE_STATE=$work/fake-systemd-metrics PATH=$(fake_path systemd systemctl):$PATH CAMRELAY_SETUP_INIT=systemd \
+		camrelay setup "${setup_args[@]}"
+	grep -qx "ExecStart=/usr/bin/camrelay metrics --listen 127.0.0.1:$METRICS_PORT" \
+		/etc/systemd/system/camrelay-metrics.service.d/camrelay.conf
+	grep -qx 'systemctl restart camrelay-metrics' "$work/fake-systemd-metrics/calls"
+	out=$(camrelay setup "${setup_args[@]}" --no-metrics)
+	printf '%s\n' "$out"
+	grep -E '^metrics +changed +stopped' <<<"$out"
+	if kill -0 "$pid" 2>/dev/null; then return 1; fi
+	! port_in_use "$METRICS_PORT"
+}
+check "metrics: setup --metrics serves each camera's metrics on loopback (as nobody, group varnish); a drop-in under systemd; --no-metrics stops it" metrics
+
 # ------------------------------------------------------------------ purge
 
 stop "$tunnel_pid"
