@@ -22,8 +22,8 @@
 # 2. wss:// viewers of the ssh camera through haproxy (as camrelay setup
 #    runs it) and through hitch, the TLS terminator haproxy replaced (a
 #    hitch.conf like the one setup used to install, to a second PROXY listen
-#    socket of the same varnishd): round trips and stream, haproxy ÷ hitch
-#    (target: within 10 %).
+#    socket of the same varnishd): round trips (and the relay's CPU per
+#    round trip) and stream, haproxy ÷ hitch (target: within 10 %).
 # 3. Time from the start of camrelay-tunnel (TRANSPORT=auto, the printed
 #    settings with at most one line changed, as tests/firewall does) until
 #    its tunnel is up, on each network of the firewall suite, in the network
@@ -303,6 +303,18 @@ cpu_groups() {  # PATH: "relay camera proxy viewer busy all" ticks so far
 }
 CORES=$(nproc)
 CLK_TCK=$(getconf CLK_TCK)
+# relay_ns: the relay's threads' run time so far, in ns (schedstat: finer
+# than ticks, for runs of a fraction of a second; its daemons and their
+# sessions outlive the runs)
+relay_ns() {
+    local pid run _ sum=0
+    for pid in $(trees_of "$VARNISH_PID" "$SSHD_PID" "$HAPROXY_PID" "$HITCH_PID"); do
+        for run in /proc/"$pid"/task/*/schedstat; do
+            read -r run _ 2>/dev/null <"$run" && sum=$((sum + run))
+        done
+    done
+    echo "$sum"
+}
 
 mkdir "$TMP/json"
 run_json() {  # KIND PATH ROUND ARG...
@@ -310,11 +322,18 @@ run_json() {  # KIND PATH ROUND ARG...
     shift 3
     out=$TMP/json/$kind.${path//+/_}.$round
     before=$(cpu_groups "$path")
+    [ "$kind" != rtt ] || before=$(relay_ns)
     # shellcheck disable=SC2086  # EXTRA holds whole options
     "$BENCH" run "${URL[$path]}" ${EXTRA[$path]:-} "$@" --json >"$out.json" 2>"$out.err" ||
         say "($path) $kind: measurement failed: $(head -c 300 "$out.err")"
+    if [ "$kind" = rtt ]; then
+        # the relay's CPU per round trip, µs (warm-up and handshake included)
+        after=$(relay_ns)
+        jq -c --argjson ns $((after - before)) '{ok: (.ok == true), us: ($ns / 1000 / .latency_ms.count)}' \
+            "$out.json" >"$TMP/json/relayrtt.${path//+/_}.$round.json" 2>/dev/null || true
+        return 0
+    fi
     after=$(cpu_groups "$path")
-    [ "$kind" = stream ] || return 0
     # CPU ms per MB streamed, each group; the rest of the machine's busy
     # time in % of one core (other jobs)
     jq -c --arg before "$before" --arg after "$after" --argjson tck "$CLK_TCK" --argjson cores "$CORES" '
@@ -408,6 +427,7 @@ for p in "${PATHS[@]}"; do
     F[$p.worst]=$(worst_over "$p")
     F[$p.mbs]=$(fig stream "$p" .mb_per_s)
     for g in relay camera proxy viewer others; do F[$p.$g]=$(fig cpu "$p" ".$g"); done
+    F[$p.relay_rt]=$(fig relayrtt "$p" .us)
     F[$p.failed]=$(failed_runs "$p")
 done
 for p in wss-haproxy wss-hitch; do
@@ -449,22 +469,23 @@ transport_table() {
 }
 
 wss_row() {  # LABEL PATH
-    printf '| %s | %s | %s | %s (%s) | %s | %s |\n' "$1" "$(ms "${F[$2.p50]}")" "$(ms "${F[$2.p99]}")" \
-        "${F[$2.over]:-failed}" "${F[$2.worst]:-–}" "$(mbs "${F[$2.mbs]}")" "$(cpu_per_mb "$2")"
+    printf '| %s | %s | %s | %s (%s) | %s µs | %s | %s |\n' "$1" "$(ms "${F[$2.p50]}")" "$(ms "${F[$2.p99]}")" \
+        "${F[$2.over]:-failed}" "${F[$2.worst]:-–}" "$(mbs "${F[$2.relay_rt]}")" "$(mbs "${F[$2.mbs]}")" "$(cpu_per_mb "$2")"
 }
 wss_table() {
     local p50 p99 s
     p50=$(ratio "${F[wss-haproxy.p50]}" "${F[wss-hitch.p50]}")
     p99=$(ratio "${F[wss-haproxy.p99]}" "${F[wss-hitch.p99]}")
     s=$(ratio "${F[wss-haproxy.mbs]}" "${F[wss-hitch.mbs]}")
-    echo "| viewer of the ssh camera | 16 KiB round trip p50 | p99 | > 10 ms: median (worst round) | stream MB/s | stream's CPU, ms per MB: relay / camera side / proxy / viewer | other jobs' CPU meanwhile |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| viewer of the ssh camera | 16 KiB round trip p50 | p99 | > 10 ms: median (worst round) | relay CPU per round trip | stream MB/s | stream's CPU, ms per MB: relay / camera side / proxy / viewer | other jobs' CPU meanwhile |"
+    echo "|---|---|---|---|---|---|---|---|"
     wss_row "ws:// to varnishd (for comparison)" ssh
     wss_row "wss:// through hitch (before), ${F[wss-hitch.tls]:-?}" wss-hitch
     wss_row "wss:// through haproxy (now), ${F[wss-haproxy.tls]:-?}" wss-haproxy
-    printf '| **haproxy ÷ hitch** (target: within 10 %%) | %s: %s | %s: %s | | %s: %s | relay: %s | |\n' \
+    printf '| **haproxy ÷ hitch** (target: within 10 %%) | %s: %s | %s: %s | | %s | %s: %s | relay: %s | |\n' \
         "$(x_of "${F[wss-haproxy.p50]}" "${F[wss-hitch.p50]}")" "$(at_most "$p50" 1.10)" \
         "$(x_of "${F[wss-haproxy.p99]}" "${F[wss-hitch.p99]}")" "$(at_most "$p99" 1.10)" \
+        "$(x_of "${F[wss-haproxy.relay_rt]}" "${F[wss-hitch.relay_rt]}")" \
         "$(x_of "${F[wss-haproxy.mbs]}" "${F[wss-hitch.mbs]}")" "$(at_least "$s" 0.90)" \
         "$(x_of "${F[wss-haproxy.relay]}" "${F[wss-hitch.relay]}")"
 }
@@ -584,6 +605,8 @@ section=$(cat <<MD
   reached the viewer: the relay (varnishd, sshd, haproxy, hitch), the camera's side (camrelay-tunnel, its ssh and
   camrelay-connect, the camera), the proxy (tinyproxy) and the viewer; and the rest of the machine's busy time in
   the meantime (other jobs), in % of one core. On one machine a stream is limited by the CPU all parts need per MB.
+  Relay CPU per round trip: the run time of the relay's threads (schedstat) over a run of round trips, divided by
+  their number (the warm-up and the TLS handshake included).
 
 $(targets_table)
 
