@@ -67,7 +67,7 @@ rows=$(jq -rs --argjson threshold 4.5 '
     | ($p | map(.max_t) | max) as $worst
     | "| `\($name)` | \($pair.a) vs \($pair.b) | "
       + ($p | map(.max_t | f2) | join(" / ")) + " | "
-      + ($p | map("\(.diff_ns | fixed(2)) ± \(.se_ns | fixed(2))") | join(" / ")) + " ns | "
+      + ($p | map("\(.diff_ns | fixed(3)) ± \(.se_ns | fixed(3))") | join(" / ")) + " ns | "
       + (if $name == "leaky_compare" then
             (if ($p | map(.max_t) | min) > $threshold then "found, as it must be" else "**not found**: the harness missed it" end)
          elif $pair.held then
