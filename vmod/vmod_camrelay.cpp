@@ -107,6 +107,7 @@ struct vmod_camrelay_relay {
     std::shared_ptr<const camrelay::Relay> relay;  // also held by the watcher (live viewers)
     std::unique_ptr<camrelay::ListenCache> listen;
     bool check_tunnel = true;
+    VCL_DURATION tunnel_cache = 0.5;  // how long `listen` keeps a reading
     // The refusal throttle's numbers, for the VCL (.throttle_*()).
     VCL_INT throttle_refusals = 20;
     VCL_DURATION throttle_window = 60.0;
@@ -278,6 +279,20 @@ void count_camera(camera_counters* cam, Outcome o, bool viewer) {
         bump(refusal_counter(cam->vsc, o));
 }
 
+// Whether the tunnel of each of `items` (tunnel_of(item)) is up, into `up`
+// (same size), from one reading of /proc/net: the relay object's cache when
+// it keeps a reading long enough to serve them all (so a reading its
+// requests made serves here too), else one of its own.
+template <class Items, class TunnelOf>
+void tunnels_up(const vmod_camrelay_relay& obj, const Items& items, TunnelOf tunnel_of, std::vector<char>& up) {
+    if (obj.listen && obj.tunnel_cache >= 0.1) {
+        for (std::size_t i = 0; i < up.size(); ++i) up[i] = obj.listen->up(tunnel_of(items[i])) ? 1 : 0;
+        return;
+    }
+    const camrelay::ListenTable table = camrelay::read_listen_table();
+    for (std::size_t i = 0; i < up.size(); ++i) up[i] = camrelay::tunnel_up(tunnel_of(items[i]), table) ? 1 : 0;
+}
+
 // ---------------------------------------------------------------------------
 // Revocation of live viewers (vmod_camrelay(3)): every viewer admitted with
 // a viewer slot is written down here, with its client connection's fd, until
@@ -436,17 +451,18 @@ private:
     // Under the lock: every camera's tunnel, through the ListenCache of the
     // relay object that serves (the newest warm one): its requests keep it
     // fresh (tunnel_cache), so under traffic this reads /proc no more often
-    // than they do, and an idle relay reads it once a second. /proc/net is
-    // read without the lock, which admissions take; meanwhile no relay
-    // object is freed and no camera's counters destroyed (wait_idle).
+    // than they do, and an idle relay reads it once a second. With a
+    // tunnel_cache too short to serve all cameras from one reading, one
+    // reading of its own. /proc/net is read without the lock, which
+    // admissions take; meanwhile no relay object is freed and no camera's
+    // counters destroyed (wait_idle).
     void look_at_tunnels(std::unique_lock<std::mutex>& lock) {
         const published_relay* serving = nullptr;
         for (const auto& r : relays_)
             if (serving == nullptr || (r.warm && !serving->warm) ||
                 (r.warm == serving->warm && r.generation > serving->generation))
                 serving = &r;
-        if (serving == nullptr || !serving->obj->listen) return;
-        camrelay::ListenCache* cache = serving->obj->listen.get();
+        if (serving == nullptr) return;
         std::vector<std::pair<camera_counters*, camrelay::Tunnel>> cams;
         cams.reserve(cameras_.size());
         for (const auto& [id, c] : cameras_) cams.emplace_back(c.get(), c->tunnel);
@@ -455,7 +471,8 @@ private:
         ticking_ = true;
         lock.unlock();
         try {
-            for (std::size_t i = 0; i < cams.size(); ++i) up[i] = cache->up(cams[i].second) ? 1 : 0;
+            tunnels_up(
+                *serving->obj, cams, [](const auto& cam) -> const camrelay::Tunnel& { return cam.second; }, up);
         } catch (...) {
             looked = false;  // out of memory: look again next time
         }
@@ -1000,6 +1017,7 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
             return false;
         }
         obj->check_tunnel = check_tunnel != 0;
+        obj->tunnel_cache = tunnel_cache;
         obj->listen = std::make_unique<camrelay::ListenCache>(
             std::chrono::milliseconds(static_cast<long>(tunnel_cache * 1000.0)));
         obj->admission = std::make_unique<camrelay::Admission>(*obj->relay, viewer_counter(),
@@ -1030,9 +1048,9 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
 
         // The cameras' counters, and their tunnels' state now for new ones
         // (one reading of /proc, kept by this object's cache for its requests).
-        std::vector<char> up;
-        up.reserve(cams.size());
-        for (const auto& cam : cams) up.push_back(obj->listen->up(cam.tunnel) ? 1 : 0);
+        std::vector<char> up(cams.size(), 0);
+        tunnels_up(
+            *obj, cams, [](const camrelay::Camera& cam) -> const camrelay::Tunnel& { return cam.tunnel; }, up);
         obj->cameras = watcher().acquire_cameras(cams, up, static_cast<std::int64_t>(std::time(nullptr)));
 
         obj->vsc = VSC_camrelay_New(nullptr, &obj->vsc_seg, "%s.%s", VCL_Name(ctx->vcl), vcl_name);
