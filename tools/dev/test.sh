@@ -62,9 +62,6 @@ if [ "${OTHER_BUILDS:-1}" = 1 ]; then
   (
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     other_build clang-asan 'core|unit|vtc' -DCMAKE_BUILD_TYPE=Debug -DCAMRELAY_SANITIZE=ON "${clang[@]}"
-    # camrelay-bench's GoogleTest tests, by name as long as they lack their
-    # "unit" label (a list in gtest_discover_tests' PROPERTIES is flattened).
-    cd "$build-clang-asan" && ctest --output-on-failure --timeout 900 -R '^bench[.]unit[.]' -LE unit
   )
 fi
 
