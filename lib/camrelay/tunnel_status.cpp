@@ -1,6 +1,7 @@
 // camrelay core: tunnel liveness from /proc/net (see tunnel_status.hpp).
 #include "camrelay/tunnel_status.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <fstream>
@@ -167,12 +168,16 @@ ListenCache::ListenCache(std::chrono::milliseconds max_age, std::string proc_roo
 bool ListenCache::up(const Tunnel& tunnel) {
     if (tunnel.kind == Tunnel::Kind::upstream) return true;
     std::lock_guard<std::mutex> lock(mutex_);
-    auto now = std::chrono::steady_clock::now();
-    if (!have_ || now - read_at_ >= max_age_) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto reread = [&] {
         table_ = read_listen_table(proc_root_);
         read_at_ = now;
         have_ = true;
-    }
+    };
+    if (!have_ || now - read_at_ >= max_age_) reread();
+    if (tunnel_up(tunnel, table_)) return true;
+    if (now - read_at_ < std::min(kDownRecheck, max_age_)) return false;
+    reread();
     return tunnel_up(tunnel, table_);
 }
 

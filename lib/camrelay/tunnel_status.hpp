@@ -39,9 +39,15 @@ public:
 };
 
 // A ListenTable re-read at most once per `max_age`, shared by threads: cheap
-// enough to ask on every request.
+// enough to ask on every request. A tunnel found down in a reading older
+// than kDownRecheck is looked at again in a fresh one: a camera whose tunnel
+// has just come up is not called offline from a reading made before (by an
+// earlier request, or the module's once-a-second look at every tunnel).
+// Requests for offline cameras cause at most one reading per kDownRecheck.
 class ListenCache final : public TunnelCheck {
 public:
+    static constexpr std::chrono::milliseconds kDownRecheck{50};
+
     explicit ListenCache(std::chrono::milliseconds max_age = std::chrono::milliseconds(500),
                          std::string proc_root = "/proc");
     bool up(const Tunnel& tunnel) override;

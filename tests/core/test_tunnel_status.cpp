@@ -123,12 +123,29 @@ TEST(ListenCache, RereadsOnlyWhenOld) {
     dir.write("net/tcp", "  sl  local_address rem_address   st\n");
     dir.write("net/unix", kUnix);
     EXPECT_TRUE(slow.up(port(18080)));  // cached
-    EXPECT_FALSE(slow.up(sock("/run/camrelay/cam3.sock")));
     EXPECT_FALSE(fast.up(port(18080)));
     EXPECT_TRUE(fast.up(sock("/run/camrelay/cam3.sock")));
     Tunnel up;
     up.kind = Tunnel::Kind::upstream;
     EXPECT_TRUE(fast.up(up));
+}
+
+// A tunnel that came up after the cached reading is not called down from it
+// (the module's watcher reads every tunnel once a second, a viewer may come
+// right after the tunnel): a "down" from a reading older than kDownRecheck is
+// checked in a fresh one; an "up" is kept for max_age.
+TEST(ListenCache, DownIsRecheckedInAFreshReading) {
+    test::TempDir dir;
+    fake_proc(dir, kTcp, nullptr, "Num       RefCount Protocol Flags    Type St Inode Path\n");
+    ListenCache slow(std::chrono::hours(1), dir.path());
+    EXPECT_FALSE(slow.up(sock("/run/camrelay/cam3.sock")));
+    EXPECT_TRUE(slow.up(port(18080)));
+    // The socket's tunnel comes up, the port's goes down.
+    dir.write("net/tcp", "  sl  local_address rem_address   st\n");
+    dir.write("net/unix", kUnix);
+    std::this_thread::sleep_for(ListenCache::kDownRecheck + std::chrono::milliseconds(10));
+    EXPECT_TRUE(slow.up(sock("/run/camrelay/cam3.sock")));  // read again
+    EXPECT_FALSE(slow.up(port(18080)));                     // from that fresh reading
 }
 
 TEST(ListenCache, SharedByThreads) {
