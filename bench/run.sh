@@ -117,11 +117,11 @@ if bench_relay_available; then
     VD=$(free_port)
     mapfile -t relay_params < <(camrelay_varnishd_params 1000)
     relay_start_varnish "$VD" "${relay_params[@]}"
-    URL[d]=ws://127.0.0.1:$VD/cam1/?k=$(cam key issue --camera cam1 --ttl 1h) || die "key issue failed"
+    URL[d]="ws://127.0.0.1:$VD/cam1/?k=$(cam key issue --camera cam1 --ttl 1h)" || die "key issue failed"
     # The load's second viewer has a key of its own: one key opens one
     # viewer at a time (max_viewers_per_key), and a key minted in the same
     # second differs only by its lifetime.
-    URL2[d]=ws://127.0.0.1:$VD/cam1/?k=$(cam key issue --camera cam1 --ttl 3601s) || die "key issue failed"
+    URL2[d]="ws://127.0.0.1:$VD/cam1/?k=$(cam key issue --camera cam1 --ttl 3601s)" || die "key issue failed"
     PATHS+=(d)
     RELAY_PIDS[d]="$VARNISH_PID,$SSHD_PID"
 else
