@@ -37,6 +37,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -280,11 +281,29 @@ void count_camera(camera_counters* cam, Outcome o, bool viewer) {
 }
 
 // Whether the tunnel of each of `items` (tunnel_of(item)) is up, into `up`
-// (same size), from one reading of /proc/net: the relay object's cache when
-// it keeps a reading long enough to serve them all (so a reading its
-// requests made serves here too), else one of its own.
+// (same size), as check_tunnel sees it. Ports from the kernel's socket
+// diagnostics (camrelay::loopback_tcp_listeners: some 40 us, where reading
+// /proc/net/tcp and tcp6 costs milliseconds on a machine with much memory),
+// Unix sockets from /proc/net/unix (cheap). Without an answer from the
+// kernel, from one reading of /proc/net: the relay object's cache when it
+// keeps a reading long enough to serve them all (so a reading its requests
+// made serves here too), else one of its own.
 template <class Items, class TunnelOf>
 void tunnels_up(const vmod_camrelay_relay& obj, const Items& items, TunnelOf tunnel_of, std::vector<char>& up) {
+    bool tcp = false;
+    for (std::size_t i = 0; i < up.size(); ++i) tcp = tcp || tunnel_of(items[i]).kind == camrelay::Tunnel::Kind::port;
+    const std::optional<std::set<std::uint16_t>> ports = tcp ? camrelay::loopback_tcp_listeners() : std::nullopt;
+    if (!tcp || ports) {
+        for (std::size_t i = 0; i < up.size(); ++i) {
+            const camrelay::Tunnel& t = tunnel_of(items[i]);
+            switch (t.kind) {
+                case camrelay::Tunnel::Kind::port: up[i] = ports->count(t.port) != 0 ? 1 : 0; break;
+                case camrelay::Tunnel::Kind::socket: up[i] = camrelay::tunnel_listener_inodes(t).empty() ? 0 : 1; break;
+                case camrelay::Tunnel::Kind::upstream: up[i] = 1; break;
+            }
+        }
+        return;
+    }
     if (obj.listen && obj.tunnel_cache >= 0.1) {
         for (std::size_t i = 0; i < up.size(); ++i) up[i] = obj.listen->up(tunnel_of(items[i])) ? 1 : 0;
         return;
@@ -448,14 +467,11 @@ private:
             look_at_tunnels(lock);
         }
     }
-    // Under the lock: every camera's tunnel, through the ListenCache of the
-    // relay object that serves (the newest warm one): its requests keep it
-    // fresh (tunnel_cache), so under traffic this reads /proc no more often
-    // than they do, and an idle relay reads it once a second. With a
-    // tunnel_cache too short to serve all cameras from one reading, one
-    // reading of its own. /proc/net is read without the lock, which
-    // admissions take; meanwhile no relay object is freed and no camera's
-    // counters destroyed (wait_idle).
+    // Under the lock: every camera's tunnel (tunnels_up, with the relay
+    // object that serves, the newest warm one, for its tunnel cache when the
+    // kernel does not answer). The tunnels are looked at without the lock,
+    // which admissions take; meanwhile no relay object is freed and no
+    // camera's counters destroyed (wait_idle).
     void look_at_tunnels(std::unique_lock<std::mutex>& lock) {
         const published_relay* serving = nullptr;
         for (const auto& r : relays_)

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -166,6 +167,14 @@ struct PipeBytes {
     std::uint64_t out = 0;
 };
 std::optional<PipeBytes> parse_pipe_acct(std::string_view text);
+
+// The TCP ports something listens on at a loopback or wildcard address (as
+// ListenTable::loopback_ports, tunnel_status.hpp), asked of the kernel's
+// socket diagnostics (netlink): it walks only the listening sockets, where
+// reading /proc/net/tcp and tcp6 walks the whole connection table, which
+// takes milliseconds on a machine with much memory (the table is sized by
+// it). nullopt when the kernel does not answer (no NETLINK_SOCK_DIAG).
+std::optional<std::set<std::uint16_t>> loopback_tcp_listeners();
 
 // A camera's tunnel as seen by looking at it now and then (about once a
 // second): its state, when it last changed, and how many times it came up,

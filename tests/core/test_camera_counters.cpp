@@ -1,8 +1,16 @@
 // The per-camera counters' logic in the core (relay.hpp): the PipeAcct
-// record's byte counts and a tunnel's history.
+// record's byte counts, a tunnel's history, the listening ports from the
+// kernel's socket diagnostics.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdint>
 
 #include "camrelay/relay.hpp"
+#include "camrelay/tunnel_status.hpp"
 
 namespace camrelay {
 namespace {
@@ -93,6 +101,67 @@ TEST(TunnelHistory, ATimeBeforeTheCountedMinutesCountsNothingNewer) {
     h.observe(false, 6000);
     h.observe(true, 6001);
     EXPECT_EQ(h.connects_last_hour(5000), 0u);  // the clock went back: the future is not "the last hour"
+}
+
+// A listening TCP socket on `address` (IPv4 text), port chosen by the
+// kernel; -1 if it cannot be made.
+int listen_on(const char* address, std::uint16_t& port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    ::inet_pton(AF_INET, address, &a.sin_addr);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 1) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    port = ntohs(a.sin_port);
+    return fd;
+}
+
+TEST(LoopbackTcpListeners, SeesWhatListensOnLoopbackAndAnyAsProcDoes) {
+    std::uint16_t loopback = 0, any = 0;
+    const int a = listen_on("127.0.0.1", loopback);
+    const int b = listen_on("0.0.0.0", any);
+    ASSERT_GE(a, 0);
+    ASSERT_GE(b, 0);
+    const auto ports = loopback_tcp_listeners();
+    if (!ports) GTEST_SKIP() << "no NETLINK_SOCK_DIAG here";
+    EXPECT_TRUE(ports->count(loopback));
+    EXPECT_TRUE(ports->count(any));
+    // The same answer as the tunnel check's /proc reading, for these two.
+    const ListenTable table = read_listen_table();
+    EXPECT_EQ(table.loopback_ports.count(loopback), ports->count(loopback));
+    EXPECT_EQ(table.loopback_ports.count(any), ports->count(any));
+    ::close(a);
+    ::close(b);
+    const auto after = loopback_tcp_listeners();
+    ASSERT_TRUE(after.has_value());
+    EXPECT_FALSE(after->count(loopback));
+    EXPECT_FALSE(after->count(any));
+}
+
+TEST(LoopbackTcpListeners, AConnectedSocketIsNoListener) {
+    std::uint16_t port = 0;
+    const int server = listen_on("127.0.0.1", port);
+    ASSERT_GE(server, 0);
+    const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    sockaddr_in mine{};
+    socklen_t len = sizeof mine;
+    ASSERT_EQ(::getsockname(client, reinterpret_cast<sockaddr*>(&mine), &len), 0);
+    const auto ports = loopback_tcp_listeners();
+    if (!ports) GTEST_SKIP() << "no NETLINK_SOCK_DIAG here";
+    EXPECT_TRUE(ports->count(port));
+    EXPECT_FALSE(ports->count(ntohs(mine.sin_port)));  // the client's own port: connected, not listening
+    ::close(client);
+    ::close(server);
 }
 
 }  // namespace
