@@ -17,6 +17,7 @@ set label 1 "the fit: from here" at half/60.0, graph 0.93 offset 0.5,0 textcolor
 set ylabel "RSS (MiB)"
 set yrange [0:*]
 plot csv using ($1/60):($6/1024) with lines lw 1.5 title "varnishd child", \
+     csv using ($1/60):($23/1024) with lines lw 1.5 dashtype 2 title "varnishd child without its shared log", \
      csv using ($1/60):($3/1024) with lines lw 1.5 title "varnishd manager", \
      csv using ($1/60):($12/1024) with lines lw 1.5 title "sshd with its sessions", \
      csv using ($1/60):($9/1024) with lines lw 1.5 title "sshd listener"
