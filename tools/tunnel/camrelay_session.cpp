@@ -145,6 +145,11 @@ void replaced(int lock) {
     ::close(c);
     if (!ours) return;
     say(stderr, "camrelay: this camera connected again: this older connection ends");
+    // sshd forwards what we wrote only while it runs: close our side of the
+    // channel and give it a moment to send the line before it is ended.
+    ::close(STDOUT_FILENO);
+    ::close(STDERR_FILENO);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     const pid_t parent = ::getppid();
     std::string comm;
     std::getline(std::ifstream("/proc/" + std::to_string(parent) + "/comm"), comm);
