@@ -38,7 +38,7 @@ constexpr std::string_view kExitStatusHelp =
     "Exit status:\n"
     "  0  success\n"
     "  1  a check said no: 'key check' refused the key, or 'camera list --check'\n"
-    "     found a camera whose tunnel is down\n"
+    "     or 'status --check' found a camera whose tunnel is down\n"
     "  2  usage error: unknown command or option, missing or malformed argument\n"
     "  3  configuration error: a file in the configuration directory does not\n"
     "     parse (the message says FILE:LINE: reason), or has no signing secret\n"
