@@ -473,7 +473,8 @@ if declare -F bench_cpu_line >/dev/null; then
 else
     machine_load="load average $load_start at the start, $load_end at the end"
 fi
-busy_mean=$(awk -F, 'NR > 2 { s += $NF; n++ } END { printf "%.0f", n ? s / n : 0 }' "$CSV")
+busy_mean=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "busy_pct") c = i; next }
+    $c != "" { s += $c; n++ } END { printf "%.0f", n ? s / n : 0 }' "$CSV")
 interval=$(awk -F, 'NR == 2 { a = $1 } NR > 2 { b = $1; n++ } END { printf "%.1f", n ? (b - a) / n : 0 }' "$CSV")
 refusals=$(acct '.refused | to_entries | map("\(.value) × \(.key)") | join(", ") | if . == "" then "none" else . end')
 verdict="passed"
