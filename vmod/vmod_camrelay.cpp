@@ -37,7 +37,6 @@
 #include <mutex>
 #include <new>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -281,25 +280,41 @@ void count_camera(camera_counters* cam, Outcome o, bool viewer) {
 }
 
 // Whether the tunnel of each of `items` (tunnel_of(item)) is up, into `up`
-// (same size), as check_tunnel sees it. Ports from the kernel's socket
-// diagnostics (camrelay::loopback_tcp_listeners: some 40 us, where reading
-// /proc/net/tcp and tcp6 costs milliseconds on a machine with much memory),
-// Unix sockets from /proc/net/unix (cheap). Without an answer from the
-// kernel, from one reading of /proc/net: the relay object's cache when it
-// keeps a reading long enough to serve them all (so a reading its requests
-// made serves here too), else one of its own.
+// (same size), as check_tunnel sees it, and the inode of its listening
+// socket into `listener` (0: not known; a new one is a new connection of
+// the camera). Ports from the kernel's socket diagnostics
+// (camrelay::loopback_tcp_listeners: some 40 us, where reading /proc/net/tcp
+// and tcp6 costs milliseconds on a machine with much memory), Unix sockets
+// from /proc/net/unix (cheap). Without an answer from the kernel, from one
+// reading of /proc/net, without the listeners: the relay object's cache when
+// it keeps a reading long enough to serve them all (so a reading its
+// requests made serves here too), else one of its own.
 template <class Items, class TunnelOf>
-void tunnels_up(const vmod_camrelay_relay& obj, const Items& items, TunnelOf tunnel_of, std::vector<char>& up) {
+void tunnels_up(const vmod_camrelay_relay& obj, const Items& items, TunnelOf tunnel_of, std::vector<char>& up,
+                std::vector<std::uint64_t>& listener) {
     bool tcp = false;
     for (std::size_t i = 0; i < up.size(); ++i) tcp = tcp || tunnel_of(items[i]).kind == camrelay::Tunnel::Kind::port;
-    const std::optional<std::set<std::uint16_t>> ports = tcp ? camrelay::loopback_tcp_listeners() : std::nullopt;
+    const auto ports = tcp ? camrelay::loopback_tcp_listeners() : std::nullopt;
+    std::fill(listener.begin(), listener.end(), 0);
     if (!tcp || ports) {
         for (std::size_t i = 0; i < up.size(); ++i) {
             const camrelay::Tunnel& t = tunnel_of(items[i]);
-            switch (t.kind) {
-                case camrelay::Tunnel::Kind::port: up[i] = ports->count(t.port) != 0 ? 1 : 0; break;
-                case camrelay::Tunnel::Kind::socket: up[i] = camrelay::tunnel_listener_inodes(t).empty() ? 0 : 1; break;
-                case camrelay::Tunnel::Kind::upstream: up[i] = 1; break;
+            up[i] = 0;
+            if (t.kind == camrelay::Tunnel::Kind::upstream) {
+                up[i] = 1;
+            } else if (t.kind == camrelay::Tunnel::Kind::port) {
+                auto found = ports->find(t.port);
+                if (found != ports->end()) {
+                    up[i] = 1;
+                    listener[i] = found->second;
+                }
+            } else {
+                for (const std::string& inode : camrelay::tunnel_listener_inodes(t)) {
+                    std::uint64_t n = 0;
+                    std::from_chars(inode.data(), inode.data() + inode.size(), n);
+                    listener[i] = up[i] != 0 ? std::min(listener[i], n) : n;
+                    up[i] = 1;
+                }
             }
         }
         return;
@@ -405,11 +420,13 @@ public:
     }
 
     // The counters of each camera of `cams` (same order), made for those
-    // that have none yet, hidden until a warm VCL has them; `up` says
-    // whether each one's tunnel is up now, for the new ones. Throws if a
+    // that have none yet, hidden until a warm VCL has them; `up` and
+    // `listener` say whether each one's tunnel is up now and what listens,
+    // for the new ones. Throws if a
     // segment cannot be made (after giving back what it took).
     std::vector<camera_counters*> acquire_cameras(const std::vector<camrelay::Camera>& cams,
-                                                  const std::vector<char>& up, std::int64_t now) {
+                                                  const std::vector<char>& up,
+                                                  const std::vector<std::uint64_t>& listener, std::int64_t now) {
         std::vector<camera_counters*> out;
         out.reserve(cams.size());
         std::lock_guard<std::mutex> lock(mutex_);
@@ -424,7 +441,7 @@ public:
                     if (c->vsc == nullptr) throw std::runtime_error("cannot allocate the counters of camera " + cam.id);
                     VRT_VSC_Hide(c->seg);
                     set_gauge(c->vsc->started, static_cast<uint64_t>(now));
-                    c->history.observe(i < up.size() && up[i] != 0, now);
+                    c->history.observe(i < up.size() && up[i] != 0, now, i < listener.size() ? listener[i] : 0);
                     publish_tunnel(*c, now);
                     it = cameras_.emplace(cam.id, std::move(c)).first;
                 }
@@ -483,12 +500,14 @@ private:
         cams.reserve(cameras_.size());
         for (const auto& [id, c] : cameras_) cams.emplace_back(c.get(), c->tunnel);
         std::vector<char> up(cams.size(), 0);
+        std::vector<std::uint64_t> listener(cams.size(), 0);
         bool looked = true;
         ticking_ = true;
         lock.unlock();
         try {
             tunnels_up(
-                *serving->obj, cams, [](const auto& cam) -> const camrelay::Tunnel& { return cam.second; }, up);
+                *serving->obj, cams, [](const auto& cam) -> const camrelay::Tunnel& { return cam.second; }, up,
+                listener);
         } catch (...) {
             looked = false;  // out of memory: look again next time
         }
@@ -498,7 +517,7 @@ private:
         if (!looked) return;
         const auto now = static_cast<std::int64_t>(std::time(nullptr));
         for (std::size_t i = 0; i < cams.size(); ++i) {
-            cams[i].first->history.observe(up[i] != 0, now);
+            cams[i].first->history.observe(up[i] != 0, now, listener[i]);
             publish_tunnel(*cams[i].first, now);
         }
     }
@@ -1065,9 +1084,11 @@ VCL_VOID vmod_relay__init(VRT_CTX, struct vmod_camrelay_relay** objp, const char
         // The cameras' counters, and their tunnels' state now for new ones
         // (one reading of /proc, kept by this object's cache for its requests).
         std::vector<char> up(cams.size(), 0);
+        std::vector<std::uint64_t> listener(cams.size(), 0);
         tunnels_up(
-            *obj, cams, [](const camrelay::Camera& cam) -> const camrelay::Tunnel& { return cam.tunnel; }, up);
-        obj->cameras = watcher().acquire_cameras(cams, up, static_cast<std::int64_t>(std::time(nullptr)));
+            *obj, cams, [](const camrelay::Camera& cam) -> const camrelay::Tunnel& { return cam.tunnel; }, up,
+            listener);
+        obj->cameras = watcher().acquire_cameras(cams, up, listener, static_cast<std::int64_t>(std::time(nullptr)));
 
         obj->vsc = VSC_camrelay_New(nullptr, &obj->vsc_seg, "%s.%s", VCL_Name(ctx->vcl), vcl_name);
         if (obj->vsc == nullptr) {

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -243,8 +244,8 @@ std::optional<PipeBytes> parse_pipe_acct(std::string_view text) {
 namespace {
 
 // One family's listening TCP sockets on loopback or wildcard addresses into
-// `ports`; false if the kernel did not answer.
-bool add_tcp_listeners(int family, std::set<std::uint16_t>& ports) {
+// `ports` (port -> lowest inode); false if the kernel did not answer.
+bool add_tcp_listeners(int family, std::map<std::uint16_t, std::uint64_t>& ports) {
     const int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0) return false;
     struct {
@@ -285,7 +286,9 @@ bool add_tcp_listeners(int family, std::set<std::uint16_t>& ports) {
                         : IN6_IS_ADDR_LOOPBACK(&six) || IN6_IS_ADDR_UNSPECIFIED(&six) ||
                               (IN6_IS_ADDR_V4MAPPED(&six) && (six.s6_addr[12] == 127 || six.s6_addr32[3] == 0));
                 const std::uint16_t port = ntohs(socket->id.idiag_sport);
-                if (local && port != 0) ports.insert(port);
+                if (!local || port == 0) continue;
+                auto [it, added] = ports.try_emplace(port, socket->idiag_inode);
+                if (!added) it->second = std::min<std::uint64_t>(it->second, socket->idiag_inode);
             }
         }
     }
@@ -295,20 +298,23 @@ bool add_tcp_listeners(int family, std::set<std::uint16_t>& ports) {
 
 }  // namespace
 
-std::optional<std::set<std::uint16_t>> loopback_tcp_listeners() {
-    std::set<std::uint16_t> ports;
+std::optional<std::map<std::uint16_t, std::uint64_t>> loopback_tcp_listeners() {
+    std::map<std::uint16_t, std::uint64_t> ports;
     if (!add_tcp_listeners(AF_INET, ports)) return std::nullopt;
     (void)add_tcp_listeners(AF_INET6, ports);  // none without IPv6
     return ports;
 }
 
-void TunnelHistory::observe(bool up, std::int64_t now) {
+void TunnelHistory::observe(bool up, std::int64_t now, std::uint64_t listener) {
+    const std::uint64_t before = listener_;
+    listener_ = up ? listener : 0;
     if (!seen_) {
         seen_ = true;
         up_ = up;
         return;
     }
-    if (up == up_) return;
+    const bool replaced = up && up_ && listener != 0 && before != 0 && listener != before;
+    if (up == up_ && !replaced) return;
     up_ = up;
     changed_ = now;
     if (!up) return;

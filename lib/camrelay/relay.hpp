@@ -9,7 +9,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -169,20 +168,25 @@ struct PipeBytes {
 std::optional<PipeBytes> parse_pipe_acct(std::string_view text);
 
 // The TCP ports something listens on at a loopback or wildcard address (as
-// ListenTable::loopback_ports, tunnel_status.hpp), asked of the kernel's
-// socket diagnostics (netlink): it walks only the listening sockets, where
-// reading /proc/net/tcp and tcp6 walks the whole connection table, which
-// takes milliseconds on a machine with much memory (the table is sized by
+// ListenTable::loopback_ports, tunnel_status.hpp), each with the inode of
+// its listening socket (the lowest, if there are several): a new listener,
+// an SSH connection that took the port again, has a new one. Asked of the
+// kernel's socket diagnostics (netlink), which walk only the listening
+// sockets, where reading /proc/net/tcp and tcp6 walks the whole connection
+// table: milliseconds on a machine with much memory (the table is sized by
 // it). nullopt when the kernel does not answer (no NETLINK_SOCK_DIAG).
-std::optional<std::set<std::uint16_t>> loopback_tcp_listeners();
+std::optional<std::map<std::uint16_t, std::uint64_t>> loopback_tcp_listeners();
 
 // A camera's tunnel as seen by looking at it now and then (about once a
 // second): its state, when it last changed, and how many times it came up,
 // in all and within the last hour. Not thread-safe: one owner updates it.
 class TunnelHistory {
 public:
-    // The first look sets the state without counting a change.
-    void observe(bool up, std::int64_t now);
+    // The first look sets the state without counting a change. `listener`
+    // names what listens (its socket's inode; 0: not known): another one
+    // while up is the tunnel gone and back between two looks, a change and
+    // a connect.
+    void observe(bool up, std::int64_t now, std::uint64_t listener = 0);
     bool seen() const { return seen_; }
     bool up() const { return up_; }
     // Unix time of the last change seen; 0 while the state is the one the
@@ -198,6 +202,7 @@ private:
     static constexpr std::size_t kMinutes = 60;
     bool seen_ = false;
     bool up_ = false;
+    std::uint64_t listener_ = 0;
     std::int64_t changed_ = 0;
     std::uint64_t connects_ = 0;
     // Connects per minute: minute_[i] is the minute (Unix time / 60) whose

@@ -96,6 +96,33 @@ TEST(TunnelHistory, ABucketReusedAnHourLaterStartsAgain) {
     EXPECT_EQ(h.connects(), 2u);
 }
 
+TEST(TunnelHistory, AnotherListenerWhileUpIsAReconnect) {
+    TunnelHistory h;
+    h.observe(true, 1000, 41);
+    h.observe(true, 1001, 41);
+    EXPECT_EQ(h.connects(), 0u);
+    h.observe(true, 1002, 97);  // gone and back between two looks
+    EXPECT_TRUE(h.up());
+    EXPECT_EQ(h.changed(), 1002);
+    EXPECT_EQ(h.connects(), 1u);
+    EXPECT_EQ(h.connects_last_hour(1002), 1u);
+    h.observe(true, 1003, 97);
+    EXPECT_EQ(h.connects(), 1u);
+}
+
+TEST(TunnelHistory, AnUnknownListenerIsNoReconnect) {
+    TunnelHistory h;
+    h.observe(true, 1000, 41);
+    h.observe(true, 1001, 0);  // not known this time (/proc without inodes)
+    h.observe(true, 1002, 41);
+    h.observe(true, 1003, 0);
+    EXPECT_EQ(h.connects(), 0u);
+    EXPECT_EQ(h.changed(), 0);
+    h.observe(false, 1004, 0);
+    h.observe(true, 1005, 55);  // down then up: one connect, whatever the listener
+    EXPECT_EQ(h.connects(), 1u);
+}
+
 TEST(TunnelHistory, ATimeBeforeTheCountedMinutesCountsNothingNewer) {
     TunnelHistory h;
     h.observe(false, 6000);
@@ -141,6 +168,32 @@ TEST(LoopbackTcpListeners, SeesWhatListensOnLoopbackAndAnyAsProcDoes) {
     ASSERT_TRUE(after.has_value());
     EXPECT_FALSE(after->count(loopback));
     EXPECT_FALSE(after->count(any));
+}
+
+TEST(LoopbackTcpListeners, ANewListenerOnThePortHasAnotherInode) {
+    std::uint16_t port = 0;
+    const int first = listen_on("127.0.0.1", port);
+    ASSERT_GE(first, 0);
+    const auto before = loopback_tcp_listeners();
+    if (!before) GTEST_SKIP() << "no NETLINK_SOCK_DIAG here";
+    ASSERT_TRUE(before->count(port));
+    ::close(first);
+    // The same port again, as sshd takes it for the camera's next connection.
+    const int second = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int yes = 1;
+    ::setsockopt(second, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ASSERT_EQ(::bind(second, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(second, 1), 0);
+    const auto after = loopback_tcp_listeners();
+    ASSERT_TRUE(after.has_value());
+    ASSERT_TRUE(after->count(port));
+    EXPECT_NE(after->at(port), before->at(port));
+    EXPECT_NE(after->at(port), 0u);
+    ::close(second);
 }
 
 TEST(LoopbackTcpListeners, AConnectedSocketIsNoListener) {
