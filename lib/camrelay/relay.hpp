@@ -167,16 +167,6 @@ struct PipeBytes {
 };
 std::optional<PipeBytes> parse_pipe_acct(std::string_view text);
 
-// The TCP ports something listens on at a loopback or wildcard address (as
-// ListenTable::loopback_ports, tunnel_status.hpp), each with the inode of
-// its listening socket (the lowest, if there are several): a new listener,
-// an SSH connection that took the port again, has a new one. Asked of the
-// kernel's socket diagnostics (netlink), which walk only the listening
-// sockets, where reading /proc/net/tcp and tcp6 walks the whole connection
-// table: milliseconds on a machine with much memory (the table is sized by
-// it). nullopt when the kernel does not answer (no NETLINK_SOCK_DIAG).
-std::optional<std::map<std::uint16_t, std::uint64_t>> loopback_tcp_listeners();
-
 // A camera's tunnel as seen by looking at it now and then (about once a
 // second): its state, when it last changed, and how many times it came up,
 // in all and within the last hour. Not thread-safe: one owner updates it.

@@ -1,8 +1,17 @@
 // camrelay core: tunnel liveness from /proc/net (see tunnel_status.hpp).
 #include "camrelay/tunnel_status.hpp"
 
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -125,11 +134,80 @@ void read_unix(const std::string& file, Found&& found) {
 
 }  // namespace
 
+namespace {
+
+// One family's listening TCP sockets on loopback or wildcard addresses into
+// `ports` (port -> lowest inode); false if the kernel did not answer.
+bool add_tcp_listeners(int family, std::map<std::uint16_t, std::uint64_t>& ports) {
+    const int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) return false;
+    struct {
+        nlmsghdr header;
+        inet_diag_req_v2 request;
+    } ask{};
+    ask.header.nlmsg_len = sizeof ask;
+    ask.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    ask.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    ask.header.nlmsg_seq = 1;
+    ask.request.sdiag_family = static_cast<std::uint8_t>(family);
+    ask.request.sdiag_protocol = IPPROTO_TCP;
+    constexpr unsigned kTcpListen = 10;  // TCP_LISTEN in the kernel's tcp_states.h
+    ask.request.idiag_states = 1U << kTcpListen;
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    bool done = false;
+    if (::sendto(fd, &ask, sizeof ask, 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel) ==
+        static_cast<ssize_t>(sizeof ask)) {
+        alignas(nlmsghdr) char buf[16384];
+        bool failed = false;
+        while (!done && !failed) {
+            ssize_t got = ::recv(fd, buf, sizeof buf, 0);
+            if (got < 0 && errno == EINTR) continue;
+            failed = got <= 0;
+            for (auto* h = reinterpret_cast<nlmsghdr*>(buf);
+                 !failed && !done && NLMSG_OK(h, static_cast<unsigned>(got)); h = NLMSG_NEXT(h, got)) {
+                done = h->nlmsg_type == NLMSG_DONE;
+                failed = h->nlmsg_type == NLMSG_ERROR;
+                if (done || failed || h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) continue;
+                const auto* socket = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+                in6_addr six{};
+                std::memcpy(&six, socket->id.idiag_src, sizeof six);
+                const auto* four = reinterpret_cast<const std::uint8_t*>(socket->id.idiag_src);
+                const bool local =
+                    socket->idiag_family == AF_INET
+                        ? four[0] == 127 || socket->id.idiag_src[0] == 0
+                        : IN6_IS_ADDR_LOOPBACK(&six) || IN6_IS_ADDR_UNSPECIFIED(&six) ||
+                              (IN6_IS_ADDR_V4MAPPED(&six) && (six.s6_addr[12] == 127 || six.s6_addr32[3] == 0));
+                const std::uint16_t port = ntohs(socket->id.idiag_sport);
+                if (!local || port == 0) continue;
+                auto [it, added] = ports.try_emplace(port, socket->idiag_inode);
+                if (!added) it->second = std::min<std::uint64_t>(it->second, socket->idiag_inode);
+            }
+        }
+    }
+    ::close(fd);
+    return done;
+}
+
+}  // namespace
+
+std::optional<std::map<std::uint16_t, std::uint64_t>> loopback_tcp_listeners() {
+    std::map<std::uint16_t, std::uint64_t> ports;
+    if (!add_tcp_listeners(AF_INET, ports)) return std::nullopt;
+    (void)add_tcp_listeners(AF_INET6, ports);  // none without IPv6
+    return ports;
+}
+
 ListenTable read_listen_table(const std::string& proc_root) {
     ListenTable t;
-    auto port = [&](std::uint16_t p, std::string_view) { t.loopback_ports.insert(p); };
-    read_tcp(proc_root + "/net/tcp", false, port);
-    read_tcp(proc_root + "/net/tcp6", true, port);
+    const auto listeners = proc_root == "/proc" ? loopback_tcp_listeners() : std::nullopt;
+    if (listeners) {
+        for (const auto& [p, inode] : *listeners) t.loopback_ports.insert(p);
+    } else {
+        auto port = [&](std::uint16_t p, std::string_view) { t.loopback_ports.insert(p); };
+        read_tcp(proc_root + "/net/tcp", false, port);
+        read_tcp(proc_root + "/net/tcp6", true, port);
+    }
     read_unix(proc_root + "/net/unix", [&](std::string_view path, std::string_view) { t.unix_paths.emplace(path); });
     return t;
 }

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,7 +25,20 @@ struct ListenTable {
     std::set<std::string> unix_paths;        // listening Unix sockets
 };
 
-// Read /proc (proc_root is for tests: a directory with net/tcp, net/tcp6, net/unix).
+// The TCP ports something listens on at a loopback or wildcard address (as
+// ListenTable::loopback_ports, tunnel_status.hpp), each with the inode of
+// its listening socket (the lowest, if there are several): a new listener,
+// an SSH connection that took the port again, has a new one. Asked of the
+// kernel's socket diagnostics (netlink), which walk only the listening
+// sockets, where reading /proc/net/tcp and tcp6 walks the whole connection
+// table: milliseconds on a machine with much memory (the table is sized by
+// it). nullopt when the kernel does not answer (no NETLINK_SOCK_DIAG).
+std::optional<std::map<std::uint16_t, std::uint64_t>> loopback_tcp_listeners();
+
+// Read /proc (proc_root is for tests: a directory with net/tcp, net/tcp6,
+// net/unix). For the real /proc the TCP ports come from
+// loopback_tcp_listeners when the kernel answers, /proc/net/tcp and tcp6
+// otherwise.
 ListenTable read_listen_table(const std::string& proc_root = "/proc");
 bool tunnel_up(const Tunnel& tunnel, const ListenTable& table);
 // The inodes (decimal, as /proc/PID/fd links name them: "socket:[INODE]") of
