@@ -28,6 +28,9 @@ packages=(
   qrencode zbar-tools
   # packaging
   debhelper dpkg-dev fakeroot lintian git
+  # booted test machines (tests/system): systemd-nspawn, their images from
+  # Debian's archive, Chromium's NSS store for the test CA
+  systemd-container mmdebstrap libnss3-tools
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
