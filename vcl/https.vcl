@@ -14,8 +14,11 @@
 #   When varnishd's environment has CAMRELAY_HTTPS_PORT=PORT (camrelay
 #   setup sets it when it configures TLS, unless --no-redirect), a GET or
 #   HEAD that is not a WebSocket upgrade and arrived over plain HTTP gets a
-#   301 to https://HOST[:PORT]/same/url. WebSocket upgrades are never
-#   redirected: ws:// viewers keep working on port 80. A request came over
+#   307 to https://HOST[:PORT]/same/url. The URL may carry a viewer key:
+#   the redirect is never stored (Cache-Control: no-store, and a 307, which
+#   browsers do not keep as they keep a 301) and the page it leads to gets
+#   no Referer from it (Referrer-Policy: no-referrer). WebSocket upgrades
+#   are never redirected: ws:// viewers keep working on port 80. A request came over
 #   TLS when haproxy's PROXY v2 header says so (its SSL TLV: proxy.is_ssl()):
 #   haproxy reaches varnishd on a listen address only haproxy can connect
 #   to (a Unix socket of group haproxy, mode 0660).
@@ -44,13 +47,13 @@ sub vcl_recv {
 	    req.url ~ "^/" &&
 	    req.http.Upgrade !~ "(?i)websocket" &&
 	    req.http.Host ~ "^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]+)?$") {
-		return (synth(301, "camrelay-https"));
+		return (synth(307, "camrelay-https"));
 	}
 }
 
 sub vcl_synth {
-	if (resp.status == 301 && resp.reason == "camrelay-https") {
-		set resp.reason = "Moved Permanently";
+	if (resp.status == 307 && resp.reason == "camrelay-https") {
+		set resp.reason = "Temporary Redirect";
 		if (std.getenv("CAMRELAY_HTTPS_PORT") == "443") {
 			set resp.http.Location = "https://" +
 			    regsub(req.http.Host, ":[0-9]+$", "") + req.url;
@@ -59,14 +62,13 @@ sub vcl_synth {
 			    regsub(req.http.Host, ":[0-9]+$", "") + ":" +
 			    std.getenv("CAMRELAY_HTTPS_PORT") + req.url;
 		}
-		# Browsers keep a 301 without a lifetime forever; an hour lets TLS
-		# be switched off again.
-		set resp.http.Cache-Control = "max-age=3600";
-		# The URL may carry a key: the redirected request sends no
-		# Referer (camrelay_isolate_synth is not reached from here).
+		# The URL may carry a key: no browser or proxy keeps the redirect
+		# (with the key in its Location), and the redirected request sends
+		# no Referer (camrelay_isolate_synth is not reached from here).
+		set resp.http.Cache-Control = "no-store";
 		set resp.http.Referrer-Policy = "no-referrer";
 		set resp.http.Content-Type = "text/plain; charset=utf-8";
-		set resp.body = "301 Moved Permanently: " + resp.http.Location + {"
+		set resp.body = "307 Temporary Redirect: " + resp.http.Location + {"
 "};
 		return (deliver);
 	}

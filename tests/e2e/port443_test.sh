@@ -160,7 +160,7 @@ http_redirect() {
     local out
     out=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$http_port/cam1/hello")
     echo "$out"
-    [ "$out" = "301 https://127.0.0.1:$https_port/cam1/hello" ]
+    [ "$out" = "307 https://127.0.0.1:$https_port/cam1/hello" ]
 }
 check "the same page load over plain HTTP is redirected to the https port" http_redirect
 
