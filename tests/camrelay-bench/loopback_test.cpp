@@ -312,5 +312,98 @@ TEST(Loopback, DemoViewerOfAnotherCameraSaysNoFrameArrived) {
     EXPECT_EQ(r.error, "timed out: no frame arrived");
 }
 
+// A paced stream of `size`-byte messages from a camera with these options
+// to one viewer that reads at most `read_mbps` (0: no limit).
+StreamResult live_stream(const ServeOptions& serve, std::uint32_t size, Pace pace, double read_mbps, double seconds) {
+    Camera camera(serve);
+    RunOptions o = run_options(RunOptions::Mode::stream);
+    o.size = size;
+    o.pace = pace;
+    o.read_mbps = read_mbps;
+    o.duration_s = seconds;
+    return run_stream(o, url(camera.port()));
+}
+
+ServeOptions live_camera(std::uint64_t max_queue, std::optional<RateLimits> adapt = std::nullopt) {
+    ServeOptions s = echo_camera();
+    s.max_queue = max_queue;
+    s.adapt = adapt;
+    return s;
+}
+
+// A live camera drops frames when its viewer reads slower than it streams:
+// 8 Mbit/s to a viewer that reads 2. The viewer learns the drops from the
+// camera's data messages and tells them apart from losses on the way.
+TEST(Loopback, ACameraWithAQueueLimitDropsFramesForASlowViewer) {
+    StreamResult r = live_stream(live_camera(32 * 1024), 16384, pace_for_mbps(8, 16384), 2, 2);
+    EXPECT_FALSE(r.failed()) << r.error;
+    EXPECT_EQ(r.tally.lost, 0u);
+    ASSERT_TRUE(r.camera);
+    EXPECT_GT(r.camera->dropped, 10u);
+    ASSERT_TRUE(r.camera->bitrate);
+    EXPECT_EQ(r.camera->bitrate->median_bps, 8'000'000u);
+    EXPECT_LT(r.received_mbps(), 4.0);
+}
+
+TEST(Loopback, AViewerThatKeepsUpSeesNoDrops) {
+    StreamResult r = live_stream(live_camera(256 * 1024), 4096, pace_for_mbps(2, 4096), 0, 1);
+    EXPECT_FALSE(r.failed()) << r.error;
+    ASSERT_TRUE(r.camera);
+    EXPECT_EQ(r.camera->dropped, 0u);
+    EXPECT_EQ(r.camera->viewers, 1u);
+}
+
+// Camera and viewer share this machine's clock: the estimated offset is
+// within its uncertainty, so it is not applied, and the uncertainty is
+// small on loopback.
+TEST(Loopback, TheClockOffsetOnOneMachineIsNearZero) {
+    Camera camera(echo_camera());
+    RunOptions o = run_options(RunOptions::Mode::stream);
+    o.size = 4096;
+    o.pace = pace_for_rate(100);
+    o.probe_hz = 50;
+    o.duration_s = 1;
+    StreamResult r = run_stream(o, url(camera.port()));
+    EXPECT_FALSE(r.failed()) << r.error;
+    ASSERT_TRUE(r.clock);
+    EXPECT_GE(r.clock->replies, 10u);
+    ASSERT_EQ(r.clock->estimated, 1u);
+    const std::int64_t offset = r.clock->offset_min_ns;
+    EXPECT_LE(offset < 0 ? -offset : offset, static_cast<std::int64_t>(r.clock->uncertainty_ns));
+    EXPECT_LT(r.clock->uncertainty_ns, 50'000'000u);
+    EXPECT_EQ(r.clock->corrected, 0u);
+}
+
+TEST(Loopback, LoadViewersEstimateTheClockToo) {
+    Camera camera(echo_camera());
+    RunOptions o = run_options(RunOptions::Mode::load);
+    o.viewers = 2;
+    o.duration_s = 0.6;
+    o.probe_hz = 20;
+    o.pace = pace_for_mbps(1, o.size);
+    o.clock = ClockUse::estimate;
+    LoadResult r = run_load(o, {url(camera.port())});
+    EXPECT_FALSE(r.failed());
+    ASSERT_TRUE(r.clock);
+    EXPECT_EQ(r.clock->estimated, 2u);
+    EXPECT_EQ(r.clock->corrected, 2u);  // --clock estimate applies it whatever it is
+    ASSERT_TRUE(r.camera);
+    EXPECT_EQ(r.camera->viewers, 2u);
+    EXPECT_GT(r.latency.count(), 0u);
+}
+
+// With --adapt the camera's bitrate comes down to what a narrow viewer
+// takes, instead of only dropping frames.
+TEST(Loopback, AnAdaptingCameraLowersItsBitrateForASlowViewer) {
+    StreamResult r =
+        live_stream(live_camera(64 * 1024, RateLimits{250'000, 8'000'000}), 16384, pace_for_rate(30), 1, 3);
+    EXPECT_FALSE(r.failed()) << r.error;
+    ASSERT_TRUE(r.camera);
+    ASSERT_TRUE(r.camera->bitrate);
+    EXPECT_GE(r.camera->bitrate->min_bps, 250'000u);
+    EXPECT_LT(r.camera->bitrate->final_bps, 4'000'000u);
+    EXPECT_LT(r.camera->bitrate->min_bps, 2'000'000u);
+}
+
 }  // namespace
 }  // namespace camrelay::bench

@@ -111,5 +111,35 @@ TEST(Options, Sizes) {
     EXPECT_THROW(parse_size("--size", "12Q"), UsageError);
 }
 
+TEST(Options, ServeLiveCamera) {
+    ServeOptions o = parse_serve_options({"--listen", "h:1", "--max-queue", "64K", "--adapt", "0.5:4"});
+    EXPECT_EQ(o.max_queue, 65536u);
+    ASSERT_TRUE(o.adapt);
+    EXPECT_DOUBLE_EQ(o.adapt->min_bps, 500'000);
+    EXPECT_DOUBLE_EQ(o.adapt->max_bps, 4'000'000);
+    ServeOptions plain = parse_serve_options({"--listen", "h:1"});
+    EXPECT_EQ(plain.max_queue, 0u);
+    EXPECT_FALSE(plain.adapt);
+    EXPECT_THROW(parse_serve_options({"--listen", "h:1", "--adapt", "4:0.5"}), UsageError);
+    EXPECT_THROW(parse_serve_options({"--listen", "h:1", "--adapt", "4"}), UsageError);
+    EXPECT_THROW(parse_serve_options({"--listen", "h:1", "--max-queue", "0"}), UsageError);
+    EXPECT_THROW(parse_serve_options({"--listen", "h:1", "--mode", "demo", "--adapt", "1:2"}), UsageError);
+}
+
+TEST(Options, RunLiveViewer) {
+    RunOptions o = parse_run_options({"ws://h/", "--mode", "stream", "--mbps", "8", "--size", "16K", "--read-mbps", "2",
+                                      "--probe-hz", "0", "--clock", "estimate"});
+    EXPECT_DOUBLE_EQ(o.read_mbps, 2);
+    EXPECT_DOUBLE_EQ(o.probe_hz, 0);
+    EXPECT_EQ(o.clock, ClockUse::estimate);
+    EXPECT_EQ(o.pace.interval_ns, 16'384'000u);  // --mbps paces a stream too
+    RunOptions d = parse_run_options({"ws://h/", "--mode", "stream"});
+    EXPECT_TRUE(d.pace.as_fast_as_possible());
+    EXPECT_EQ(d.clock, ClockUse::automatic);
+    EXPECT_DOUBLE_EQ(d.probe_hz, 5);
+    EXPECT_DOUBLE_EQ(d.read_mbps, 0);
+    EXPECT_THROW(parse_run_options({"ws://h/", "--mode", "stream", "--clock", "sometimes"}), UsageError);
+}
+
 }  // namespace
 }  // namespace camrelay::bench

@@ -68,5 +68,38 @@ TEST(StreamChecker, CorruptAndForeignMessages) {
     EXPECT_EQ(c.tally().errors(), 2u);
 }
 
+TEST(StreamChecker, WhatTheCameraSaysIsKeptAndDropsAreNotLosses) {
+    StreamChecker c(1);
+    OneWayLog log;
+    std::vector<std::uint8_t> m(100);
+    // Frames dropped at the camera use no sequence number.
+    const std::uint64_t dropped[] = {0, 0, 3, 3, 7};
+    const std::uint64_t bitrates[] = {4'000'000, 3'400'000, 2'000'000, 2'100'000, 2'200'000};
+    for (std::uint64_t s = 0; s < 5; ++s) {
+        write_data_message(m, DataHeader{100, s, 1000, 1}, CameraState{dropped[s], bitrates[s]});
+        EXPECT_EQ(c.on_message(m, 2000, &log), DataCheck::ok);
+    }
+    EXPECT_EQ(c.tally().lost, 0u);
+    EXPECT_EQ(c.tally().messages, 5u);
+    EXPECT_EQ(c.camera().messages, 5u);
+    EXPECT_EQ(c.camera().dropped, 7u);
+    auto summary = summarize_bitrates(c.camera().bitrates_bps);
+    ASSERT_TRUE(summary);
+    EXPECT_EQ(summary->min_bps, 2'000'000u);
+    EXPECT_EQ(summary->median_bps, 2'200'000u);
+    EXPECT_EQ(summary->final_bps, 2'200'000u);
+    EXPECT_EQ(log.size(), 5u);
+    EXPECT_FALSE(summarize_bitrates({}));
+}
+
+TEST(StreamChecker, AMalformedClockReplyIsUnexpected) {
+    StreamChecker c(1);
+    auto reply = encode_clock_reply(ClockReply{1, 2, 3, 4});
+    reply.push_back(0);
+    EXPECT_EQ(c.on_message(reply, 10, nullptr), DataCheck::not_data);
+    EXPECT_EQ(c.tally().unexpected, 1u);
+    EXPECT_EQ(c.clock_replies(), 0u);
+}
+
 }  // namespace
 }  // namespace camrelay::bench

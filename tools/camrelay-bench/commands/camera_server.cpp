@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "../io/clock.hpp"
 #include "../io/socket_util.hpp"
 #include "../protocol/close_code.hpp"
 #include "demo_page.hpp"
@@ -19,7 +20,7 @@ public:
         : server_(server),
           connection_(server.loop_, std::make_unique<PlainTransport>(upgrade.fd), WsConnection::Role::server, *this,
                       upgrade.response),
-          stream_(server.loop_, connection_),
+          stream_(server.loop_, connection_, StreamSettings{server.options_.max_queue, server.options_.adapt}),
           early_(std::move(upgrade.early_bytes)) {}
 
     void start() {
@@ -37,6 +38,13 @@ public:
     void on_message(WsConnection& connection, ws::Opcode opcode, std::span<const std::uint8_t> payload) override {
         if (server_.demo_) {
             ++server_.totals_.ignored;
+            return;
+        }
+        if (auto probe = decode_clock_probe(payload)) {
+            const std::uint64_t received = monotonic_ns();
+            connection.send(ws::Opcode::binary, encode_clock_reply(ClockReply{probe->number, probe->viewer_sent_ns,
+                                                                              received, monotonic_ns()}));
+            ++server_.totals_.clock_probes;
             return;
         }
         if (looks_like_stream_request(payload)) {
@@ -62,10 +70,12 @@ public:
         if (server_.demo_) {
             const DemoViewerTally demo = server_.demo_->remove(connection_);
             server_.totals_.streamed += demo.sent;
-            server_.totals_.skipped += demo.skipped;
+            server_.totals_.dropped += demo.skipped;
         }
         server_.totals_.streamed += stream_.messages_sent();
-        server_.totals_.skipped += stream_.skipped();
+        server_.totals_.dropped += stream_.dropped();
+        if (!server_.demo_ && stream_.messages_sent() + stream_.dropped() > 0 && server_.on_stream_end)
+            server_.on_stream_end(stream_.summary());
         stream_.stop();
         server_.on_session_closed(*this);
     }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -27,8 +28,9 @@ struct CameraTotals {
     std::uint64_t active = 0;         // open WebSockets now
     std::uint64_t echoed = 0;
     std::uint64_t streamed = 0;
-    std::uint64_t skipped = 0;
-    std::uint64_t ignored = 0;  // viewer messages a streaming camera does not echo
+    std::uint64_t dropped = 0;       // frames not sent: the send queue was full
+    std::uint64_t ignored = 0;       // viewer messages a streaming camera does not echo
+    std::uint64_t clock_probes = 0;  // answered
 };
 
 class CameraServer : private IoHandler {
@@ -42,6 +44,8 @@ public:
     // Closes every WebSocket with 1001 (going away) and stops accepting.
     void shut_down();
     const CameraTotals& totals() const { return totals_; }
+    // Called as each stream ends (echo and stream modes).
+    std::function<void(const StreamSummary&)> on_stream_end;
 
 private:
     class Session;

@@ -1,23 +1,35 @@
 // camrelay-bench: a camera's stream on one connection.
 #include "camera_stream.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "../io/clock.hpp"
 
 namespace camrelay::bench {
 
 namespace {
 constexpr int kMaxCatchUp = 64;  // messages sent at once when behind the pace
-}
+constexpr std::uint64_t kMinAdaptedFrame = kDataHeaderSize + kCameraStateSize;
+}  // namespace
 
 CameraStream::~CameraStream() { stop(); }
 
 void CameraStream::start(const StreamRequest& request) {
     stop();
     request_ = request;
+    stream_id_ = request.stream_id;
+    rate_.reset();
+    bitrates_.clear();
+    nominal_bps_ = request.interval_ns == 0
+                       ? 0
+                       : static_cast<std::uint64_t>(std::llround(static_cast<double>(request.message_size) * 8e9 /
+                                                                 static_cast<double>(request.interval_ns)));
     if (request.interval_ns == 0) {
         on_drained();
         return;
     }
+    if (settings_.adapt) rate_.emplace(*settings_.adapt, settings_.max_queue);
     // Streams of one camera do not tick together (each viewer has its own
     // encoder): stream ids spread the first messages over the interval, so
     // that many streams do not queue behind each other in bursts.
@@ -32,9 +44,17 @@ void CameraStream::stop() {
     request_.reset();
 }
 
-void CameraStream::send_one() {
-    auto message = connection_.begin_message(ws::Opcode::binary, request_->message_size);
-    write_data_message(message, DataHeader{request_->message_size, sequence_++, monotonic_ns(), request_->stream_id});
+StreamSummary CameraStream::summary() const {
+    StreamSummary s{stream_id_, sequence_, dropped_, summarize_bitrates(bitrates_)};
+    if (!s.bitrate && nominal_bps_ != 0) s.bitrate = BitrateSummary{nominal_bps_, nominal_bps_, nominal_bps_};
+    return s;
+}
+
+void CameraStream::send_one(std::uint32_t size, std::uint64_t bitrate_bps) {
+    auto message = connection_.begin_message(ws::Opcode::binary, size);
+    std::optional<CameraState> camera;
+    if (request_->camera_state) camera = CameraState{dropped_, bitrate_bps};
+    write_data_message(message, DataHeader{size, sequence_++, monotonic_ns(), request_->stream_id}, camera);
     connection_.end_message();
 }
 
@@ -42,10 +62,20 @@ void CameraStream::on_drained() {
     if (!request_ || request_->interval_ns != 0) return;
     std::size_t sent = 0;
     while (connection_.can_send() && !connection_.write_blocked() && sent < kBurstBytes) {
-        send_one();
+        send_one(request_->message_size, 0);
         sent += request_->message_size;
     }
     if (connection_.can_send()) connection_.want_drain();
+}
+
+std::pair<std::uint32_t, std::uint64_t> CameraStream::next_frame(std::uint64_t now) {
+    if (!rate_) return {request_->message_size, nominal_bps_};
+    const double interval_s = static_cast<double>(request_->interval_ns) / 1e9;
+    const double bps = rate_->on_frame(now, connection_.queued(), connection_.bytes_gone());
+    bitrates_.push_back(static_cast<std::uint64_t>(std::llround(bps)));
+    const auto bytes = static_cast<std::uint64_t>(std::llround(bps / 8 * interval_s));
+    return {static_cast<std::uint32_t>(std::clamp<std::uint64_t>(bytes, kMinAdaptedFrame, kMaxDataMessage)),
+            static_cast<std::uint64_t>(std::llround(bps))};
 }
 
 void CameraStream::on_timer() {
@@ -56,14 +86,17 @@ void CameraStream::on_timer() {
     while (next_due_ns_ <= now && connection_.can_send()) {
         if (sent == kMaxCatchUp) {
             // Far behind (the process was not scheduled): start the pace again from now.
-            skipped_ += (now - next_due_ns_) / request_->interval_ns + 1;
+            dropped_ += (now - next_due_ns_) / request_->interval_ns + 1;
             next_due_ns_ = now + request_->interval_ns;
             break;
         }
-        if (connection_.buffered() >= kMaxBacklog) {
-            ++skipped_;
+        const auto [size, bitrate] = next_frame(now);
+        const bool full = settings_.max_queue > 0 ? connection_.queued() >= settings_.max_queue
+                                                  : connection_.buffered() >= kMaxBacklog;
+        if (full) {
+            ++dropped_;
         } else {
-            send_one();
+            send_one(size, bitrate);
             ++sent;
         }
         next_due_ns_ += request_->interval_ns;

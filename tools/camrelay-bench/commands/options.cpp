@@ -113,6 +113,16 @@ std::vector<std::string> read_url_file(const std::string& path) {
     return urls;
 }
 
+// "--adapt MIN:MAX", Mbit/s.
+RateLimits parse_adapt(const std::string& option, const std::string& text) {
+    const auto colon = text.find(':');
+    if (colon == std::string::npos) throw UsageError(option + ": \"" + text + "\" is not MIN:MAX (Mbit/s)");
+    const double min = parse_number(option, text.substr(0, colon), 0.001, 1e6);
+    const double max = parse_number(option, text.substr(colon + 1), 0.001, 1e6);
+    if (min > max) throw UsageError(option + ": MIN " + text.substr(0, colon) + " is above MAX");
+    return RateLimits{min * 1e6, max * 1e6};
+}
+
 }  // namespace
 
 std::uint64_t parse_size(const std::string& option, const std::string& text) {
@@ -156,6 +166,11 @@ ServeOptions parse_serve_options(const std::vector<std::string>& args) {
             parse_pace_option(arg, a.value(arg), 1e6, mbps, max);
         } else if (arg == "--duration") {
             o.duration_s = parse_number(arg, a.value(arg), 0.001, 1e7);
+        } else if (arg == "--max-queue") {
+            o.max_queue = parse_size(arg, a.value(arg));
+            if (o.max_queue == 0) throw UsageError("--max-queue: at least 1 byte");
+        } else if (arg == "--adapt") {
+            o.adapt = parse_adapt(arg, a.value(arg));
         } else {
             throw UsageError("serve: unknown option \"" + arg + "\"");
         }
@@ -164,7 +179,8 @@ ServeOptions parse_serve_options(const std::vector<std::string>& args) {
     check_one_pace(max, rate.has_value(), mbps.has_value());
     if (o.mode == ServeOptions::Mode::demo) {
         // Frames of one size at a frame rate, as a camera makes them.
-        if (have_size || mbps || max) throw UsageError("--mode demo takes --rate FRAMES_PER_S only (1 to 60)");
+        if (have_size || mbps || max || o.max_queue || o.adapt)
+            throw UsageError("--mode demo takes --rate FRAMES_PER_S only (1 to 60)");
         if (rate && (*rate < 1 || *rate > 60)) throw UsageError("--rate: a demo camera makes 1 to 60 frames a second");
         o.pace = pace_for_rate(rate.value_or(kDemoDefaultFps));
         return o;
@@ -239,6 +255,14 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
             if (!std::ifstream(o.ca_file)) throw UsageError("--ca: cannot read \"" + o.ca_file + "\"");
         } else if (arg == "--insecure") {
             o.insecure = true;
+        } else if (arg == "--read-mbps") {
+            o.read_mbps = parse_number(arg, a.value(arg), 0.001, 1e6);
+        } else if (arg == "--probe-hz") {
+            o.probe_hz = parse_number(arg, a.value(arg), 0, 1000);
+        } else if (arg == "--clock") {
+            o.clock = parse_choice<ClockUse>(
+                arg, a.value(arg),
+                {{"auto", ClockUse::automatic}, {"estimate", ClockUse::estimate}, {"same", ClockUse::same}});
         } else {
             throw UsageError("run: unknown option \"" + arg + "\"");
         }
@@ -265,7 +289,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     check_one_pace(max, rate.has_value(), have_mbps);
     if (rate)
         o.pace = pace_for_rate(*rate);
-    else if (max || o.mode == RunOptions::Mode::stream)
+    else if (max || (o.mode == RunOptions::Mode::stream && !have_mbps))
         o.pace = Pace{0};
     else
         o.pace = pace_for_mbps(o.mbps, o.size);
@@ -279,6 +303,7 @@ const char* usage_text() {
     return "usage:\n"
            "  camrelay-bench serve --listen HOST:PORT [--mode echo|stream] [--size BYTES]\n"
            "                       [--rate MSGS_PER_S | --rate max | --mbps N] [--duration S]\n"
+           "                       [--max-queue BYTES] [--adapt MIN:MAX]\n"
            "  camrelay-bench serve --listen HOST:PORT --mode demo [--rate FRAMES_PER_S] [--duration S]\n"
            "  camrelay-bench run URL... --mode rtt|stream|load|demo [options] [--json]\n"
            "\n"
@@ -299,7 +324,17 @@ const char* usage_text() {
            "  --threshold-ms MS    count latencies above this (10)\n"
            "  --ca FILE            wss://: trust the CAs in FILE (PEM) instead of the system's\n"
            "  --insecure           wss://: do not verify the server's certificate (said in the output)\n"
+           "  --read-mbps R        stream/load: read at most R Mbit/s, a path narrower than the stream\n"
+           "  --probe-hz N         stream/load: clock probes a second for the camera's clock offset (5; 0: none)\n"
+           "  --clock auto|estimate|same  correct one-way latency by the estimated clock offset:\n"
+           "                       when it exceeds its uncertainty (auto), always, or never\n"
            "  --json               machine-readable output\n"
+           "\n"
+           "serve options (echo and stream modes):\n"
+           "  --max-queue BYTES    drop a frame when BYTES or more wait unsent (this process and the\n"
+           "                       kernel's socket), as a live camera does; K/M suffixes allowed\n"
+           "  --adapt MIN:MAX      paced streams: a bitrate in MIN..MAX Mbit/s that follows the send queue\n"
+           "                       (frames keep their pace, their size follows the bitrate)\n"
            "\n"
            "URL: ws://HOST[:PORT][/PATH][?QUERY] (port 80) or wss://... (TLS 1.2+, port 443)\n"
            "\n"

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "../measure/clock_offset.hpp"
+#include "rate_control.hpp"
+
 namespace camrelay::bench {
 
 class UsageError : public std::runtime_error {
@@ -30,6 +33,8 @@ struct ServeOptions {
     std::uint32_t size = 16384;
     Pace pace;  // stream mode; demo mode: the frame interval
     std::optional<double> duration_s;
+    std::uint64_t max_queue = 0;      // drop frames when this many bytes wait unsent (0: queue)
+    std::optional<RateLimits> adapt;  // paced streams: bitrate follows the send queue
 };
 
 struct RunOptions {
@@ -53,6 +58,9 @@ struct RunOptions {
     bool json = false;
     std::string ca_file;    // wss://: trust the CAs in this file instead of the system's
     bool insecure = false;  // wss://: do not verify the server's certificate
+    double read_mbps = 0;   // stream, load: read at most this (a narrow path), 0 = no limit
+    double probe_hz = 5;    // stream, load: clock probes a second, 0 = none
+    ClockUse clock = ClockUse::automatic;
 };
 
 // argv without the program name and the command word.

@@ -22,6 +22,7 @@ struct LoadViewer {
         : viewer(loop, url, tls), checker(stream_id), id(stream_id) {}
     Viewer viewer;
     StreamChecker checker;
+    OneWayLog log;  // the measured window's
     std::uint32_t id;
     std::uint64_t upstream_sequence = 0;
     std::optional<EventLoop::TimerId> upstream_timer;
@@ -39,8 +40,10 @@ public:
             o.pace.interval_ns == 0 ? 0 : static_cast<double>(o.size) * 8e3 / static_cast<double>(o.pace.interval_ns);
         std::uint32_t id = 1;
         for (const auto& url : cameras) {
-            for (std::uint32_t v = 0; v < o.viewers; ++v)
+            for (std::uint32_t v = 0; v < o.viewers; ++v) {
                 viewers_.push_back(std::make_unique<LoadViewer>(loop_, url, tls, id++));
+                viewers_.back()->viewer.set_read_limit(static_cast<std::uint64_t>(o.read_mbps * 1e6 / 8));
+            }
         }
         upstream_message_.resize(o.upstream_size);
     }
@@ -104,8 +107,9 @@ private:
         lv.viewer.on_open = [this, &lv](Viewer& v) {
             ++result_.connected;
             if (!result_.tls) result_.tls = v.connection().tls();
-            auto request = encode_stream_request(StreamRequest{lv.id, o_.size, o_.pace.interval_ns});
+            auto request = encode_stream_request(StreamRequest{lv.id, o_.size, o_.pace.interval_ns, true});
             v.connection().send(ws::Opcode::binary, request);
+            v.start_clock_probes(o_.probe_hz);
             if (o_.upstream_hz > 0) {
                 // Spread the viewers' upstream messages over the interval.
                 const std::uint64_t interval = seconds_to_ns(1.0 / o_.upstream_hz);
@@ -116,7 +120,7 @@ private:
         lv.viewer.on_receive = [this, &lv](Viewer&, ws::Opcode, std::span<const std::uint8_t> payload) {
             // Latency counts from the measured window on: while the others
             // still connect, this process is busy with handshakes.
-            lv.checker.on_message(payload, monotonic_ns(), measuring_ ? result_.latency : connect_phase_latency_);
+            lv.checker.on_message(payload, monotonic_ns(), measuring_ ? &lv.log : nullptr);
         };
         lv.viewer.on_end = [this, &lv](Viewer& v) {
             if (lv.upstream_timer) loop_.cancel(*lv.upstream_timer);
@@ -165,14 +169,18 @@ private:
 
     void collect(std::uint64_t end) {
         double mbps_sum = 0;
+        ViewerAccounts accounts(o_.clock, result_.latency);
         for (auto& lv : viewers_) {
             result_.tally.add(lv->checker.tally());
+            accounts.add(lv->checker, lv->log, lv->viewer.clock_probes_sent());
             if (lv->viewer.opened_ns() != 0 && end > lv->viewer.opened_ns()) {
                 const double seconds = static_cast<double>(end - lv->viewer.opened_ns()) / 1e9;
                 mbps_sum += static_cast<double>(lv->checker.tally().bytes) * 8 / 1e6 / seconds;
             }
         }
         if (result_.connected > 0) result_.received_mbps_per_viewer = mbps_sum / static_cast<double>(result_.connected);
+        result_.camera = accounts.camera();
+        result_.clock = accounts.clock();
         if (result_.tally.messages == 0 && result_.connected > 0) note_error("no stream message arrived");
     }
 
@@ -190,7 +198,6 @@ private:
     const RunOptions& o_;
     EventLoop loop_;
     LoadResult result_;
-    LatencyHistogram connect_phase_latency_;
     std::vector<std::unique_ptr<LoadViewer>> viewers_;
     std::vector<std::uint8_t> upstream_message_;
     std::size_t pending_ = 0;

@@ -19,7 +19,9 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url, const TlsClient
     const std::uint64_t start = monotonic_ns();
     const std::uint64_t deadline = start + seconds_to_ns(o.timeout_s);
     Viewer viewer(loop, url, tls);
+    viewer.set_read_limit(static_cast<std::uint64_t>(o.read_mbps * 1e6 / 8));
     StreamChecker checker(kStreamId);
+    OneWayLog log;
     std::uint64_t first_ns = 0;
     bool done = false;
 
@@ -32,8 +34,9 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url, const TlsClient
 
     viewer.on_open = [&](Viewer& v) {
         r.tls = v.connection().tls();
-        auto request = encode_stream_request(StreamRequest{kStreamId, o.size, o.pace.interval_ns});
+        auto request = encode_stream_request(StreamRequest{kStreamId, o.size, o.pace.interval_ns, true});
         v.connection().send(ws::Opcode::binary, request);
+        v.start_clock_probes(o.probe_hz);
     };
     viewer.on_receive = [&](Viewer&, ws::Opcode, std::span<const std::uint8_t> payload) {
         if (done) return;
@@ -43,7 +46,7 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url, const TlsClient
             return;
         }
         const std::uint64_t before = checker.tally().messages;
-        checker.on_message(payload, now, r.latency);
+        checker.on_message(payload, now, &log);
         if (before == 0 && checker.tally().messages == 1) {
             first_ns = now;
             loop.at(first_ns + seconds_to_ns(o.duration_s), [&] {
@@ -67,6 +70,10 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url, const TlsClient
     if (r.seconds == 0 && first_ns != 0) r.seconds = static_cast<double>(monotonic_ns() - first_ns) / 1e9;
     r.tally = checker.tally();
     close_viewers(loop, {&viewer});
+    ViewerAccounts accounts(o.clock, r.latency);
+    accounts.add(checker, log, viewer.clock_probes_sent());
+    r.camera = accounts.camera();
+    r.clock = accounts.clock();
     return r;
 }
 

@@ -77,6 +77,22 @@ int serve_command(const std::vector<std::string>& args) {
     EventLoop loop;
     StopOnSignal stop_on_signal(loop);
     CameraServer camera(loop, fd, options);
+    if (options.max_queue || options.adapt) {
+        // A lab watches what each viewer's stream went through.
+        camera.on_stream_end = [](const StreamSummary& s) {
+            std::cerr << "camrelay-bench: stream " << s.stream_id << " ended: " << s.sent << " frames sent, "
+                      << s.dropped << " dropped at the camera";
+            if (s.bitrate) {
+                char text[128];
+                std::snprintf(text, sizeof text, "; bitrate min %.3f, median %.3f, final %.3f Mbit/s",
+                              static_cast<double>(s.bitrate->min_bps) / 1e6,
+                              static_cast<double>(s.bitrate->median_bps) / 1e6,
+                              static_cast<double>(s.bitrate->final_bps) / 1e6);
+                std::cerr << text;
+            }
+            std::cerr << "\n";
+        };
+    }
     camera.start();
     const char* mode = options.mode == ServeOptions::Mode::echo     ? "echo"
                        : options.mode == ServeOptions::Mode::stream ? "stream"
@@ -94,7 +110,8 @@ int serve_command(const std::vector<std::string>& args) {
     const CameraTotals& t = camera.totals();
     std::cerr << "camrelay-bench: camera done: " << t.websockets << " websockets, " << t.http_requests
               << " plain HTTP requests, " << t.echoed << " messages echoed, " << t.streamed << " streamed, "
-              << t.skipped << " skipped (backlog), " << t.ignored << " viewer messages ignored\n";
+              << t.dropped << " dropped (send queue full), " << t.ignored << " viewer messages ignored, "
+              << t.clock_probes << " clock probes answered\n";
     return kExitOk;
 }
 

@@ -31,10 +31,18 @@ public:
     // `tls`, shared by the viewers of a run, is needed for a wss:// URL.
     Viewer(EventLoop& loop, ws::Url url, const TlsClient* tls = nullptr)
         : loop_(loop), url_(std::move(url)), tls_(tls) {}
+    ~Viewer() override { stop_probes(); }
     Viewer(const Viewer&) = delete;
     Viewer& operator=(const Viewer&) = delete;
 
     void connect(std::uint64_t deadline_ns);
+    // Read at most this many bytes a second once open (0: no limit).
+    void set_read_limit(std::uint64_t bytes_per_s) { read_limit_ = bytes_per_s; }
+    // Sends a clock probe (bench_message.hpp) `hz` times a second while
+    // open; the camera's answers come to on_receive.
+    void start_clock_probes(double hz);
+    std::uint64_t clock_probes_sent() const { return probes_sent_; }
+    void stop_probes();
 
     State state() const { return state_; }
     bool is_open() const { return state_ == State::open; }
@@ -51,6 +59,7 @@ private:
     void on_message(WsConnection&, ws::Opcode opcode, std::span<const std::uint8_t> payload) override;
     void on_closed(WsConnection&, const CloseInfo& info) override;
     void on_connected(std::variant<Upgraded, std::string> result);
+    void probe_at(std::uint64_t when, std::uint64_t interval_ns);
 
     EventLoop& loop_;
     ws::Url url_;
@@ -61,6 +70,9 @@ private:
     std::string failure_;
     CloseInfo close_info_;
     std::uint64_t opened_ns_ = 0;
+    std::uint64_t read_limit_ = 0;
+    std::uint64_t probes_sent_ = 0;
+    std::optional<EventLoop::TimerId> probe_timer_;
 };
 
 // Closes every open viewer (1000, "done") and runs the loop until all have

@@ -3,9 +3,11 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -145,5 +147,11 @@ int socket_error(int fd) {
 }
 
 std::string error_text(int error) { return std::strerror(error); }
+
+std::size_t unsent_bytes(int fd) {
+    int bytes = 0;
+    if (ioctl(fd, SIOCOUTQNSD, &bytes) != 0 && ioctl(fd, SIOCOUTQ, &bytes) != 0) return 0;
+    return bytes > 0 ? static_cast<std::size_t>(bytes) : 0;
+}
 
 }  // namespace camrelay::bench

@@ -37,6 +37,10 @@ void set_nonblocking(int fd);
 // errno). EINTR is retried.
 int send_pending(int fd, const void* data, std::size_t size, std::size_t& sent);
 
+// Bytes in the socket's send queue that TCP has not sent yet (SIOCOUTQNSD;
+// SIOCOUTQ, which counts unacknowledged bytes too, on kernels without it).
+std::size_t unsent_bytes(int fd);
+
 // Pending SO_ERROR of a socket (0 if none).
 int socket_error(int fd);
 std::string error_text(int error);

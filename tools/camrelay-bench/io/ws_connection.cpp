@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -50,6 +51,7 @@ WsConnection::WsConnection(EventLoop& loop, std::unique_ptr<Transport> transport
 
 WsConnection::~WsConnection() {
     if (close_timer_) loop_.cancel(*close_timer_);
+    if (read_timer_) loop_.cancel(*read_timer_);
     if (transport_) loop_.unwatch(transport_->fd());
 }
 
@@ -134,6 +136,42 @@ void WsConnection::abort(std::string error) {
     finish(std::move(info));
 }
 
+std::size_t WsConnection::queued() const { return buffered() + (transport_ ? unsent_bytes(transport_->fd()) : 0); }
+
+std::uint64_t WsConnection::bytes_gone() const {
+    const std::uint64_t unsent = transport_ ? unsent_bytes(transport_->fd()) : 0;
+    return bytes_out_ - std::min<std::uint64_t>(bytes_out_, unsent);
+}
+
+void WsConnection::set_read_limit(std::uint64_t bytes_per_s) {
+    read_limit_ = bytes_per_s;
+    read_tokens_ = 0;
+    read_tokens_ns_ = monotonic_ns();
+}
+
+std::size_t WsConnection::read_budget() {
+    if (read_limit_ == 0 || state_ != State::open || hung_up_) return kReadChunk;
+    // A bucket of 20 ms of reading, refilled at the limit.
+    const double chunk = std::clamp(static_cast<double>(read_limit_) * 0.01, 1500.0, 65536.0);
+    const std::uint64_t now = monotonic_ns();
+    read_tokens_ = std::min(
+        2 * chunk, read_tokens_ + static_cast<double>(now - read_tokens_ns_) / 1e9 * static_cast<double>(read_limit_));
+    read_tokens_ns_ = now;
+    if (read_tokens_ >= 1) return static_cast<std::size_t>(std::min(read_tokens_, double(kReadChunk)));
+    // Wait until a chunk's worth is there.
+    read_paused_ = true;
+    const auto wait = static_cast<std::uint64_t>((chunk - read_tokens_) / static_cast<double>(read_limit_) * 1e9);
+    if (!read_timer_) read_timer_ = loop_.at(now + wait, [this] { resume_reading(); });
+    return 0;
+}
+
+void WsConnection::resume_reading() {
+    read_timer_.reset();
+    read_paused_ = false;
+    if (state_ == State::closed) return;
+    read_available();
+}
+
 void WsConnection::want_drain() {
     drain_wanted_ = true;
     update_interest();
@@ -141,7 +179,13 @@ void WsConnection::want_drain() {
 
 void WsConnection::on_io(std::uint32_t events) {
     if (state_ == State::closed) return;
-    if (events & (read_waits_for_ | EPOLLHUP | EPOLLERR)) read_available();
+    // A hang-up or an error is read at once, even when a read limit
+    // pauses reading (epoll would report it again and again).
+    if (events & (EPOLLHUP | EPOLLERR)) {
+        hung_up_ = true;
+        read_paused_ = false;
+    }
+    if ((events & (read_waits_for_ | EPOLLHUP | EPOLLERR)) && !read_paused_) read_available();
     if (state_ == State::closed) return;
     if (events & write_waits_for_) {
         flush();
@@ -162,12 +206,15 @@ void WsConnection::read_available() {
     // to the end, as nothing would report it.
     for (int reads = 0; state_ != State::closed && state_ != State::finishing; ++reads) {
         if (reads >= kReadsPerEvent && !transport_->has_buffered_input()) return;
-        const IoResult r = transport_->read(buffer);
+        const std::size_t budget = read_budget();
+        if (budget == 0) break;
+        const IoResult r = transport_->read(std::span<std::uint8_t>(buffer.data(), budget));
         if (r.status == IoResult::Status::done) {
             read_waits_for_ = EPOLLIN;
             bytes_in_ += r.bytes;
+            if (read_limit_ != 0) read_tokens_ -= static_cast<double>(r.bytes);
             feed(std::span<std::uint8_t>(buffer.data(), r.bytes));
-            if (r.bytes < buffer.size() && state_ != State::closed && !transport_->has_buffered_input()) break;
+            if (r.bytes < budget && state_ != State::closed && !transport_->has_buffered_input()) break;
             continue;
         }
         if (r.status == IoResult::Status::again) {
@@ -278,7 +325,7 @@ void WsConnection::compact() {
 void WsConnection::update_interest() {
     if (state_ == State::closed) return;
     // While finishing only the last frames matter: reading more would spin.
-    std::uint32_t wanted = state_ == State::finishing ? 0u : read_waits_for_;
+    std::uint32_t wanted = state_ == State::finishing || read_paused_ ? 0u : read_waits_for_;
     if (buffered() > 0 || drain_wanted_ || transport_->has_buffered_output()) wanted |= write_waits_for_;
     if (wanted != interest_) {
         interest_ = wanted;
@@ -293,6 +340,10 @@ void WsConnection::finish(CloseInfo info) {
     if (close_timer_) {
         loop_.cancel(*close_timer_);
         close_timer_.reset();
+    }
+    if (read_timer_) {
+        loop_.cancel(*read_timer_);
+        read_timer_.reset();
     }
     loop_.unwatch(transport_->fd());
     if (info.clean) transport_->end();

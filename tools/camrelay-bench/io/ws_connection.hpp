@@ -73,6 +73,15 @@ public:
     void want_drain();
     std::size_t buffered() const { return out_.size() - out_head_; }
     bool write_blocked() const { return write_blocked_; }
+    // What waits to be sent: buffered() and what the kernel holds unsent.
+    std::size_t queued() const;
+    // Bytes that have left for the network (sent by TCP) so far.
+    std::uint64_t bytes_gone() const;
+
+    // Reads at most `bytes_per_s` while the connection is open (0: no
+    // limit), as a viewer on a narrow path would: the peer's send queue
+    // grows. A closing handshake reads at full speed.
+    void set_read_limit(std::uint64_t bytes_per_s);
 
     // TLS details of a wss:// connection.
     std::optional<TlsSummary> tls() const { return transport_ ? transport_->tls() : std::nullopt; }
@@ -91,6 +100,10 @@ private:
     void on_close(std::optional<std::uint16_t> code, std::string_view reason) override;
 
     void read_available();
+    // Read budget under a read limit: bytes that may be read now; 0 pauses
+    // reading until a timer gives more.
+    std::size_t read_budget();
+    void resume_reading();
     void feed(std::span<std::uint8_t> bytes);
     void queue_frame(ws::Opcode opcode, std::span<const std::uint8_t> payload);
     void flush();
@@ -122,6 +135,12 @@ private:
     std::optional<EventLoop::TimerId> close_timer_;
     std::uint64_t bytes_in_ = 0;
     std::uint64_t bytes_out_ = 0;
+    std::uint64_t read_limit_ = 0;  // bytes a second, 0 = none
+    double read_tokens_ = 0;
+    std::uint64_t read_tokens_ns_ = 0;
+    bool read_paused_ = false;
+    bool hung_up_ = false;
+    std::optional<EventLoop::TimerId> read_timer_;
 };
 
 }  // namespace camrelay::bench

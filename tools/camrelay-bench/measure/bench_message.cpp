@@ -12,6 +12,9 @@ namespace {
 
 constexpr std::array<std::uint8_t, 4> kDataMagic{'C', 'R', 'B', '1'};
 constexpr std::array<std::uint8_t, 4> kRequestMagic{'C', 'R', 'B', 'S'};
+constexpr std::array<std::uint8_t, 4> kProbeMagic{'C', 'R', 'B', 'P'};
+constexpr std::array<std::uint8_t, 4> kReplyMagic{'C', 'R', 'B', 'T'};
+constexpr std::uint32_t kFlagCameraState = 1;
 constexpr std::uint64_t kWordStep = 0x9E3779B97F4A7C15ull;
 
 static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big);
@@ -48,15 +51,24 @@ bool starts_with(std::span<const std::uint8_t> message, const std::array<std::ui
 
 }  // namespace
 
-void write_data_message(std::span<std::uint8_t> message, const DataHeader& header) {
+void write_data_message(std::span<std::uint8_t> message, const DataHeader& header,
+                        const std::optional<CameraState>& camera) {
     std::copy(kDataMagic.begin(), kDataMagic.end(), message.begin());
     put<std::uint32_t>(message, 4, static_cast<std::uint32_t>(message.size()));
     put<std::uint64_t>(message, 8, header.sequence);
     put<std::uint64_t>(message, 16, header.sent_ns);
     put<std::uint32_t>(message, 24, header.stream_id);
-    put<std::uint32_t>(message, 28, 0);
-    std::uint8_t* payload = message.data() + kDataHeaderSize;
-    const std::size_t size = message.size() - kDataHeaderSize;
+    std::size_t head = kDataHeaderSize;
+    if (camera && message.size() >= kDataHeaderSize + kCameraStateSize) {
+        put<std::uint32_t>(message, 28, kCameraStateSize);
+        put<std::uint64_t>(message, 32, camera->dropped);
+        put<std::uint64_t>(message, 40, camera->bitrate_bps);
+        head += kCameraStateSize;
+    } else {
+        put<std::uint32_t>(message, 28, 0);
+    }
+    std::uint8_t* payload = message.data() + head;
+    const std::size_t size = message.size() - head;
     const std::uint64_t seed = pattern_seed(header.sequence);
     std::size_t words = size / 8;
     for (std::size_t i = 0; i < words; ++i) {
@@ -77,16 +89,22 @@ std::string_view to_string(DataCheck check) {
     return "?";
 }
 
-DataCheck check_data_message(std::span<const std::uint8_t> message, DataHeader& header) {
+DataCheck check_data_message(std::span<const std::uint8_t> message, DataHeader& header,
+                             std::optional<CameraState>* camera) {
     if (message.size() < kDataHeaderSize || !starts_with(message, kDataMagic)) return DataCheck::not_data;
     header.length = get<std::uint32_t>(message, 4);
     header.sequence = get<std::uint64_t>(message, 8);
     header.sent_ns = get<std::uint64_t>(message, 16);
     header.stream_id = get<std::uint32_t>(message, 24);
+    if (camera) camera->reset();
     if (header.length != message.size()) return DataCheck::bad_length;
-    if (get<std::uint32_t>(message, 28) != 0) return DataCheck::bad_payload;
-    const std::uint8_t* payload = message.data() + kDataHeaderSize;
-    const std::size_t size = message.size() - kDataHeaderSize;
+    const std::uint32_t state_size = get<std::uint32_t>(message, 28);
+    if (state_size != 0 && (state_size != kCameraStateSize || message.size() < kDataHeaderSize + state_size))
+        return DataCheck::bad_payload;
+    if (state_size != 0 && camera)
+        *camera = CameraState{get<std::uint64_t>(message, 32), get<std::uint64_t>(message, 40)};
+    const std::uint8_t* payload = message.data() + kDataHeaderSize + state_size;
+    const std::size_t size = message.size() - kDataHeaderSize - state_size;
     const std::uint64_t seed = pattern_seed(header.sequence);
     std::size_t words = size / 8;
     std::uint64_t differences = 0;
@@ -104,12 +122,16 @@ bool looks_like_data_message(std::span<const std::uint8_t> message) { return sta
 
 bool looks_like_stream_request(std::span<const std::uint8_t> message) { return starts_with(message, kRequestMagic); }
 
+bool looks_like_clock_probe(std::span<const std::uint8_t> message) { return starts_with(message, kProbeMagic); }
+
+bool looks_like_clock_reply(std::span<const std::uint8_t> message) { return starts_with(message, kReplyMagic); }
+
 std::vector<std::uint8_t> encode_stream_request(const StreamRequest& request) {
     std::vector<std::uint8_t> out(kStreamRequestSize);
     std::copy(kRequestMagic.begin(), kRequestMagic.end(), out.begin());
     put<std::uint32_t>(out, 4, request.stream_id);
     put<std::uint32_t>(out, 8, request.message_size);
-    put<std::uint32_t>(out, 12, 0);
+    put<std::uint32_t>(out, 12, request.camera_state ? kFlagCameraState : 0);
     put<std::uint64_t>(out, 16, request.interval_ns);
     return out;
 }
@@ -120,11 +142,42 @@ std::optional<StreamRequest> decode_stream_request(std::span<const std::uint8_t>
     r.stream_id = get<std::uint32_t>(message, 4);
     r.message_size = get<std::uint32_t>(message, 8);
     r.interval_ns = get<std::uint64_t>(message, 16);
+    const std::uint32_t flags = get<std::uint32_t>(message, 12);
+    r.camera_state = (flags & kFlagCameraState) != 0;
     if (r.stream_id == 0 || r.message_size < kDataHeaderSize || r.message_size > kMaxDataMessage ||
-        get<std::uint32_t>(message, 12) != 0) {
+        (flags & ~kFlagCameraState) != 0) {
         return std::nullopt;
     }
     return r;
+}
+
+std::vector<std::uint8_t> encode_clock_probe(const ClockProbe& probe) {
+    std::vector<std::uint8_t> out(kClockProbeSize);
+    std::copy(kProbeMagic.begin(), kProbeMagic.end(), out.begin());
+    put<std::uint32_t>(out, 4, probe.number);
+    put<std::uint64_t>(out, 8, probe.viewer_sent_ns);
+    return out;
+}
+
+std::optional<ClockProbe> decode_clock_probe(std::span<const std::uint8_t> message) {
+    if (message.size() != kClockProbeSize || !starts_with(message, kProbeMagic)) return std::nullopt;
+    return ClockProbe{get<std::uint32_t>(message, 4), get<std::uint64_t>(message, 8)};
+}
+
+std::vector<std::uint8_t> encode_clock_reply(const ClockReply& reply) {
+    std::vector<std::uint8_t> out(kClockReplySize);
+    std::copy(kReplyMagic.begin(), kReplyMagic.end(), out.begin());
+    put<std::uint32_t>(out, 4, reply.number);
+    put<std::uint64_t>(out, 8, reply.viewer_sent_ns);
+    put<std::uint64_t>(out, 16, reply.camera_received_ns);
+    put<std::uint64_t>(out, 24, reply.camera_sent_ns);
+    return out;
+}
+
+std::optional<ClockReply> decode_clock_reply(std::span<const std::uint8_t> message) {
+    if (message.size() != kClockReplySize || !starts_with(message, kReplyMagic)) return std::nullopt;
+    return ClockReply{get<std::uint32_t>(message, 4), get<std::uint64_t>(message, 8), get<std::uint64_t>(message, 16),
+                      get<std::uint64_t>(message, 24)};
 }
 
 }  // namespace camrelay::bench

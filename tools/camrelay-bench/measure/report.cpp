@@ -94,6 +94,93 @@ void tls_json(JsonWriter& j, const std::optional<TlsSummary>& tls) {
     j.end_object();
 }
 
+double mbit(std::uint64_t bps) { return static_cast<double>(bps) / 1e6; }
+
+std::string signed_ms(std::int64_t ns) {
+    return (ns >= 0 ? "+" : "-") + fixed(static_cast<double>(ns >= 0 ? ns : -ns) / 1e6, 3);
+}
+
+const char* clock_use_name(ClockUse use) {
+    switch (use) {
+        case ClockUse::same: return "same";
+        case ClockUse::estimate: return "estimate";
+        case ClockUse::automatic: return "auto";
+    }
+    return "?";
+}
+
+// "camera dropped  12 frames (send queue full)", "camera bitrate  min 0.512, median 1.204, final 1.100 Mbit/s".
+void camera_rows(Rows& rows, const std::optional<CameraReport>& camera) {
+    if (!camera) return;
+    rows.emplace_back("camera dropped", std::to_string(camera->dropped) + " frames (its send queue was full)");
+    if (camera->bitrate && camera->bitrate->median_bps > 0) {
+        rows.emplace_back("camera bitrate", "min " + fixed(mbit(camera->bitrate->min_bps), 3) + ", median " +
+                                                fixed(mbit(camera->bitrate->median_bps), 3) + ", final " +
+                                                fixed(mbit(camera->bitrate->final_bps), 3) + " Mbit/s");
+    }
+}
+
+void camera_json(JsonWriter& j, const std::optional<CameraReport>& camera) {
+    if (!camera) {
+        j.null_field("camera");
+        return;
+    }
+    j.begin_object("camera").field("viewers", camera->viewers).field("dropped", camera->dropped);
+    if (camera->bitrate) {
+        j.begin_object("bitrate_mbps")
+            .field("min", mbit(camera->bitrate->min_bps))
+            .field("median", mbit(camera->bitrate->median_bps))
+            .field("final", mbit(camera->bitrate->final_bps))
+            .end_object();
+    } else {
+        j.null_field("bitrate_mbps");
+    }
+    j.end_object();
+}
+
+// "+0.004 ms +- 0.021 ms (min RTT 0.042 ms; 25 of 25 probes answered), not applied".
+void clock_rows(Rows& rows, const std::optional<ClockReport>& clock) {
+    if (!clock) return;
+    std::string answered = std::to_string(clock->replies) + " of " + std::to_string(clock->probes) + " probes answered";
+    if (clock->estimated == 0) {
+        rows.emplace_back("clock offset", "not known (" + answered + ")");
+        return;
+    }
+    std::string text = signed_ms(clock->offset_min_ns);
+    if (clock->offset_max_ns != clock->offset_min_ns) text += " to " + signed_ms(clock->offset_max_ns);
+    text += " ms +- " + fixed(static_cast<double>(clock->uncertainty_ns) / 1e6, 3) + " ms (min RTT " +
+            ms(clock->min_rtt_ns) + "; " + answered + ")";
+    if (clock->estimated > 1)
+        text +=
+            ", applied to " + std::to_string(clock->corrected) + " of " + std::to_string(clock->estimated) + " viewers";
+    else
+        text += clock->corrected ? ", applied" : ", not applied";
+    if (clock->use == ClockUse::automatic && clock->corrected < clock->estimated)
+        text += " (within its uncertainty: one clock)";
+    rows.emplace_back("clock offset", text);
+}
+
+void clock_json(JsonWriter& j, const std::optional<ClockReport>& clock) {
+    if (!clock) {
+        j.null_field("clock");
+        return;
+    }
+    j.begin_object("clock").field("use", clock_use_name(clock->use));
+    j.field("probes", clock->probes).field("replies", clock->replies).field("estimated", clock->estimated);
+    j.field("corrected", clock->corrected);
+    if (clock->estimated) {
+        j.field("offset_ms",
+                static_cast<double>(clock->offset_min_ns + (clock->offset_max_ns - clock->offset_min_ns) / 2) / 1e6);
+        j.field("offset_min_ms", static_cast<double>(clock->offset_min_ns) / 1e6);
+        j.field("offset_max_ms", static_cast<double>(clock->offset_max_ns) / 1e6);
+        j.field("uncertainty_ms", ms_value(clock->uncertainty_ns)).field("min_rtt_ms", ms_value(clock->min_rtt_ns));
+    } else {
+        j.null_field("offset_ms").null_field("offset_min_ms").null_field("offset_max_ms");
+        j.null_field("uncertainty_ms").null_field("min_rtt_ms");
+    }
+    j.end_object();
+}
+
 void error_field(JsonWriter& j, const std::string& error) {
     if (error.empty())
         j.null_field("error");
@@ -137,12 +224,15 @@ std::string format_table(const RttResult& r) {
 
 std::string format_table(const StreamResult& r) {
     Rows rows;
-    rows.emplace_back("throughput", fixed(r.megabytes_per_s(), 1) + " MB/s (10^6 bytes)");
+    rows.emplace_back("throughput", fixed(r.megabytes_per_s(), 1) + " MB/s (10^6 bytes), " +
+                                        fixed(r.received_mbps(), 2) + " Mbit/s received");
     rows.emplace_back("messages", std::to_string(r.tally.messages) + " of " + std::to_string(r.size) + " B in " +
                                       fixed(r.seconds, 2) + " s (" + fixed(r.messages_per_s(), 0) + "/s)");
     tls_row(rows, r.tls);
     latency_rows(rows, r.latency, "one-way");
     tally_rows(rows, r.tally);
+    camera_rows(rows, r.camera);
+    clock_rows(rows, r.clock);
     rows.emplace_back("result", verdict(r.failed(), r.error));
     return table("stream " + r.url, rows);
 }
@@ -165,6 +255,8 @@ std::string format_table(const LoadResult& r) {
     rows.emplace_back("upstream sent", std::to_string(r.upstream_sent));
     latency_rows(rows, r.latency, "one-way");
     tally_rows(rows, r.tally);
+    camera_rows(rows, r.camera);
+    clock_rows(rows, r.clock);
     if (r.relay) {
         rows.emplace_back("relay CPU", fixed(r.relay->cpu_percent, 1) + " % of one core (" +
                                            std::to_string(r.relay->processes) + " processes)");
@@ -214,7 +306,10 @@ std::string format_json(const StreamResult& r) {
     JsonWriter j;
     open_url_report(j, "stream", r.url, r.tls, r.size);
     j.field("seconds", r.seconds).field("mb_per_s", r.megabytes_per_s()).field("messages_per_s", r.messages_per_s());
+    j.field("received_mbps", r.received_mbps());
     tally_json(j, r.tally);
+    camera_json(j, r.camera);
+    clock_json(j, r.clock);
     return close_url_report(j, r.latency, r.failed(), r.error);
 }
 
@@ -232,6 +327,8 @@ std::string format_json(const LoadResult& r) {
     tally_json(j, r.tally);
     j.field("upstream_sent", r.upstream_sent);
     j.field("received_mbps_per_viewer", r.received_mbps_per_viewer);
+    camera_json(j, r.camera);
+    clock_json(j, r.clock);
     latency_json(j, r.latency);
     if (r.relay) {
         j.begin_object("relay");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "clock_offset.hpp"
 #include "latency_histogram.hpp"
 #include "stream_checker.hpp"
 
@@ -18,6 +19,45 @@ struct TlsSummary {
     std::string alpn;       // the protocol the server chose, empty if none
     bool verified = false;  // the server's certificate and name were checked (not --insecure)
     std::string trusted;    // what the certificate was checked against: "system CAs" or the --ca file
+};
+
+// What the camera said in its data messages (stream and load modes), over
+// the viewers: frames it dropped because its send queue was full (they use
+// no sequence number: not lost in transit) and the bitrate it chose.
+struct CameraReport {
+    std::uint64_t viewers = 0;              // whose messages carried the camera's state
+    std::uint64_t dropped = 0;              // added up over them
+    std::optional<BitrateSummary> bitrate;  // min and median over every message; final: mean of the viewers' last
+};
+
+// The camera clock's offset (clock_offset.hpp), over the viewers.
+struct ClockReport {
+    ClockUse use = ClockUse::automatic;
+    std::uint64_t probes = 0;     // sent
+    std::uint64_t replies = 0;    // answered
+    std::uint64_t estimated = 0;  // viewers with an estimate
+    std::uint64_t corrected = 0;  // viewers whose latencies were corrected by it
+    std::int64_t offset_min_ns = 0;
+    std::int64_t offset_max_ns = 0;
+    std::uint64_t uncertainty_ns = 0;  // the largest
+    std::uint64_t min_rtt_ns = 0;      // the smallest
+};
+
+// Puts together what viewers' checkers saw: one-way latency corrected by
+// each viewer's clock offset, the camera's state and the clock figures.
+class ViewerAccounts {
+public:
+    ViewerAccounts(ClockUse use, LatencyHistogram& latency) : latency_(latency) { clock_.use = use; }
+    void add(const StreamChecker& checker, const OneWayLog& log, std::uint64_t probes_sent);
+    std::optional<CameraReport> camera() const;
+    std::optional<ClockReport> clock() const;  // nullopt if no probe was sent
+
+private:
+    LatencyHistogram& latency_;
+    ClockReport clock_;
+    CameraReport camera_;
+    std::vector<std::uint64_t> bitrates_;
+    std::vector<std::uint64_t> finals_;
 };
 
 struct RttResult {
@@ -41,11 +81,14 @@ struct StreamResult {
     double seconds = 0;  // from the first message of the stream to the end
     StreamTally tally;
     LatencyHistogram latency;
+    std::optional<CameraReport> camera;
+    std::optional<ClockReport> clock;
     std::optional<TlsSummary> tls;
     std::string error;
 
     explicit StreamResult(std::uint64_t threshold_ns) : latency(threshold_ns) {}
     double megabytes_per_s() const { return seconds > 0 ? static_cast<double>(tally.bytes) / seconds / 1e6 : 0; }
+    double received_mbps() const { return megabytes_per_s() * 8; }
     double messages_per_s() const { return seconds > 0 ? static_cast<double>(tally.messages) / seconds : 0; }
     bool failed() const { return !error.empty() || tally.errors() > 0 || tally.messages == 0; }
 };
@@ -98,6 +141,8 @@ struct LoadResult {
     StreamTally tally;                    // every message, connect phase included
     LatencyHistogram latency;             // one-way, of the messages received in the window
     double received_mbps_per_viewer = 0;  // mean over connected viewers
+    std::optional<CameraReport> camera;
+    std::optional<ClockReport> clock;
     std::optional<RelayUsage> relay;
     std::optional<TlsSummary> tls;    // of the first viewer that connected
     std::vector<std::string> errors;  // first few, for the report
