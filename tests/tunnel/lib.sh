@@ -13,6 +13,10 @@
 #   hold_port PORT SECONDS   something else listening on 127.0.0.1:PORT
 #   camera_status ID         up or down, as `camrelay camera list` says
 #   CLIENT_ALIVE=N           ClientAliveInterval of the test's sshd (1 s)
+#   need_ws_camera           skip (77) without node and tests/e2e's ws module
+#   start_ws_camera          the e2e suite's WebSocket camera (CAMERA_PORT)
+#   viewer_ok, tunnel_up     a WebSocket viewer straight at the tunnel port $P
+#                            gets its messages (tunnel_up: and $P is taken)
 
 set -u
 # shellcheck source=../lib/kit.sh
@@ -51,3 +55,23 @@ hold_port() {
 camera_status() {
 	cam camera list --json | grep "\"id\": \"$1\"" | sed 's/.*"status": "\([a-z]*\)".*/\1/'
 }
+
+E2E=$SOURCE_DIR/tests/e2e
+need_ws_camera() {
+	command -v node >/dev/null || skip "node is not installed (WebSocket camera and viewer)"
+	[ -d "$E2E/node_modules/ws" ] || skip "tests/e2e/node_modules missing (npm ci in tests/e2e)"
+}
+
+start_ws_camera() {
+	CAMERA_PORT=$(free_port)
+	node "$E2E/camera.js" "$CAMERA_PORT" 2 >"$TMP/camera.log" 2>&1 &
+	started $!
+	wait_for 10 port_in_use "$CAMERA_PORT" || die "camera server did not start"
+}
+
+# (varnishd is e2e_test.sh's business)
+viewer_ok() {
+	node "$E2E/viewer.js" "ws://127.0.0.1:$P/" --push 2 --count 20 >"$TMP/viewer.out" 2>&1 &&
+		grep -q '"ok":true' "$TMP/viewer.out"
+}
+tunnel_up() { port_in_use "$P" && viewer_ok; }

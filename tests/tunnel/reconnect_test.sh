@@ -7,28 +7,15 @@
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-command -v node >/dev/null || skip "node is not installed (WebSocket camera and viewer)"
-E2E=$SOURCE_DIR/tests/e2e
-[ -d "$E2E/node_modules/ws" ] || skip "tests/e2e/node_modules missing (npm ci in tests/e2e)"
-
+need_ws_camera
 need_sshd
 relay_setup
 relay_start_sshd
 relay_add_camera cam1
 P=$CAM_PORT
 
-# The camera's WebSocket server.
-CAMERA_PORT=$(free_port)
-node "$E2E/camera.js" "$CAMERA_PORT" 2 >"$TMP/camera.log" 2>&1 &
-started $!
-wait_for 10 port_in_use "$CAMERA_PORT" || die "camera server did not start"
-
-# A viewer straight at the tunnel port (varnishd is e2e_test.sh's business).
-viewer_ok() {
-	node "$E2E/viewer.js" "ws://127.0.0.1:$P/" --push 2 --count 20 >"$TMP/viewer.out" 2>&1 &&
-		grep -q '"ok":true' "$TMP/viewer.out"
-}
-tunnel_up() { port_in_use "$P" && viewer_ok; }
+# The camera's WebSocket server; a viewer straight at the tunnel port.
+start_ws_camera
 
 relay_start_tunnel cam1 "$P" "127.0.0.1:$CAMERA_PORT"
 wait_for 15 tunnel_up && ok "tunnel up, a viewer gets through" || die "tunnel never came up"

@@ -29,9 +29,9 @@ else
 fi
 unit=$BUILD_DIR/tools/tunnel/camrelay-tunnel@.service
 if command -v systemd-analyze >/dev/null && [ -f "$unit" ]; then
-	# verify wants the ExecStart binary to exist: point it at the source
-	# script; and the manuals of Documentation=: the built ones come first
-	sed "s|^ExecStart=[^ ]*|ExecStart=$TUNNEL|" "$unit" >"$TMP/camrelay-tunnel@.service"
+	# verify wants the ExecStart(Pre) binary to exist: point it at the
+	# source script; and the manuals of Documentation=: the built ones come first
+	sed -E "s#^(ExecStart=|ExecStartPre=\+)[^ ]*#\1$TUNNEL#" "$unit" >"$TMP/camrelay-tunnel@.service"
 	mkdir -p "$TMP/man/man1"
 	ln -s "$BUILD_DIR"/tools/tunnel/*.1 "$TMP/man/man1/"
 	if out=$(MANPATH="$TMP/man:" systemd-analyze verify "$TMP/camrelay-tunnel@.service" 2>&1) &&
@@ -76,12 +76,22 @@ exit 1
 EOF
 chmod +x "$CONNECT"
 export CAMRELAY_CONNECT=$CONNECT
+# The kernel's congestion control lists, as camrelay-tunnel reads them.
+export CAMRELAY_CC_SYSCTL=$TMP/sysctl
+mkdir "$CAMRELAY_CC_SYSCTL"
+echo "reno cubic bbr" >"$CAMRELAY_CC_SYSCTL/tcp_available_congestion_control"
+echo "reno cubic" >"$CAMRELAY_CC_SYSCTL/tcp_allowed_congestion_control"
+echo cubic >"$CAMRELAY_CC_SYSCTL/tcp_congestion_control"
+# Without tuning (CONGESTION=system, SEND_QUEUE=system) the commands are
+# those from before it; the tuning is checked further down.
+untuned="--congestion system --send-queue system"
 
 # --- the ssh command (transport ssh: the command from before transports)
 printf 'x\n' >"$TMP/key"
 printf '[relay.example.com]:2222 ssh-ed25519 AAAA\n' >"$TMP/kh"
+# shellcheck disable=SC2086  # $untuned is simple words
 cmd=$("$TUNNEL" --relay camrelay-cam@relay.example.com:2222 --identity "$TMP/key" --known-hosts "$TMP/kh" \
-	--listen 20001 --transport ssh --print-command) || fail "--print-command failed"
+	--listen 20001 --transport ssh $untuned --print-command) || fail "--print-command failed"
 ssh_cmd=$cmd
 has() {
 	case " $cmd " in
@@ -100,7 +110,7 @@ has "-o BatchMode=yes"
 has "-o IdentitiesOnly=yes -o IdentityAgent=none -i $TMP/key"
 has "-o StrictHostKeyChecking=yes -o UserKnownHostsFile=$TMP/kh"
 has "-o GlobalKnownHostsFile=/dev/null -o UpdateHostKeys=no"
-has "-o ServerAliveInterval=10 -o ServerAliveCountMax=2"
+has "-o ServerAliveInterval=5 -o ServerAliveCountMax=2"
 has "-o ExitOnForwardFailure=yes"
 has "-o Ciphers=aes128-gcm@openssh.com,chacha20-poly1305@openssh.com"
 has "-R 127.0.0.1:20001:localhost:9001"
@@ -129,7 +139,7 @@ has "-o Ciphers=chacha20-poly1305@openssh.com"
 has "-p 2200 -l cam -- relay"
 
 # --- the other transports: the host key stays pinned under RELAY's name
-base="--identity $TMP/key --known-hosts $TMP/kh --listen 20001"
+base="--identity $TMP/key --known-hosts $TMP/kh --listen 20001 $untuned"
 # tunnel ARG...: --print-command's output with the base settings
 tunnel() {
 	# shellcheck disable=SC2086  # $base is simple words
@@ -232,6 +242,30 @@ else
 		ok "auto without camrelay-connect: the ssh command" || fail "auto without camrelay-connect: $cmd"
 fi
 
+# --- tuning of the tunnel's socket (the defaults): every transport through
+# camrelay-connect, which sets it; plain ssh gets the socket passed
+tuned() {
+	"$TUNNEL" --identity "$TMP/key" --known-hosts "$TMP/kh" --listen 20001 "$@" --print-command 2>"$TMP/tuned.err"
+}
+T="--send-queue 131072 --user-timeout 15"
+cmd=$(tuned --relay cam@relay.example.com:2222 --transport ssh)
+has "-o ServerAliveInterval=5 -o ServerAliveCountMax=2"
+has "-o ProxyCommand=$CONNECT --congestion bbr $T --fdpass tcp %h %p -o ProxyUseFdpass=yes -p 2222 -l cam -- relay.example.com"
+lacks HostKeyAlias
+cmd=$(tuned --relay cam@relay.example.com:2222 --transport ssh-443)
+has "-o HostKeyAlias=[relay.example.com]:2222 -o ProxyCommand=$CONNECT --congestion bbr $T --fdpass tcp %h %p -o ProxyUseFdpass=yes -p 443"
+cmd=$(tuned --relay cam@relay.example.com:2222 --transport tls --tls-name relay.example.org)
+has "-o ProxyCommand=$CONNECT --tls-name relay.example.org --congestion bbr $T tls %h %p -p 443"
+cmd=$(tuned --config "$TMP/proxy.conf" --transport ssh)
+has "-o ProxyCommand=$CONNECT --proxy-env --congestion bbr $T --fdpass tcp %h %p -o ProxyUseFdpass=yes -p 2222"
+lacks "$PASS"
+cmd=$(tuned --relay cam@relay.example.com:2222 --transport ssh --congestion system --send-queue 65536 --dead-after 30)
+has "-o ServerAliveInterval=10 -o ServerAliveCountMax=2"
+has "-o ProxyCommand=$CONNECT --send-queue 65536 --user-timeout 30 --fdpass tcp %h %p"
+printf 'RELAY=cam@relay.example.com\nCONGESTION=cubic\nSEND_QUEUE=system\nDEAD_AFTER=9\n' >"$TMP/tuned.conf"
+cmd=$(tuned --config "$TMP/tuned.conf" --transport ssh)
+has "-o ServerAliveInterval=3 -o ServerAliveCountMax=2"
+has "-o ProxyCommand=$CONNECT --congestion cubic --user-timeout 9 --fdpass tcp %h %p"
 # --- refusals: exit 2 and a message, nothing run, no password shown
 refused() {
 	_what=$1
@@ -254,6 +288,9 @@ refused() {
 	refused "no relay" "no relay" $b2 --listen 20001
 	refused "relay without user" "not USER@HOST" $b2 --relay relay --listen 20001
 	refused "option injection in host" "not a host name" $b2 --relay 'u@-oProxyCommand=x' --listen 20001
+	refused "a congestion control's name with a ';'" "is not a congestion control's name" $base --relay u@relay --congestion 'bbr;x'
+	refused "send queue 0" "is not a number of bytes" $base --relay u@relay --send-queue 0
+	refused "dead-after too short" "from 3 to 3600 seconds" $base --relay u@relay --dead-after 2
 	refused "blank in host" "not a host name" $b2 --relay 'u@a b' --listen 20001
 	refused "bad user" "not a user name" $b2 --relay '-x@relay' --listen 20001
 	refused "privileged listen port" "1024 to 65535" $b2 --relay u@relay --listen 80
@@ -538,5 +575,57 @@ sleep 2.5
 	fail "probes go on on ssh: $(cat "$TMP/connect-args")"
 ssh_runs 3 && fail "ssh restarted again: $(cat "$TMP/ssh-up")"
 stop "$pid"
+
+# --- tuning, running (stand-ins for ssh and sleep as above)
+# not root, and the congestion control is not allowed (or not loaded): one
+# line, and the tunnel runs without it
+mkdir "$TMP/notroot"
+printf '#!/bin/sh\necho 1000\n' >"$TMP/notroot/id"
+chmod +x "$TMP/notroot/id"
+rm -f "$TMP/sleeps" "$TMP/ssh-ran"
+run_tuned() {
+	PATH="$TMP/notroot:$TMP/bin:$PATH" "$TUNNEL" --identity "$TMP/key" --known-hosts "$TMP/kh" --listen 20001 \
+		--relay cam@relay.example.com --transport ssh "$@" 2>"$TMP/log-tuned" &
+	pid=$!
+	started "$pid"
+	wait_for 10 slept 2
+	stop "$pid"
+}
+cmd=$(PATH="$TMP/notroot:$PATH" tuned --relay cam@relay.example.com --transport ssh)
+has "-o ProxyCommand=$CONNECT $T --fdpass tcp %h %p"
+[ ! -s "$TMP/tuned.err" ] && ok "--print-command logs nothing" || fail "--print-command logged: $(cat "$TMP/tuned.err")"
+run_tuned
+[ "$(grep -c "congestion" "$TMP/log-tuned")" = 1 ] &&
+	grep -qxF "camrelay-tunnel: congestion control bbr is not allowed to unprivileged processes (net.ipv4.tcp_allowed_congestion_control: reno cubic); the camrelay-tunnel@ unit allows it with --allow-congestion: the tunnel uses cubic" "$TMP/log-tuned" &&
+	ok "bbr not allowed: one line" || fail "bbr not allowed: $(cat "$TMP/log-tuned")"
+grep -q -- "ProxyCommand=$CONNECT $T --fdpass tcp" "$TMP/ssh-ran" && ok "bbr not allowed: ssh runs, tuned without it" ||
+	fail "ssh: $(cat "$TMP/ssh-ran")"
+rm -f "$TMP/sleeps"
+run_tuned --congestion vegas
+[ "$(grep -c "congestion" "$TMP/log-tuned")" = 1 ] &&
+	grep -qxF "camrelay-tunnel: congestion control vegas is not loaded (module tcp_vegas; the camrelay-tunnel@ unit loads it): the tunnel uses cubic" "$TMP/log-tuned" &&
+	ok "a congestion control not loaded: one line" || fail "vegas: $(cat "$TMP/log-tuned")"
+# --allow-congestion (the unit's root ExecStartPre): adds CONGESTION to the
+# allowed list, nothing else, once; nothing for system; never fails
+printf 'RELAY=cam@relay.example.com\n' >"$TMP/allow.conf"
+out=$("$TUNNEL" --config "$TMP/allow.conf" --allow-congestion 2>&1) && ok "--allow-congestion: exit 0" ||
+	fail "--allow-congestion: $out"
+[ "$(cat "$CAMRELAY_CC_SYSCTL/tcp_allowed_congestion_control")" = "reno cubic bbr" ] &&
+	[ "$(cat "$CAMRELAY_CC_SYSCTL/tcp_congestion_control")" = cubic ] &&
+	ok "--allow-congestion: bbr allowed, the default unchanged" ||
+	fail "allowed: $(cat "$CAMRELAY_CC_SYSCTL/tcp_allowed_congestion_control")"
+[ "$out" = "camrelay-tunnel: congestion control bbr allowed to unprivileged processes (net.ipv4.tcp_allowed_congestion_control: reno cubic bbr)" ] &&
+	ok "--allow-congestion: one line" || fail "--allow-congestion said: $out"
+out=$("$TUNNEL" --config "$TMP/allow.conf" --allow-congestion 2>&1)
+[ -z "$out" ] && [ "$(cat "$CAMRELAY_CC_SYSCTL/tcp_allowed_congestion_control")" = "reno cubic bbr" ] &&
+	ok "--allow-congestion again: nothing to do" || fail "again: $out"
+echo "reno cubic" >"$CAMRELAY_CC_SYSCTL/tcp_allowed_congestion_control"
+out=$("$TUNNEL" --config "$TMP/allow.conf" --congestion system --allow-congestion 2>&1)
+[ -z "$out" ] && [ "$(cat "$CAMRELAY_CC_SYSCTL/tcp_allowed_congestion_control")" = "reno cubic" ] &&
+	ok "--allow-congestion with system: nothing" || fail "system: $out"
+out=$(PATH=/usr/bin:/bin "$TUNNEL" --config "$TMP/allow.conf" --congestion nosuchcc --allow-congestion 2>&1) &&
+	[ "$out" = "camrelay-tunnel: congestion control nosuchcc: the kernel has no such module (tcp_nosuchcc); the tunnel uses the system's" ] &&
+	[ "$(cat "$CAMRELAY_CC_SYSCTL/tcp_allowed_congestion_control")" = "reno cubic" ] &&
+	ok "--allow-congestion, no such module: one line, exit 0, nothing changed" || fail "nosuchcc: $out"
 
 kit_finish

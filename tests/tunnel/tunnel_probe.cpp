@@ -9,6 +9,9 @@
 //                                   "LOCAL PEER nodelay=0|1" (needs root: the
 //                                   socket is borrowed with pidfd_getfd(2))
 //   tunnel_probe tos PID            the same with "tos=0xNN" (DSCP << 2)
+//   tunnel_probe tuning PID         the same with "cc=NAME notsent_lowat=N
+//                                   user_timeout_ms=N" (TCP_CONGESTION,
+//                                   TCP_NOTSENT_LOWAT, TCP_USER_TIMEOUT)
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -96,9 +99,41 @@ int banner(std::uint16_t port) {
     return 0;
 }
 
+enum class Show { nodelay, tos, tuning };
+
+// What `what` asks of a connected TCP socket, as "name=value" words.
+std::string socket_words(int fd, int family, Show what) {
+    char text[128];
+    int value = 0;
+    socklen_t len = sizeof value;
+    if (what == Show::tos) {
+        if (family == AF_INET6) {
+            ::getsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &value, &len);
+        } else {
+            ::getsockopt(fd, IPPROTO_IP, IP_TOS, &value, &len);
+        }
+        std::snprintf(text, sizeof text, "tos=0x%02x", value);
+    } else if (what == Show::tuning) {
+        char cc[16] = {};
+        socklen_t cl = sizeof cc - 1;
+        if (::getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) != 0) std::strcpy(cc, "?");
+        int lowat = 0, timeout = 0;
+        len = sizeof lowat;
+        ::getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, &len);
+        len = sizeof timeout;
+        ::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, &len);
+        std::snprintf(text, sizeof text, "cc=%s notsent_lowat=%d user_timeout_ms=%d", cc, lowat, timeout);
+    } else {
+        ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, &len);
+        std::snprintf(text, sizeof text, "nodelay=%d", value ? 1 : 0);
+    }
+    return text;
+}
+
 // For each TCP socket of process PID: "LOCAL PEER nodelay=0|1", or with
-// tos, "LOCAL PEER tos=0xNN" (IPv4 TOS / IPv6 traffic class: DSCP << 2).
-int sockets(pid_t pid, bool tos) {
+// tos, "LOCAL PEER tos=0xNN" (IPv4 TOS / IPv6 traffic class: DSCP << 2), or
+// the tuning.
+int sockets(pid_t pid, Show what) {
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     if (pidfd < 0) {
         std::perror("pidfd_open");
@@ -129,21 +164,8 @@ int sockets(pid_t pid, bool tos) {
         if (type == SOCK_STREAM && proto == IPPROTO_TCP &&
             ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) == 0 &&
             ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) == 0) {
-            if (tos) {
-                int value = 0;
-                len = sizeof value;
-                if (local.ss_family == AF_INET6) {
-                    ::getsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &value, &len);
-                } else {
-                    ::getsockopt(fd, IPPROTO_IP, IP_TOS, &value, &len);
-                }
-                std::printf("%s %s tos=0x%02x\n", address(local).c_str(), address(peer).c_str(), value);
-            } else {
-                int on = 0;
-                len = sizeof on;
-                ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len);
-                std::printf("%s %s nodelay=%d\n", address(local).c_str(), address(peer).c_str(), on ? 1 : 0);
-            }
+            std::printf("%s %s %s\n", address(local).c_str(), address(peer).c_str(),
+                        socket_words(fd, local.ss_family, what).c_str());
         }
         ::close(fd);
     }
@@ -161,8 +183,12 @@ int main(int argc, char** argv) {
     if (cmd == "listen" && argc == 4)
         return listen_for(static_cast<std::uint16_t>(std::atoi(argv[2])), static_cast<unsigned>(std::atoi(argv[3])));
     if (cmd == "banner" && argc == 3) return banner(static_cast<std::uint16_t>(std::atoi(argv[2])));
-    if (cmd == "nodelay" && argc == 3) return sockets(static_cast<pid_t>(std::atoi(argv[2])), false);
-    if (cmd == "tos" && argc == 3) return sockets(static_cast<pid_t>(std::atoi(argv[2])), true);
-    std::fprintf(stderr, "usage: tunnel_probe free-port | in-use PORT | listen PORT SECS | nodelay PID | tos PID\n");
+    const pid_t pid = argc == 3 ? static_cast<pid_t>(std::atoi(argv[2])) : 0;
+    if (cmd == "nodelay" && argc == 3) return sockets(pid, Show::nodelay);
+    if (cmd == "tos" && argc == 3) return sockets(pid, Show::tos);
+    if (cmd == "tuning" && argc == 3) return sockets(pid, Show::tuning);
+    std::fprintf(
+        stderr,
+        "usage: tunnel_probe free-port | in-use PORT | listen PORT SECS | nodelay PID | tos PID | tuning PID\n");
     return 2;
 }

@@ -25,7 +25,10 @@
 // thread, so that a slow DNS cannot hold the deadline), connect (the next
 // address after 300 ms or a failure, first connected wins), CONNECT, TLS,
 // and for probe the exchange of SSH greetings. Every socket has TCP_NODELAY
-// (SSH carries video in small writes) and DSCP AF41 (live video).
+// (SSH carries video in small writes) and DSCP AF41 (live video). The tunnel's
+// own socket (tcp, tls) may be tuned for live video on lossy paths: its
+// congestion control, how much it queues unsent (TCP_NOTSENT_LOWAT), its send
+// buffer and TCP_USER_TIMEOUT (set_tuning).
 //
 // Errors: one line "camrelay-connect: ..." on standard error, exit status 1;
 // bad arguments or settings: exit status 2.
@@ -144,6 +147,11 @@ struct Options {
     bool allow_intercept = false;
     int timeout = 0;  // seconds
     std::optional<std::string> only;
+    // tuning of the tunnel's socket (tcp, tls); unset: the system's
+    std::string congestion;
+    std::optional<int> send_queue;    // TCP_NOTSENT_LOWAT, bytes
+    std::optional<int> send_buffer;   // SO_SNDBUF, bytes
+    std::optional<int> user_timeout;  // TCP_USER_TIMEOUT, seconds
     std::string host;
     std::vector<std::uint16_t> ports;  // PORT, or SSH_PORT and HTTPS_PORT
 };
@@ -172,6 +180,14 @@ constexpr const char* kUsageText =
     "  --timeout SECONDS   for connecting, the proxy and the TLS handshake\n"
     "                      (default 10; probe: 8, the SSH greeting included)\n"
     "  --only LIST         probe: only these candidates (comma separated)\n"
+    "Tuning of the tunnel's socket (tcp, tls):\n"
+    "  --congestion NAME   its congestion control (e.g. bbr); when refused (not in\n"
+    "                      net.ipv4.tcp_allowed_congestion_control), one line and\n"
+    "                      the system's stays\n"
+    "  --send-queue BYTES  at most this much unsent data queued (TCP_NOTSENT_LOWAT)\n"
+    "  --send-buffer BYTES its send buffer (SO_SNDBUF; no autotuning then)\n"
+    "  --user-timeout SECONDS  give up when sent data stays unacknowledged this long\n"
+    "                      (TCP_USER_TIMEOUT)\n"
     "  -h, --help          this help;  --version  the version\n"
     "\n"
     "Errors: one line on standard error, exit status 1 (bad arguments: 2).\n";
@@ -182,6 +198,22 @@ std::uint16_t port_argument(std::string_view what, std::string_view arg) {
         quit(kUsage, std::string(what) + " " + quoted(arg) + " is not a port number (1-65535)");
     }
     return static_cast<std::uint16_t>(port.value);
+}
+
+int size_argument(std::string_view what, const std::string& arg, std::uint64_t min, std::uint64_t max) {
+    const auto n = camrelay::text::parse_decimal(arg, max);
+    if (!n || *n < min) {
+        quit(kUsage, std::string(what) + " " + quoted(arg) + " is not a number from " + std::to_string(min) + " to " +
+                         std::to_string(max));
+    }
+    return static_cast<int>(*n);
+}
+
+// A congestion control's name as the kernel lists them: tcp_NAME modules.
+bool valid_congestion(std::string_view name) {
+    return !name.empty() && name.size() < 16 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
 }
 
 std::string host_argument(std::string_view what, std::string_view arg) {
@@ -250,6 +282,16 @@ Options parse_arguments(int argc, char** argv) {
             timeout = static_cast<int>(*seconds);
         } else if (name == "--only") {
             o.only = value();
+        } else if (name == "--congestion") {
+            o.congestion = value();
+            if (!valid_congestion(o.congestion))
+                quit(kUsage, "--congestion " + quoted(o.congestion) + " is not a congestion control's name");
+        } else if (name == "--send-queue") {
+            o.send_queue = size_argument("--send-queue", value(), 1, 64 * 1024 * 1024);
+        } else if (name == "--send-buffer") {
+            o.send_buffer = size_argument("--send-buffer", value(), 4096, 64 * 1024 * 1024);
+        } else if (name == "--user-timeout") {
+            o.user_timeout = size_argument("--user-timeout", value(), 1, kMaxTimeout);
         } else if (name.starts_with("--proxy")) {
             quit(kUsage,
                  "the proxy is never given on the command line (ps shows it, password and all): put it in the "
@@ -282,6 +324,9 @@ Options parse_arguments(int argc, char** argv) {
 
     if (o.fdpass && o.mode != Mode::tcp) quit(kUsage, "--fdpass passes a plain TCP connection: only with tcp");
     if (o.only && o.mode != Mode::probe) quit(kUsage, "--only is for probe");
+    if (o.mode == Mode::probe && (!o.congestion.empty() || o.send_queue || o.send_buffer || o.user_timeout)) {
+        quit(kUsage, "--congestion, --send-queue, --send-buffer and --user-timeout tune the tunnel: for tcp and tls");
+    }
     if (o.mode == Mode::tcp && (!o.tls_ca.empty() || !o.tls_name.empty() || o.allow_intercept)) {
         quit(kUsage, "--tls-ca, --tls-name and --allow-intercept are for tls and probe");
     }
@@ -523,6 +568,37 @@ void set_socket_options(int fd, int family) {
     } else {
         ::setsockopt(fd, IPPROTO_IP, IP_TOS, &kAf41, sizeof kAf41);
     }
+}
+
+// The tuning of the tunnel's socket (--congestion, --send-queue,
+// --send-buffer, --user-timeout), once connected. A congestion control the
+// kernel refuses (an unprivileged process may pick only those in
+// net.ipv4.tcp_allowed_congestion_control) is one line, and the tunnel goes
+// on with the system's; the others are plain per-socket settings.
+void set_tuning(int fd, const Options& o) {
+    if (!o.congestion.empty() && ::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o.congestion.data(),
+                                              static_cast<socklen_t>(o.congestion.size())) != 0) {
+        const int error = errno;
+        char current[16] = {};
+        socklen_t len = sizeof current - 1;
+        if (::getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, current, &len) != 0) std::strcpy(current, "?");
+        std::string why = errno_text(error);
+        if (error == EPERM) why += ": not in net.ipv4.tcp_allowed_congestion_control";
+        if (error == ENOENT) why += ": the kernel has no such congestion control (module tcp_" + o.congestion + ")";
+        std::fprintf(stderr, "camrelay-connect: congestion control %s not set (%s); the tunnel uses %s\n",
+                     o.congestion.c_str(), why.c_str(), current);
+    }
+    auto set = [fd](int level, int name, const std::optional<int>& value, const char* what) {
+        if (!value) return;
+        if (::setsockopt(fd, level, name, &*value, sizeof *value) != 0) {
+            std::fprintf(stderr, "camrelay-connect: %s not set: %s\n", what, errno_text(errno).c_str());
+        }
+    };
+    set(IPPROTO_TCP, TCP_NOTSENT_LOWAT, o.send_queue, "the send queue (TCP_NOTSENT_LOWAT)");
+    set(SOL_SOCKET, SO_SNDBUF, o.send_buffer, "the send buffer (SO_SNDBUF)");
+    const std::optional<int> user_timeout_ms =
+        o.user_timeout ? std::optional<int>(*o.user_timeout * 1000) : std::nullopt;
+    set(IPPROTO_TCP, TCP_USER_TIMEOUT, user_timeout_ms, "TCP_USER_TIMEOUT");
 }
 
 // One way to the relay: where, and through what.
@@ -1378,6 +1454,7 @@ int connect_mode(const Options& o, const std::optional<proxy::Url>& via, Clock::
     Attempt& attempt = *attempts[0];
     if (!attempt.succeeded()) quit(kFailed, proxy::host_port(o.host, o.ports[0]) + ": " + attempt.error());
     const auto [fd, ssl] = attempt.release();
+    set_tuning(fd, o);
     if (o.fdpass) return pass_fd(fd);
     LocalSide local;
     if (ssl != nullptr) {
