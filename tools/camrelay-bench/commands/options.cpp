@@ -315,7 +315,7 @@ const char* usage_text() {
            "  --viewers V          load: viewers per camera (2)\n"
            "  --cameras C          load: use the one URL given for C cameras\n"
            "  --urls-file FILE     load: camera URLs, one a line\n"
-           "  --mbps R | --rate N|max   load: each stream's pace (4 Mbit/s)\n"
+           "  --mbps R | --rate N|max   load, stream: each stream's pace (load 4 Mbit/s, stream max)\n"
            "  --upstream-hz N      load: small viewer-to-camera messages a second (30)\n"
            "  --upstream-size B    load: their size (64)\n"
            "  --relay-pid PID[,PID...]  load: report these processes' CPU and RSS (children included)\n"

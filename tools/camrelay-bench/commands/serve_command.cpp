@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include "../io/clock.hpp"
 #include "../io/socket_util.hpp"
@@ -97,7 +98,16 @@ int serve_command(const std::vector<std::string>& args) {
     const char* mode = options.mode == ServeOptions::Mode::echo     ? "echo"
                        : options.mode == ServeOptions::Mode::stream ? "stream"
                                                                     : "demo";
-    std::cout << "camrelay-bench: serving on " << local_address(fd).text() << " (mode " << mode << ")" << std::endl;
+    std::string live;  // a live camera's options
+    if (options.max_queue) live += ", --max-queue " + std::to_string(options.max_queue);
+    if (options.adapt) {
+        char text[96];
+        std::snprintf(text, sizeof text, ", --adapt %g:%g Mbit/s", options.adapt->min_bps / 1e6,
+                      options.adapt->max_bps / 1e6);
+        live += text;
+    }
+    std::cout << "camrelay-bench: serving on " << local_address(fd).text() << " (mode " << mode << live << ")"
+              << std::endl;
 
     const std::uint64_t forever = ~std::uint64_t{0} >> 1;
     const std::uint64_t until = options.duration_s ? monotonic_ns() + seconds_to_ns(*options.duration_s) : forever;
