@@ -73,6 +73,8 @@ restore_machine() {
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${packages[@]}" >/dev/null 2>&1
 	fi
 	rm -f /etc/ssh/sshd_config.d/zz-camrelay-test-sentinel.conf /etc/varnish/camrelay-test-sentinel
+	rm -f /etc/camrelay-tunnel/zz-packaging-test.key
+	rmdir /etc/camrelay-tunnel 2>/dev/null
 }
 kit_on_exit restore_machine
 
@@ -186,7 +188,8 @@ run_vtc() {
 	name=$(basename "$vtc" .vtc)
 	mkdir -p "$work/vtc"
 	CAMRELAY_CONFIG=$work/vtc/$name varnishtest -q -p vmod_path="$vmoddir" \
-		-Dcamrelay_vcl=/usr/share/camrelay/vcl -Dcamrelay_vcc="$src/vmod/vmod_camrelay.vcc" "$vtc"
+		-Dcamrelay_vcl=/usr/share/camrelay/vcl -Dcamrelay_vcc="$src/vmod/vmod_camrelay.vcc" \
+		-Dcamrelay_setup=/usr/libexec/camrelay/camrelay-setup "$vtc"
 }
 for vtc in "$src"/tests/vtc/*.vtc; do
 	check "vtc (installed module and VCL): $(basename "$vtc")" run_vtc "$vtc"
@@ -279,6 +282,13 @@ add_camera() {
 		camrelay setup --reload
 }
 check "camera: camrelay camera add cam1 --ssh-key, VCL reloaded" add_camera
+# Reloads discard the VCLs they replace: one stays loaded.
+one_vcl() {
+	camrelay setup --reload && camrelay setup --reload || return 1
+	varnishadm vcl.list
+	[ "$(varnishadm vcl.list | grep -c .)" = 1 ] && varnishadm vcl.list | grep -q '^active .* reload_'
+}
+check "camera: after camrelay setup --reload (three times), varnishd has one VCL loaded, the active one" one_vcl
 
 tunnel_cmd=(camrelay-tunnel --relay "camrelay-cam@127.0.0.1:$SSH_PORT" --identity "$cam/cam1.key"
 	--known-hosts "$cam/cam1.known_hosts" --listen "$TUNNEL_PORT" --target "127.0.0.1:$CAMERA_PORT")
@@ -312,7 +322,7 @@ redirects() {
 	set -e
 	loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://localhost:$HTTP_PORT/cam1/viewer.html?x=1")
 	echo "$loc"
-	[ "$loc" = "301 https://localhost:$HTTPS_PORT/cam1/viewer.html?x=1" ]
+	[ "$loc" = "307 https://localhost:$HTTPS_PORT/cam1/viewer.html?x=1" ]
 	page=$(curl -s --cacert "$ca/ca.pem" "https://localhost:$HTTPS_PORT/cam1/viewer.html")
 	grep -q 'camrelayResult' <<<"$page"
 	curl -s --cacert "$ca/ca.pem" "https://localhost:$HTTPS_PORT/cam1/hello" | grep -qx 'camera page for /hello'
@@ -505,6 +515,9 @@ with_systemd() {
 	# the drop-in's environment passes haproxy -c, as systemd's reload runs it
 	# shellcheck disable=SC2046 # one word per line
 	env $(sed -n 's/^Environment="\(.*\)"$/\1/p' "$h") haproxy -Ws -f /etc/camrelay/haproxy.cfg -c -q
+	# its reload loads the VCL again and discards the old ones
+	grep -qx 'ExecReload=' "$d"
+	grep -qx 'ExecReload=/usr/libexec/camrelay/camrelay-setup --vcl-reload' "$d"
 	grep -qx 'systemctl restart varnish' "$FAKE_STATE/calls"
 	grep -qx 'systemctl restart haproxy' "$FAKE_STATE/calls"
 	grep -qx 'systemctl enable --now camrelay-reload.path' "$FAKE_STATE/calls"
@@ -513,6 +526,15 @@ with_systemd() {
 	printf '%s\n' "$out"
 	grep -q '^camrelay setup: 0 changed' <<<"$out"
 	! grep -E '^systemctl (restart|reload|enable|start|daemon-reload)( |$)' "$FAKE_STATE/calls"
+	# what a rerun compares with survives a reboot (/run is emptied): kept
+	# in /var/lib/camrelay; and how varnish and haproxy were before setup
+	ls -l /var/lib/camrelay
+	[ -s /var/lib/camrelay/sshd.state ] && [ -s /var/lib/camrelay/varnishd.state ]
+	[ -z "$(find /run/camrelay -name '*.state')" ]
+	[ "$(cat /var/lib/camrelay/varnish.before)" = "no no" ]
+	# the summary names the relay as its certificate does
+	grep -q 'wss://localhost:' <<<"$out"
+	grep -q -- '--ssh-key cam1.key.pub --relay localhost:' <<<"$out"
 }
 check "setup (systemd): drop-ins for varnish.service (the configuration checked first) and haproxy.service, hitch's removed, reload on camera changes; a second run changes nothing" with_systemd
 
@@ -522,10 +544,13 @@ with_ufw() {
 	export FAKE_STATE=$work/fake-ufw
 	local bin out
 	bin=$(fake_path ufw ufw)
+	# a rule of the admin's, which purge leaves
+	mkdir -p "$FAKE_STATE"
+	echo 'ufw allow 2222/tcp' >"$FAKE_STATE/added"
 	out=$(PATH=$bin:$PATH camrelay setup "${fw_args[@]}")
 	grep -E '^firewall +changed +ufw' <<<"$out"
 	cat "$FAKE_STATE/added"
-	[ "$(sort "$FAKE_STATE/added")" = "$(printf 'ufw allow %s/tcp\n' "$HTTP_PORT" "$HTTPS_PORT" "$SSH_PORT" | sort)" ]
+	[ "$(grep -v 2222 "$FAKE_STATE/added" | sort)" = "$(printf 'ufw allow %s/tcp\n' "$HTTP_PORT" "$HTTPS_PORT" "$SSH_PORT" | sort)" ]
 	[ "$(cat "$FAKE_STATE/default")" = deny ] && [ "$(cat "$FAKE_STATE/status")" = active ]
 	# SSH is allowed before the firewall goes up
 	[ "$(grep -n "allow $SSH_PORT/tcp" "$FAKE_STATE/calls" | cut -d: -f1)" -lt "$(grep -n -- '--force enable' "$FAKE_STATE/calls" | cut -d: -f1)" ]
@@ -609,17 +634,34 @@ stop "$tunnel_pid"
 daemon_pids=$(cat /run/camrelay/varnishd.pid /run/camrelay/haproxy.pid /run/camrelay/sshd.pid 2>/dev/null)
 purge() {
 	set -e
-	DEBIAN_FRONTEND=noninteractive apt-get purge -y "${packages[@]}"
+	# a camera key the admin put for camrelay-tunnel: not the package's
+	printf 'camera key\n' >/etc/camrelay-tunnel/zz-packaging-test.key
+	chown camrelay-tunnel /etc/camrelay-tunnel/zz-packaging-test.key
+	chmod 0400 /etc/camrelay-tunnel/zz-packaging-test.key
+	# the ufw stand-in as setup saw it (with_ufw)
+	PATH=$work/bin-ufw:$PATH FAKE_STATE=$work/fake-ufw DEBIAN_FRONTEND=noninteractive \
+		apt-get purge -y "${packages[@]}" 2>&1 | tee "$work/purge.out"
+	grep -q '^camrelay-tunnel: kept /etc/camrelay-tunnel' "$work/purge.out"
 	! getent passwd camrelay-cam
 	! getent group camrelay-cam
 	! getent passwd camrelay-tunnel
 	[ ! -e /etc/camrelay ]
-	[ ! -e /etc/camrelay-tunnel ]
+	# the admin's files stay, given to root (the account's id is free now)
+	[ "$(stat -c %U:%G /etc/camrelay-tunnel/zz-packaging-test.key)" = root:root ]
+	[ "$(ls /etc/camrelay-tunnel)" = zz-packaging-test.key ]
+	rm -r /etc/camrelay-tunnel
 	[ ! -e /run/camrelay ]
 	[ ! -e /etc/ssh/sshd_config.d/camrelay.conf ]
 	[ ! -e /etc/systemd/system/varnish.service.d/camrelay.conf ]
 	[ ! -e /etc/systemd/system/haproxy.service.d/camrelay.conf ]
 	[ ! -e /usr/share/camrelay ]
+	[ ! -e /var/lib/camrelay ]
+	# exactly the ufw rules setup added are deleted, and ufw, which setup
+	# enabled, is disabled again
+	cat "$work/fake-ufw/added" "$work/fake-ufw/status" "$work/fake-ufw/default"
+	[ "$(cat "$work/fake-ufw/added")" = 'ufw allow 2222/tcp' ]
+	[ "$(cat "$work/fake-ufw/status")" = inactive ]
+	[ "$(cat "$work/fake-ufw/default")" = allow ]
 	# the daemons setup started are stopped
 	for pid in $daemon_pids; do ! kill -0 "$pid" 2>/dev/null; done
 	# what the packages did not create stays
@@ -629,6 +671,6 @@ purge() {
 	dpkg-query -W -f='${Status}' varnish | grep -q 'ok installed'
 	/usr/sbin/sshd -t
 }
-check "purge: account, /etc/camrelay, sshd drop-in and generated files gone; the rest stays" purge
+check "purge: accounts, /etc/camrelay, /var/lib/camrelay, sshd drop-in, generated files and the ufw rules setup added gone; the camera key put in /etc/camrelay-tunnel and the rest stay" purge
 
 kit_finish
