@@ -64,9 +64,9 @@ TEST(ClockOffset, QueuedProbesAreLeftOutForTheQuickestOne) {
 
 TEST(ClockOffset, TimestampsThatCannotBeOneProbesAreRefused) {
     ClockOffsetEstimator e;
-    EXPECT_FALSE(e.add(100, 50, 40, 200));   // sent before it was received
-    EXPECT_FALSE(e.add(100, 0, 500, 200));   // held longer than the round trip
-    EXPECT_FALSE(e.add(300, 0, 10, 200));    // answered before it was asked
+    EXPECT_FALSE(e.add(100, 50, 40, 200));  // sent before it was received
+    EXPECT_FALSE(e.add(100, 0, 500, 200));  // held longer than the round trip
+    EXPECT_FALSE(e.add(300, 0, 10, 200));   // answered before it was asked
     EXPECT_FALSE(e.estimate());
 }
 
