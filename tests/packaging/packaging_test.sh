@@ -515,6 +515,8 @@ with_systemd() {
 	# the drop-in's environment passes haproxy -c, as systemd's reload runs it
 	# shellcheck disable=SC2046 # one word per line
 	env $(sed -n 's/^Environment="\(.*\)"$/\1/p' "$h") haproxy -Ws -f /etc/camrelay/haproxy.cfg -c -q
+	# a stop signals the manager only (which stops its child, exit 0)
+	grep -qx 'KillMode=mixed' "$d"
 	# its reload loads the VCL again and discards the old ones
 	grep -qx 'ExecReload=' "$d"
 	grep -qx 'ExecReload=/usr/libexec/camrelay/camrelay-setup --vcl-reload' "$d"
