@@ -516,9 +516,9 @@ redirect_keeps_no_key() {
 	rb=$(vx curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://$NAME/cam1/?k=$b") || return 1
 	rn=$(vx curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://$NAME/cam1/") || return 1
 	printf '%s\n' "key A: $ra" "key B: $rb" "no key: $rn" | mask || return 1
-	[ "$ra" = "301 https://$NAME/cam1/?k=$a" ] || return 1
-	[ "$rb" = "301 https://$NAME/cam1/?k=$b" ] || return 1
-	[ "$rn" = "301 https://$NAME/cam1/" ] || return 1
+	[[ $ra == 30[1278]" https://$NAME/cam1/?k=$a" ]] || return 1
+	[[ $rb == 30[1278]" https://$NAME/cam1/?k=$b" ]] || return 1
+	[[ $rn == 30[1278]" https://$NAME/cam1/" ]] || return 1
 }
 check "relay: http:// page loads redirect to https:// with the request's own key (no redirect, and no key, served from the cache to another viewer)" redirect_keeps_no_key
 
@@ -567,7 +567,14 @@ journal_clean() {  # journal_clean MACHINE
 	local pattern lines
 	pattern=$(IFS='|'; echo "${allowed_journal[*]}")
 	m "$1" 'journalctl -p warning --no-pager -o short-iso' >"$work/journal-$1.txt"
-	lines=$(grep -Ei 'varnish|haproxy|sshd|camrelay|ssh\.service' "$work/journal-$1.txt" | grep -Ev "$pattern" | mask)
+	lines=$(grep -Ei 'varnish|haproxy|sshd|camrelay|ssh\.service' "$work/journal-$1.txt" | grep -Ev "$pattern" |
+		grep -v 'varnishd\[[0-9]*\]: Manager got SIGTERM$' | mask)
+	# varnishd's manager logs "Manager got SIGTERM" at error level whenever it is stopped
+	# (upstream varnishd, with Debian's own varnish.service too): allowed right after systemd's
+	# "Stopping varnish.service", a stop someone asked for (setup's first start on port 80, a
+	# reboot), and reported otherwise
+	lines+=$(m "$1" 'journalctl -u varnish.service --no-pager -o short-iso' |
+		awk '/Stopping varnish\.service/ { asked = 1; next } /Manager got SIGTERM$/ { if (!asked) print "(no stop asked) " $0; asked = 0 }')
 	[ -z "$lines" ] || {
 		echo "$lines"
 		return 1
@@ -791,7 +798,7 @@ check "purge (relay): no camrelay file left (/etc, /usr, /var/lib, /run)" no_cam
 check "purge (camera): apt purge camrelay-tunnel" purge camera camrelay-tunnel
 tunnel_gone() {
 	local procs units
-	procs=$(m camera 'ps -eo user:20,args | grep -E "camrelay|^camrelay-tunnel " | grep -v grep' || true) || return 1
+	procs=$(m camera 'ps -eo user:20,args | grep -E "^camrelay-tunnel |camrelay-tunnel |camrelay-connect " | grep -v grep' || true)
 	units=$(m camera "systemctl list-units --all --plain --no-legend 'camrelay*'") || return 1
 	echo "processes: ${procs:-none}"
 	echo "units: ${units:-none}"
