@@ -630,6 +630,32 @@ metrics() {
 }
 check "metrics: setup --metrics serves each camera's metrics on loopback (as nobody, group varnish); a drop-in under systemd; --no-metrics stops it" metrics
 
+# Removal under systemd (stand-in): camrelay's units stopped and disabled,
+# the drop-ins gone, varnish and haproxy put back as they were before setup
+# took them over (here: neither enabled nor active, as the stand-in had
+# them); the configuration stays.
+remove_systemd() {
+	set -e
+	export FAKE_STATE=$work/fake-systemd
+	: >"$FAKE_STATE/calls"
+	cat /var/lib/camrelay/varnish.before /var/lib/camrelay/haproxy.before
+	PATH=$(fake_path systemd systemctl):$PATH CAMRELAY_SETUP_INIT=systemd /usr/libexec/camrelay/camrelay-setup --remove
+	cat "$FAKE_STATE/calls"
+	for unit in camrelay-reload.path camrelay-reload.service camrelay-metrics.service camrelay-firewall.service; do
+		grep -qx "systemctl disable --now $unit" "$FAKE_STATE/calls"
+	done
+	for unit in varnish haproxy camrelay-metrics; do
+		[ ! -e "/etc/systemd/system/$unit.service.d" ]
+	done
+	grep -qx 'systemctl disable varnish' "$FAKE_STATE/calls"
+	grep -qx 'systemctl stop varnish' "$FAKE_STATE/calls"
+	grep -qx 'systemctl stop haproxy' "$FAKE_STATE/calls"
+	! grep -qx 'systemctl restart varnish' "$FAKE_STATE/calls"
+	[ ! -e /var/lib/camrelay/varnish.before ] && [ ! -e /var/lib/camrelay/haproxy.before ]
+	[ -f /etc/camrelay/cameras.conf ] && [ -f /etc/camrelay/setup.conf ]
+}
+check "remove (systemd stand-in): camrelay's units stopped and disabled, drop-ins removed, varnish and haproxy as they were before setup" remove_systemd
+
 # ------------------------------------------------------------------ purge
 
 stop "$tunnel_pid"
