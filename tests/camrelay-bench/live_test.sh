@@ -45,6 +45,11 @@ start_camera adapting --adapt 0.25:8 --max-queue 64K
 expect_exit 0 "$BENCH" run "ws://127.0.0.1:$CAMERA_PORT/" --mode stream --rate 30 --read-mbps 1 --duration 3 --json
 expect_json "$TMP/last.out" '.ok and .camera.bitrate_mbps.final < 4 and .camera.bitrate_mbps.min >= 0.25'
 expect_json "$TMP/last.out" '.camera.bitrate_mbps.min < 2'
+# Second by second with --timeline: the camera's bitrate in each second.
+expect_exit 0 "$BENCH" run "ws://127.0.0.1:$CAMERA_PORT/" --mode stream --rate 30 --read-mbps 1 --duration 2 \
+    --timeline --json
+expect_json "$TMP/last.out" '(.timeline | length) >= 2 and .timeline[0].start_s == 0 and .timeline[0].messages > 0'
+expect_json "$TMP/last.out" '[.timeline[] | select(.messages > 0) | .camera_mbps > 0] | all'
 
 # Load viewers get the camera's state and the clock too.
 expect_exit 0 "$BENCH" run "ws://127.0.0.1:$CAMERA_PORT/" --mode load --viewers 2 --mbps 1 --duration 1 --json

@@ -259,6 +259,8 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
             o.read_mbps = parse_number(arg, a.value(arg), 0.001, 1e6);
         } else if (arg == "--probe-hz") {
             o.probe_hz = parse_number(arg, a.value(arg), 0, 1000);
+        } else if (arg == "--timeline") {
+            o.timeline = true;
         } else if (arg == "--clock") {
             o.clock = parse_choice<ClockUse>(
                 arg, a.value(arg),
@@ -328,6 +330,7 @@ const char* usage_text() {
            "  --probe-hz N         stream/load: clock probes a second for the camera's clock offset (5; 0: none)\n"
            "  --clock auto|estimate|same  correct one-way latency by the estimated clock offset:\n"
            "                       when it exceeds its uncertainty (auto), always, or never\n"
+           "  --timeline           stream: the report second by second too (received, camera, latency)\n"
            "  --json               machine-readable output\n"
            "\n"
            "serve options (echo and stream modes):\n"

@@ -61,6 +61,7 @@ struct RunOptions {
     double read_mbps = 0;   // stream, load: read at most this (a narrow path), 0 = no limit
     double probe_hz = 5;    // stream, load: clock probes a second, 0 = none
     ClockUse clock = ClockUse::automatic;
+    bool timeline = false;  // stream: the report second by second too
 };
 
 // argv without the program name and the command word.

@@ -22,6 +22,7 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url, const TlsClient
     viewer.set_read_limit(static_cast<std::uint64_t>(o.read_mbps * 1e6 / 8));
     StreamChecker checker(kStreamId);
     OneWayLog log;
+    Timeline timeline;
     std::uint64_t first_ns = 0;
     bool done = false;
 
@@ -47,6 +48,8 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url, const TlsClient
         }
         const std::uint64_t before = checker.tally().messages;
         checker.on_message(payload, now, &log);
+        if (checker.tally().messages > before)
+            timeline.add(now, checker.last_sent_ns(), payload.size(), checker.last_camera());
         if (before == 0 && checker.tally().messages == 1) {
             first_ns = now;
             loop.at(first_ns + seconds_to_ns(o.duration_s), [&] {
@@ -74,6 +77,7 @@ StreamResult run_stream(const RunOptions& o, const ws::Url& url, const TlsClient
     accounts.add(checker, log, viewer.clock_probes_sent());
     r.camera = accounts.camera();
     r.clock = accounts.clock();
+    if (o.timeline) r.timeline = timeline.points(latency_correction(o.clock, checker.clock().estimate()));
     return r;
 }
 

@@ -181,6 +181,39 @@ void clock_json(JsonWriter& j, const std::optional<ClockReport>& clock) {
     j.end_object();
 }
 
+// "0-1 s  1.95 Mbit/s, 30 messages; latency mean 40.1, max 80.2 ms; camera 2.10 Mbit/s, 3 dropped".
+void timeline_rows(Rows& rows, const std::optional<std::vector<TimelinePoint>>& timeline) {
+    if (!timeline) return;
+    for (const TimelinePoint& p : *timeline) {
+        std::string text = fixed(p.received_mbps, 2) + " Mbit/s, " + std::to_string(p.messages) + " messages";
+        if (p.messages)
+            text += "; latency mean " + fixed(p.latency_mean_ms, 1) + ", max " + fixed(p.latency_max_ms, 1) + " ms";
+        if (p.camera)
+            text += "; camera " + fixed(mbit(p.camera->bitrate_bps), 2) + " Mbit/s, " +
+                    std::to_string(p.camera->dropped) + " dropped";
+        rows.emplace_back(fixed(p.start_s, 0) + " s", text);
+    }
+}
+
+void timeline_json(JsonWriter& j, const std::optional<std::vector<TimelinePoint>>& timeline) {
+    if (!timeline) return;
+    j.begin_array("timeline");
+    for (const TimelinePoint& p : *timeline) {
+        j.begin_object().field("start_s", p.start_s).field("messages", p.messages).field("bytes", p.bytes);
+        j.field("received_mbps", p.received_mbps);
+        if (p.messages)
+            j.field("latency_mean_ms", p.latency_mean_ms).field("latency_max_ms", p.latency_max_ms);
+        else
+            j.null_field("latency_mean_ms").null_field("latency_max_ms");
+        if (p.camera)
+            j.field("camera_mbps", mbit(p.camera->bitrate_bps)).field("camera_dropped", p.camera->dropped);
+        else
+            j.null_field("camera_mbps").null_field("camera_dropped");
+        j.end_object();
+    }
+    j.end_array();
+}
+
 void error_field(JsonWriter& j, const std::string& error) {
     if (error.empty())
         j.null_field("error");
@@ -226,13 +259,18 @@ std::string format_table(const StreamResult& r) {
     Rows rows;
     rows.emplace_back("throughput", fixed(r.megabytes_per_s(), 1) + " MB/s (10^6 bytes), " +
                                         fixed(r.received_mbps(), 2) + " Mbit/s received");
-    rows.emplace_back("messages", std::to_string(r.tally.messages) + " of " + std::to_string(r.size) + " B in " +
-                                      fixed(r.seconds, 2) + " s (" + fixed(r.messages_per_s(), 0) + "/s)");
+    // An adapting camera sizes its frames by its bitrate, not as asked.
+    const bool as_asked = r.tally.bytes == r.tally.messages * r.size;
+    const std::string sizes =
+        as_asked ? std::to_string(r.size) + " B" : "a mean " + std::to_string(r.tally.bytes / r.tally.messages) + " B";
+    rows.emplace_back("messages", std::to_string(r.tally.messages) + " of " + sizes + " in " + fixed(r.seconds, 2) +
+                                      " s (" + fixed(r.messages_per_s(), 0) + "/s)");
     tls_row(rows, r.tls);
     latency_rows(rows, r.latency, "one-way");
     tally_rows(rows, r.tally);
     camera_rows(rows, r.camera);
     clock_rows(rows, r.clock);
+    timeline_rows(rows, r.timeline);
     rows.emplace_back("result", verdict(r.failed(), r.error));
     return table("stream " + r.url, rows);
 }
@@ -310,6 +348,7 @@ std::string format_json(const StreamResult& r) {
     tally_json(j, r.tally);
     camera_json(j, r.camera);
     clock_json(j, r.clock);
+    timeline_json(j, r.timeline);
     return close_url_report(j, r.latency, r.failed(), r.error);
 }
 

@@ -9,6 +9,7 @@
 #include "clock_offset.hpp"
 #include "latency_histogram.hpp"
 #include "stream_checker.hpp"
+#include "timeline.hpp"
 
 namespace camrelay::bench {
 
@@ -83,6 +84,7 @@ struct StreamResult {
     LatencyHistogram latency;
     std::optional<CameraReport> camera;
     std::optional<ClockReport> clock;
+    std::optional<std::vector<TimelinePoint>> timeline;  // --timeline
     std::optional<TlsSummary> tls;
     std::string error;
 

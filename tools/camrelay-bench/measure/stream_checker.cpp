@@ -72,6 +72,8 @@ std::optional<std::uint64_t> StreamChecker::check(std::span<const std::uint8_t> 
     }
     ++tally_.messages;
     tally_.bytes += message.size();
+    last_sent_ns_ = header.sent_ns;
+    last_camera_ = camera;
     if (camera) {
         ++camera_.messages;
         camera_.dropped = std::max(camera_.dropped, camera->dropped);

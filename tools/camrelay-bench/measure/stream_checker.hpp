@@ -79,6 +79,10 @@ public:
     const CameraView& camera() const { return camera_; }
     const ClockOffsetEstimator& clock() const { return clock_; }
     std::uint64_t clock_replies() const { return clock_replies_; }
+    // The send time and camera state of the last valid message of the
+    // stream (when on_message counted one).
+    std::uint64_t last_sent_ns() const { return last_sent_ns_; }
+    const std::optional<CameraState>& last_camera() const { return last_camera_; }
 
 private:
     // The message's send time if it is a valid message of this stream.
@@ -92,6 +96,8 @@ private:
     CameraView camera_;
     ClockOffsetEstimator clock_;
     std::uint64_t clock_replies_ = 0;
+    std::uint64_t last_sent_ns_ = 0;
+    std::optional<CameraState> last_camera_;
 };
 
 }  // namespace camrelay::bench
