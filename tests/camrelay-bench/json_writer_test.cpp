@@ -32,6 +32,12 @@ TEST(JsonWriter, Numbers) {
     EXPECT_EQ(k.text(), "{\"a\":1.5,\"b\":1.23457e+06,\"c\":0.000125,\"d\":null,\"e\":null}");
 }
 
+TEST(JsonWriter, FixedDecimalsKeepEveryDigit) {
+    JsonWriter j;
+    j.begin_object().fixed_field("offset_ms", -86400000.123456, 6).fixed_field("x", std::nan(""), 3).end_object();
+    EXPECT_EQ(j.text(), "{\"offset_ms\":-86400000.123456,\"x\":null}");
+}
+
 TEST(JsonWriter, EscapesKeysAndStrings) {
     JsonWriter j;
     j.begin_object().field("k\"ey", "line\nbreak\t\\ \x01\x7f caf\xc3\xa9").end_object();

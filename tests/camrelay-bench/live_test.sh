@@ -55,4 +55,14 @@ expect_json "$TMP/last.out" '[.timeline[] | select(.messages > 0) | .camera_mbps
 expect_exit 0 "$BENCH" run "ws://127.0.0.1:$CAMERA_PORT/" --mode load --viewers 2 --mbps 1 --duration 1 --json
 expect_json "$TMP/last.out" '.ok and .camera.viewers == 2 and .clock.estimated == 2'
 
+# A camera whose clock is a day behind: the offset is found and corrects
+# the latency (auto), or is left out (same) and the latency is a day.
+start_camera skewed --clock-skew -86400000
+expect_exit 0 "$BENCH" run "ws://127.0.0.1:$CAMERA_PORT/" --mode stream --mbps 2 --size 4K --duration 1 --json
+expect_json "$TMP/last.out" '.ok and .clock.corrected == 1 and .latency_ms.max < 10000'
+expect_json "$TMP/last.out" '(.clock.offset_ms + 86400000 | fabs) <= .clock.uncertainty_ms'
+expect_exit 0 "$BENCH" run "ws://127.0.0.1:$CAMERA_PORT/" --mode stream --mbps 2 --size 4K --duration 1 --clock same \
+    --json
+expect_json "$TMP/last.out" '.clock.corrected == 0 and .latency_ms.p50 > 86000000'
+
 echo "live: ok"

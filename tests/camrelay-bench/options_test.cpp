@@ -123,6 +123,8 @@ TEST(Options, ServeLiveCamera) {
     EXPECT_THROW(parse_serve_options({"--listen", "h:1", "--adapt", "4:0.5"}), UsageError);
     EXPECT_THROW(parse_serve_options({"--listen", "h:1", "--adapt", "4"}), UsageError);
     EXPECT_THROW(parse_serve_options({"--listen", "h:1", "--max-queue", "0"}), UsageError);
+    EXPECT_EQ(parse_serve_options({"--listen", "h:1", "--clock-skew", "-1.5"}).clock_skew_ns, -1'500'000);
+    EXPECT_EQ(plain.clock_skew_ns, 0);
     EXPECT_THROW(parse_serve_options({"--listen", "h:1", "--mode", "demo", "--adapt", "1:2"}), UsageError);
 }
 

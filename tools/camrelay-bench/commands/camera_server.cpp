@@ -20,7 +20,8 @@ public:
         : server_(server),
           connection_(server.loop_, std::make_unique<PlainTransport>(upgrade.fd), WsConnection::Role::server, *this,
                       upgrade.response),
-          stream_(server.loop_, connection_, StreamSettings{server.options_.max_queue, server.options_.adapt}),
+          stream_(server.loop_, connection_,
+                  StreamSettings{server.options_.max_queue, server.options_.adapt, server.options_.clock_skew_ns}),
           early_(std::move(upgrade.early_bytes)) {}
 
     void start() {
@@ -41,9 +42,10 @@ public:
             return;
         }
         if (auto probe = decode_clock_probe(payload)) {
-            const std::uint64_t received = monotonic_ns();
+            const auto skew = static_cast<std::uint64_t>(server_.options_.clock_skew_ns);
+            const std::uint64_t received = monotonic_ns() + skew;
             connection.send(ws::Opcode::binary, encode_clock_reply(ClockReply{probe->number, probe->viewer_sent_ns,
-                                                                              received, monotonic_ns()}));
+                                                                              received, monotonic_ns() + skew}));
             ++server_.totals_.clock_probes;
             return;
         }

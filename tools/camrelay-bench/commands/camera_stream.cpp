@@ -54,7 +54,8 @@ void CameraStream::send_one(std::uint32_t size, std::uint64_t bitrate_bps) {
     auto message = connection_.begin_message(ws::Opcode::binary, size);
     std::optional<CameraState> camera;
     if (request_->camera_state) camera = CameraState{dropped_, bitrate_bps};
-    write_data_message(message, DataHeader{size, sequence_++, monotonic_ns(), request_->stream_id}, camera);
+    const std::uint64_t sent = monotonic_ns() + static_cast<std::uint64_t>(settings_.clock_skew_ns);
+    write_data_message(message, DataHeader{size, sequence_++, sent, request_->stream_id}, camera);
     connection_.end_message();
 }
 

@@ -31,6 +31,7 @@ namespace camrelay::bench {
 struct StreamSettings {
     std::uint64_t max_queue = 0;      // bytes, 0: queue up to kMaxBacklog
     std::optional<RateLimits> adapt;  // paced streams: bitrate follows the queue
+    std::int64_t clock_skew_ns = 0;   // added to the send times stamped
 };
 
 // One stream's account, for the camera's report.

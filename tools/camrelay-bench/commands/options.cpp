@@ -171,6 +171,8 @@ ServeOptions parse_serve_options(const std::vector<std::string>& args) {
             if (o.max_queue == 0) throw UsageError("--max-queue: at least 1 byte");
         } else if (arg == "--adapt") {
             o.adapt = parse_adapt(arg, a.value(arg));
+        } else if (arg == "--clock-skew") {
+            o.clock_skew_ns = std::llround(parse_number(arg, a.value(arg), -1e10, 1e10) * 1e6);
         } else {
             throw UsageError("serve: unknown option \"" + arg + "\"");
         }
@@ -305,7 +307,7 @@ const char* usage_text() {
     return "usage:\n"
            "  camrelay-bench serve --listen HOST:PORT [--mode echo|stream] [--size BYTES]\n"
            "                       [--rate MSGS_PER_S | --rate max | --mbps N] [--duration S]\n"
-           "                       [--max-queue BYTES] [--adapt MIN:MAX]\n"
+           "                       [--max-queue BYTES] [--adapt MIN:MAX] [--clock-skew MS]\n"
            "  camrelay-bench serve --listen HOST:PORT --mode demo [--rate FRAMES_PER_S] [--duration S]\n"
            "  camrelay-bench run URL... --mode rtt|stream|load|demo [options] [--json]\n"
            "\n"
@@ -338,6 +340,7 @@ const char* usage_text() {
            "                       kernel's socket), as a live camera does; K/M suffixes allowed\n"
            "  --adapt MIN:MAX      paced streams: a bitrate in MIN..MAX Mbit/s that follows the send queue\n"
            "                       (frames keep their pace, their size follows the bitrate)\n"
+           "  --clock-skew MS      stamp times MS milliseconds ahead, as a camera whose clock differs\n"
            "\n"
            "URL: ws://HOST[:PORT][/PATH][?QUERY] (port 80) or wss://... (TLS 1.2+, port 443)\n"
            "\n"

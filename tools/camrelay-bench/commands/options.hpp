@@ -35,6 +35,7 @@ struct ServeOptions {
     std::optional<double> duration_s;
     std::uint64_t max_queue = 0;      // drop frames when this many bytes wait unsent (0: queue)
     std::optional<RateLimits> adapt;  // paced streams: bitrate follows the send queue
+    std::int64_t clock_skew_ns = 0;   // the camera's timestamps run this far ahead (another machine's clock)
 };
 
 struct RunOptions {

@@ -106,6 +106,7 @@ int serve_command(const std::vector<std::string>& args) {
                       options.adapt->max_bps / 1e6);
         live += text;
     }
+    if (options.clock_skew_ns) live += ", --clock-skew " + std::to_string(options.clock_skew_ns / 1'000'000) + " ms";
     std::cout << "camrelay-bench: serving on " << local_address(fd).text() << " (mode " << mode << live << ")"
               << std::endl;
 

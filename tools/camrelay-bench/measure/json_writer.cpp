@@ -44,6 +44,13 @@ JsonWriter& JsonWriter::field(std::string_view key, std::string_view value) {
     return *this;
 }
 
+JsonWriter& JsonWriter::fixed_field(std::string_view key, double value, int decimals) {
+    if (!std::isfinite(value)) return raw(key, "null");
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+    return raw(key, buf);
+}
+
 JsonWriter& JsonWriter::field(std::string_view key, double value) {
     if (!std::isfinite(value)) return raw(key, "null");
     char buf[64];

@@ -16,7 +16,9 @@ public:
     JsonWriter& end_array() { return close(']'); }
     JsonWriter& field(std::string_view key, std::string_view value);
     JsonWriter& field(std::string_view key, const char* value) { return field(key, std::string_view(value)); }
-    JsonWriter& field(std::string_view key, double value);
+    JsonWriter& field(std::string_view key, double value);  // 6 significant digits
+    // With `decimals` digits after the point, however large (a clock offset of days in ms).
+    JsonWriter& fixed_field(std::string_view key, double value, int decimals);
     JsonWriter& field(std::string_view key, std::uint64_t value);
     JsonWriter& field(std::string_view key, std::uint32_t value) { return field(key, std::uint64_t{value}); }
     JsonWriter& field(std::string_view key, int value);

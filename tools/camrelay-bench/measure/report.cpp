@@ -169,10 +169,11 @@ void clock_json(JsonWriter& j, const std::optional<ClockReport>& clock) {
     j.field("probes", clock->probes).field("replies", clock->replies).field("estimated", clock->estimated);
     j.field("corrected", clock->corrected);
     if (clock->estimated) {
-        j.field("offset_ms",
-                static_cast<double>(clock->offset_min_ns + (clock->offset_max_ns - clock->offset_min_ns) / 2) / 1e6);
-        j.field("offset_min_ms", static_cast<double>(clock->offset_min_ns) / 1e6);
-        j.field("offset_max_ms", static_cast<double>(clock->offset_max_ns) / 1e6);
+        // To the nanosecond: an offset between two machines' monotonic clocks may be days.
+        const std::int64_t middle = clock->offset_min_ns + (clock->offset_max_ns - clock->offset_min_ns) / 2;
+        j.fixed_field("offset_ms", static_cast<double>(middle) / 1e6, 6);
+        j.fixed_field("offset_min_ms", static_cast<double>(clock->offset_min_ns) / 1e6, 6);
+        j.fixed_field("offset_max_ms", static_cast<double>(clock->offset_max_ns) / 1e6, 6);
         j.field("uncertainty_ms", ms_value(clock->uncertainty_ns)).field("min_rtt_ms", ms_value(clock->min_rtt_ns));
     } else {
         j.null_field("offset_ms").null_field("offset_min_ms").null_field("offset_max_ms");
