@@ -115,6 +115,11 @@ void WsConnection::queue_frame(ws::Opcode opcode, std::span<const std::uint8_t> 
 void WsConnection::close(std::uint16_t code, std::string_view reason) {
     if (state_ != State::open) return;
     state_ = State::closing;
+    if (read_timer_) {  // a closing handshake reads at full speed
+        loop_.cancel(*read_timer_);
+        read_timer_.reset();
+    }
+    read_paused_ = false;
     queue_frame(ws::Opcode::close, ws::close_payload(code, reason));
     arm_close_timer("no close frame from the peer within 2 s");
     flush();
