@@ -26,6 +26,14 @@
 #                             so far, and the load average, kept as NAME
 #   bench_cpu_line FROM TO    between two marks: how busy the machine was,
 #                             this benchmark's share and other jobs'
+#   bench_article_sshd ADDR   the article's relay: an sshd on ADDR (port
+#                             ARTICLE_SSHD_PORT, pid ARTICLE_SSHD_PID) that
+#                             lets root in with the key $TMP/pf_rsa, made as
+#                             the article says (`ssh-keygen -t rsa`)
+#   article_ssh ADDR PORT CAMPORT   ARTICLE_SSH: the command of the
+#                             article's camera tunnel, `ssh -N -R
+#                             PORT:localhost:CAMPORT` to that sshd on ADDR,
+#                             with OpenSSH's defaults
 #   bench_median_json FILTER FILE...   the median (lower of the two middle
 #                             values) of a jq FILTER over the FILEs whose
 #                             run succeeded (.ok), or "" if none did
@@ -104,6 +112,39 @@ bench_relay_start() {
     relay_setup "LogLevel ERROR" "$@"
     cam secret new >"$TMP/secret.out" 2>&1 || die "secret new: $(cat "$TMP/secret.out")"
     relay_start_sshd
+}
+
+bench_article_sshd() {
+    ARTICLE_SSHD_PORT=$(free_port)
+    ssh-keygen -q -t ed25519 -N '' -f "$TMP/article_host_key"
+    ssh-keygen -q -t rsa -N '' -f "$TMP/pf_rsa"   # the article's `ssh-keygen -t rsa`
+    cp "$TMP/pf_rsa.pub" "$TMP/article_authorized_keys"
+    cat >"$TMP/article_sshd_config" <<CONF
+Port $ARTICLE_SSHD_PORT
+ListenAddress $1
+HostKey $TMP/article_host_key
+AuthorizedKeysFile $TMP/article_authorized_keys
+PidFile $TMP/article_sshd.pid
+PermitRootLogin prohibit-password
+AllowUsers root
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PrintMotd no
+LogLevel ERROR
+CONF
+    [ -d /run/sshd ] || mkdir -m 0755 /run/sshd
+    /usr/sbin/sshd -D -e -f "$TMP/article_sshd_config" >"$TMP/article_sshd.log" 2>&1 &
+    ARTICLE_SSHD_PID=$!
+    started $ARTICLE_SSHD_PID
+    wait_for_port "$ARTICLE_SSHD_PORT" 10 $ARTICLE_SSHD_PID
+}
+
+article_ssh() {
+    # shellcheck disable=SC2034 # for the caller
+    ARTICLE_SSH=(ssh -F /dev/null -N -R "$2:localhost:$3" -p "$ARTICLE_SSHD_PORT" -i "$TMP/pf_rsa" \
+        -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+        -o ExitOnForwardFailure=yes "root@$1")
 }
 
 machine_line() {

@@ -68,33 +68,10 @@ RELAY_PIDS[b]=$VARNISH_PID
 
 # --- (c) the article: its VCL, sshd, ssh -N -R with OpenSSH's defaults
 if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null; then
-    ARTICLE_SSHD_PORT=$(free_port)
+    bench_article_sshd 127.0.0.1
     TUNNEL_PORT=$(free_port)
-    ssh-keygen -q -t ed25519 -N '' -f "$TMP/article_host_key"
-    ssh-keygen -q -t rsa -N '' -f "$TMP/pf_rsa"   # the article's `ssh-keygen -t rsa`
-    cp "$TMP/pf_rsa.pub" "$TMP/article_authorized_keys"
-    cat >"$TMP/article_sshd_config" <<CONF
-Port $ARTICLE_SSHD_PORT
-ListenAddress 127.0.0.1
-HostKey $TMP/article_host_key
-AuthorizedKeysFile $TMP/article_authorized_keys
-PidFile $TMP/article_sshd.pid
-PermitRootLogin prohibit-password
-AllowUsers root
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PrintMotd no
-LogLevel ERROR
-CONF
-    [ -d /run/sshd ] || mkdir -m 0755 /run/sshd
-    /usr/sbin/sshd -D -e -f "$TMP/article_sshd_config" >"$TMP/article_sshd.log" 2>&1 &
-    ARTICLE_SSHD_PID=$!
-    started $ARTICLE_SSHD_PID
-    wait_for_port "$ARTICLE_SSHD_PORT" 10 $ARTICLE_SSHD_PID
-    ssh -F /dev/null -N -R "$TUNNEL_PORT:localhost:$CAMPORT" -p "$ARTICLE_SSHD_PORT" -i "$TMP/pf_rsa" \
-        -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-        -o ExitOnForwardFailure=yes root@127.0.0.1 >"$TMP/article_ssh.log" 2>&1 &
+    article_ssh 127.0.0.1 "$TUNNEL_PORT" "$CAMPORT"
+    "${ARTICLE_SSH[@]}" >"$TMP/article_ssh.log" 2>&1 &
     started $!
     wait_for_port "$TUNNEL_PORT" 15 $!
     VC=$(free_port)

@@ -17,6 +17,8 @@ packages=(
   # proxy and egress rules in network namespaces (tests/firewall); hitch is
   # what the https path is measured against (bench/transports.sh)
   haproxy tinyproxy nftables
+  # the emulated WAN's test (tests/wan) pings through it
+  iputils-ping
   # camrelay-bench's wss test counts its socket writes
   strace
   # the soak's plot (bench/soak.sh)
