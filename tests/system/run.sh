@@ -49,6 +49,8 @@
 # $TMP/pause is removed; CAMRELAY_SYSTEM_RESULTS=FILE appends this run's figures to FILE.
 # Figures: the last lines ("figure: ...") and $TMP/figures, for BENCHMARKS.md.
 set -uo pipefail
+# All of it in one group, read before it runs: an edit of this file during a run cannot change it.
+{
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -116,6 +118,9 @@ machine_prepare() {  # machine_prepare NAME IMAGE
 	mount -t overlay overlay -o "lowerdir=$image,upperdir=$dir/upper,workdir=$dir/overlay-work" "$dir/root" ||
 		die "$name: cannot mount an overlay of $image"
 	echo "$dir/root" >>"$work/mounts"
+	# The root is an overlay the host mounted: nothing in it for systemd-remount-fs to
+	# remount (it failed now and then in systemd-nspawn here, with no message)
+	ln -sf /dev/null "$dir/root/etc/systemd/system/systemd-remount-fs.service"
 }
 
 machine_boot() {  # machine_boot NAME
@@ -446,8 +451,18 @@ link=$(grep -o "wss://$NAME/cam1/?k=[A-Za-z0-9._-]*" "$work/step-6.out" | head -
 page_link=$(grep -o "https://$NAME/cam1/[^ ]*k=[A-Za-z0-9._-]*" "$work/step-6.out" | head -n 1)
 
 tunnel_up() { m relay 'camrelay camera list --check' >/dev/null 2>&1; }
+# camrelay-tunnel starts its back-off (1 s doubling to 30 s) again only
+# after a connection held 60 s: each reboot or link drop measured waits
+# until the tunnel has been up 65 s, so that one does not inherit the
+# back-off of the one before.
+mark_online() { date +%s >"$work/online-since"; }
+settle() {
+	local since
+	since=$(cat "$work/online-since" 2>/dev/null || echo 0)
+	while [ $(($(date +%s) - since)) -lt 65 ]; do sleep 1; done
+}
 camera_listed_up() {
-	wait_for 30 tunnel_up
+	wait_for 30 tunnel_up && mark_online
 	m relay 'camrelay camera list'
 	m relay 'camrelay camera list' | grep -E '^cam1 .*\bup\b'
 }
@@ -568,13 +583,21 @@ journal_clean() {  # journal_clean MACHINE
 	pattern=$(IFS='|'; echo "${allowed_journal[*]}")
 	m "$1" 'journalctl -p warning --no-pager -o short-iso' >"$work/journal-$1.txt"
 	lines=$(grep -Ei 'varnish|haproxy|sshd|camrelay|ssh\.service' "$work/journal-$1.txt" | grep -Ev "$pattern" |
-		grep -v 'varnishd\[[0-9]*\]: Manager got SIGTERM$' | mask)
+		grep -Ev 'varnishd\[[0-9]+\]: (Error: )?Manager got SIGTERM$' | mask)
 	# varnishd's manager logs "Manager got SIGTERM" at error level whenever it is stopped
 	# (upstream varnishd, with Debian's own varnish.service too): allowed right after systemd's
-	# "Stopping varnish.service", a stop someone asked for (setup's first start on port 80, a
-	# reboot), and reported otherwise
-	lines+=$(m "$1" 'journalctl -u varnish.service --no-pager -o short-iso' |
-		awk '/Stopping varnish\.service/ { asked = 1; next } /Manager got SIGTERM$/ { if (!asked) print "(no stop asked) " $0; asked = 0 }')
+	# "Stopping varnish.service" (within 2 s), a stop someone asked for (setup's first start
+	# on port 80, a reboot), and reported otherwise
+	lines+=$(m "$1" 'journalctl -u varnish.service --no-pager -o short-unix' | awk '
+		/Stopping varnish\.service/ { stops[++n] = $1 }
+		/Manager got SIGTERM$/ { sigterm[++k] = $0; at[k] = $1 }
+		END {
+			for (i = 1; i <= k; i++) {
+				asked = 0
+				for (j = 1; j <= n; j++) if (at[i] - stops[j] <= 2 && stops[j] - at[i] <= 2) asked = 1
+				if (!asked) print "(no stop asked) " sigterm[i]
+			}
+		}')
 	[ -z "$lines" ] || {
 		echo "$lines"
 		return 1
@@ -635,6 +658,7 @@ services_back() {
 }
 relay_reboot() {  # relay_reboot I: one reboot, measured
 	local t0 t_tunnel t_frames
+	settle
 	machine_reboot relay || {
 		echo "the relay did not reboot"
 		return 1
@@ -649,6 +673,7 @@ relay_reboot() {  # relay_reboot I: one reboot, measured
 		return 1
 	}
 	t_frames=$(frames_after main "$t0")
+	mark_online
 	echo "relay boot -> camera online (camera list --check): $(since "$t0" "$t_tunnel") s; -> frames at the viewer again: $(since "$t0" "$t_frames") s"
 	since "$t0" "$t_tunnel" >>"$work/relay-boot-online"
 	since "$t0" "$t_frames" >>"$work/relay-boot-frames"
@@ -672,19 +697,22 @@ if [ "$long" = 1 ]; then
 	step "long: camera reboot, link drops, upgrade"
 	camera_reboot() {
 		local t0 t_tunnel t_frames
+		settle
 		machine_reboot camera || return 1
 		t0=$(tail -n 1 "$work/camera/boots")
 		wait_for 120 machine_running camera
 		t_tunnel=$(tunnel_up_time 90) || return 1
 		wait_for 60 frames_after main "$t0" || return 1
 		t_frames=$(frames_after main "$t0")
+		mark_online
 		echo "camera boot -> camera online: $(since "$t0" "$t_tunnel") s; -> frames at the viewer: $(since "$t0" "$t_frames") s"
 		figure "camera boot -> camera online: $(since "$t0" "$t_tunnel") s, frames at the waiting viewer $(since "$t0" "$t_frames") s"
 		m camera 'systemctl is-active camera-standin camrelay-tunnel@cam1'
 	}
 	check "camera reboot: the tunnel and the stand-in come back by themselves, the viewer's link plays again" camera_reboot
 	link_drop() {  # the camera's link down 60 s, then back
-		local t0 t_frames
+		local t0 t_frames t_tunnel
+		settle
 		ip -n "${NS[router]}" link set camera down
 		sleep 60
 		t0=$(date +%s.%N)
@@ -695,7 +723,8 @@ if [ "$long" = 1 ]; then
 		}
 		t_frames=$(frames_after main "$t0")
 		t_tunnel=$(tunnel_up_time 30) || return 1
-		echo "link back -> frames at the viewer: $(since "$t0" "$t_frames") s"
+		mark_online
+		echo "link back -> frames at the viewer: $(since "$t0" "$t_frames") s (camera list --check: up at +$(since "$t0" "$t_tunnel") s)"
 		since "$t0" "$t_frames" >>"$work/link-back"
 	}
 	for i in 1 2 3 4 5; do
@@ -830,3 +859,4 @@ if [ -n "${CAMRELAY_SYSTEM_RESULTS:-}" ]; then
 	} >>"$CAMRELAY_SYSTEM_RESULTS"
 fi
 kit_finish
+}
