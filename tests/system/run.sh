@@ -524,7 +524,7 @@ check "viewer: headless Chromium (test CA trusted in its NSS store) loads https:
 
 step "relay: redirect, VCLs, setup again, journal"
 redirect_keeps_no_key() {
-	local a b ra rb rn
+	local a b ra rb rn head
 	a=$(new_key) || return 1
 	b=$(new_key) || return 1
 	ra=$(vx curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://$NAME/cam1/?k=$a") || return 1
@@ -534,8 +534,12 @@ redirect_keeps_no_key() {
 	[[ $ra == 30[1278]" https://$NAME/cam1/?k=$a" ]] || return 1
 	[[ $rb == 30[1278]" https://$NAME/cam1/?k=$b" ]] || return 1
 	[[ $rn == 30[1278]" https://$NAME/cam1/" ]] || return 1
+	# a browser keeps a 301 or 308 (and its Location, the key) unless told not to
+	head=$(vx curl -s -o /dev/null -D - "http://$NAME/cam1/?k=$a" | tr -d '\r')
+	grep -Ei '^(HTTP/|cache-control:|age:)' <<<"$head"
+	grep -qi '^cache-control:.*no-store' <<<"$head" || return 1
 }
-check "relay: http:// page loads redirect to https:// with the request's own key (no redirect, and no key, served from the cache to another viewer)" redirect_keeps_no_key
+check "relay: http:// page loads redirect to https:// with the request's own key (none served from varnishd's cache to another viewer) and Cache-Control: no-store (no browser keeps the key)" redirect_keeps_no_key
 
 vcl_count() { m relay 'varnishadm vcl.list' | grep -c .; }
 vcls_after_changes() {
