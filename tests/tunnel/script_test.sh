@@ -397,17 +397,39 @@ echo "\$n"
 EOF
 chmod +x "$TMP/bin-date/date"
 
+# first_waits DIRS LOG: camrelay-tunnel (transport ssh) with the stand-ins in
+# DIRS (':'-separated) first in PATH, until it has waited 4 times: the waits
+first_waits() {
+	rm -f "$TMP/sleeps"
+	# shellcheck disable=SC2086  # $base is simple words
+	PATH="$1:$TMP/bin:$PATH" "$TUNNEL" --relay u@relay --transport ssh $base 2>"$2" &
+	pid=$!
+	started "$pid"
+	wait_for 10 slept 4
+	kill -TERM "$pid"
+	wait "$pid"
+	head -n 4 "$TMP/sleeps" | tr '\n' ' '
+}
 # after a connection that lived 60 s or more, back to 1 s: date jumps 100 s per call
-rm -f "$TMP/sleeps"
-# shellcheck disable=SC2086  # $base is simple words
-CLOCK_STEP=100 PATH="$TMP/bin-date:$TMP/bin:$PATH" "$TUNNEL" --relay u@relay --transport ssh $base 2>"$TMP/log2" &
-pid=$!
-started "$pid"
-wait_for 10 slept 4
-kill -TERM "$pid"
-wait "$pid"
-sched=$(head -n 4 "$TMP/sleeps" | tr '\n' ' ')
+sched=$(CLOCK_STEP=100 first_waits "$TMP/bin-date" "$TMP/log2")
 [ "$sched" = "1 1 1 1 " ] && ok "backoff reset after long-lived connections: $sched" || fail "reset schedule '$sched'"
+
+# after connections the relay authenticated (ssh ran its LocalCommand) that
+# ended at once (the port still held after a drop): at most 2 s
+mkdir "$TMP/bin-held"
+cat >"$TMP/bin-held/ssh" <<'EOF'
+#!/bin/sh
+for a in "$@"; do
+	case $a in
+		LocalCommand=*) sh -c "${a#LocalCommand=}" ;;
+	esac
+done
+echo "Error: remote port forwarding failed for listen port 20001" >&2
+exit 255
+EOF
+chmod +x "$TMP/bin-held/ssh"
+sched=$(first_waits "$TMP/bin-held" "$TMP/log-held")
+[ "$sched" = "1 2 2 2 " ] && ok "authenticated, then the forward refused: backoff $sched" || fail "held schedule '$sched'"
 
 # --- auto, when no transport reaches the relay: the probe's one line, the
 # same backoff, no ssh started, and one probe per wait (no tight loop)
