@@ -23,10 +23,10 @@
 #   rtt      100 B round trips (RTT_COUNT): p50/p99
 # After a load, the next measurement waits (up to 60 s) for the camera's TCP
 # send queues to drain, so that no measurement pays for the one before.
-# Then once per profile, with a viewer watching each path, the link goes
-# down for DROP_SECONDS and comes back: the time from its return until a new
-# viewer on each path gets an echo (a probe every 0.5 s, each up to 10 s),
-# bounded by RECONNECT_LIMIT.
+# Then, with a viewer watching each path, the link goes down for DROP_SECONDS
+# and comes back: the time from its return until a new viewer on each path
+# gets an echo (a probe every 0.5 s, each up to 10 s), bounded by
+# RECONNECT_LIMIT.
 #
 # Usage: bench/wan.sh [--quick] [--no-write]
 #   --quick     REPEAT=1, LOAD_SECONDS=4, RTT_COUNT=30, DROP_SECONDS=10
@@ -36,8 +36,8 @@
 # (a list of the profiles to run, default all), WAN_PATHS ("article
 # camrelay"), WAN_TUNNEL_CONF (lines "KEY=VALUE" separated by ';' appended to
 # the camrelay tunnel's camera config, e.g. "CONGESTION=bbr"), WAN_LABEL (a
-# name for the run, in the table: a variant's runs go in their own section,
-# wan-LABEL, next to the main one), WAN_CAMERA_CC / WAN_RELAY_CC (cubic),
+# name for the run: a variant's runs go in a section of their own,
+# wan-LABEL, after the main one in BENCHMARKS.md's "## Over a WAN"), WAN_CAMERA_CC / WAN_RELAY_CC (cubic),
 # BENCHMARKS_FILE (BENCHMARKS.md).
 # Needs root, ip, /dev/net/tun, varnish, openssh-server, openssh-client, jq.
 set -uo pipefail
@@ -180,9 +180,10 @@ drained() {
     wait_for 60 wan_drained 20000 || say "the camera's send queues still hold data after 60 s"
 }
 
-# reconnect PROFILE: the link goes down for DROP_SECONDS with a viewer
-# watching each path, and comes back; then $TMP/res/reconnect-PROFILE-PATH
-# holds the seconds until a new viewer gets an echo, or is empty.
+# reconnect PROFILE ROUND: the link goes down for DROP_SECONDS with a viewer
+# watching each path, and comes back; then
+# $TMP/res/reconnect-PROFILE-PATH-ROUND holds the seconds until a new viewer
+# got an echo (the first line after sorting), or is empty.
 probe() {  # PATH OUT T0: one viewer's round trip; on success the time since T0
     "$BENCH" run "$(viewer_url "$1")" --mode rtt --size 100 --count 1 --warmup 0 --connect-timeout 10 \
         --timeout 10 --json >/dev/null 2>&1 || return 0
@@ -206,7 +207,7 @@ probe_until_up() {  # PATH OUT T0
     wait 2>/dev/null || true
 }
 reconnect() {
-    local profile=$1 p watchers=() t0 probers=()
+    local profile=$1 round=$2 p watchers=() t0 probers=() out
     for p in $WAN_PATHS; do
         "$BENCH" run "$(viewer_url "$p")" --mode load --viewers 1 --mbps 4 --size 16K \
             --duration $((DROP_SECONDS + 30)) --json >"$TMP/res/watch-$profile-$p.json" 2>&1 &
@@ -220,13 +221,14 @@ reconnect() {
     t0=$EPOCHREALTIME
     kill "${watchers[@]}" 2>/dev/null || true
     for p in $WAN_PATHS; do
-        : >"$TMP/res/reconnect-$profile-$p"
-        probe_until_up "$p" "$TMP/res/reconnect-$profile-$p" "$t0" &
+        out=$TMP/res/reconnect-$profile-$p-$round
+        : >"$out"
+        probe_until_up "$p" "$out" "$t0" &
         probers+=($!)
     done
     wait "${probers[@]}" "${watchers[@]}" 2>/dev/null || true
     for p in $WAN_PATHS; do
-        say "($profile, $p) a viewer got through $(sort -g "$TMP/res/reconnect-$profile-$p" | head -1 |
+        say "($profile, $p) a viewer got through $(sort -g "$TMP/res/reconnect-$profile-$p-$round" | head -1 |
             sed 's/$/ s /')after the link came back"
     done
 }
@@ -245,8 +247,9 @@ for profile in $WAN_PROFILES; do
             json rtt "$profile" "$p" "$round" --mode rtt --size 100 --count "$RTT_COUNT" --warmup 3 --timeout 300
             drained
         done
+        reconnect "$profile" "$round"
+        drained
     done
-    reconnect "$profile"
     stop_tunnels
     wan_stop
     cp "$TMP/wanem.stats" "$TMP/res/wanem-$profile.stats" 2>/dev/null || true
@@ -267,10 +270,23 @@ failed_runs() {  # PROFILE PATH
 fmt() {  # VALUE FORMAT [SUFFIX]
     if [ -n "$1" ]; then printf "$2%s" "$1" "${3:-}"; else printf '–'; fi
 }
+# the median of the rounds (a round that never got through counts as
+# RECONNECT_LIMIT + 1), and the range
 reconnect_cell() {
-    local t
-    t=$(sort -g "$TMP/res/reconnect-$1-$2" 2>/dev/null | head -1)
-    if [ -n "$t" ]; then printf '%s s' "$t"; else printf 'not within %s s' "$RECONNECT_LIMIT"; fi
+    local round t times=()
+    for round in $(seq 1 "$REPEAT"); do
+        t=$(sort -g "$TMP/res/reconnect-$1-$2-$round" 2>/dev/null | head -1)
+        times+=("${t:-$((RECONNECT_LIMIT + 1))}")
+    done
+    printf '%s\n' "${times[@]}" | sort -g | awk -v limit="$RECONNECT_LIMIT" '
+        function show(x) { return (x > limit) ? "never" : sprintf("%.1f", x) }
+        { v[NR] = $1 }
+        END {
+            median = v[int((NR + 1) / 2)]
+            text = (median > limit) ? ("not within " limit " s") : (show(median) " s")
+            if (NR > 1) text = text " (" show(v[1]) "–" show(v[NR]) ")"
+            print text
+        }'
 }
 report() {
     local profile p dropped n
@@ -308,25 +324,28 @@ report() {
 }
 
 section_name=wan
+title="The article's tunnel and camrelay's"
+[ -z "$WAN_LABEL" ] || title=$WAN_LABEL
 [ -z "$WAN_LABEL" ] || section_name=wan-$(printf '%s' "$WAN_LABEL" | tr -c 'A-Za-z0-9_.-' '-')
 tunnel_conf=
 [ -z "${WAN_TUNNEL_CONF:-}" ] || tunnel_conf=" WAN_TUNNEL_CONF='$WAN_TUNNEL_CONF'"
 section=$(cat <<MD
 <!-- $section_name:begin (bench/wan.sh writes this section; edits inside are lost) -->
-### Over a WAN${WAN_LABEL:+: $WAN_LABEL}: last run $(date -u '+%Y-%m-%d %H:%M UTC')
+### $title: last run $(date -u '+%Y-%m-%d %H:%M UTC')
 
 - Machine: $(machine_line); $(bench_cpu_line start end)
 - Software: $(software_line)
-- Command: \`$command_line\`$tunnel_conf (REPEAT=$REPEAT, LOAD_SECONDS=$LOAD_SECONDS, RTT_COUNT=$RTT_COUNT, DROP_SECONDS=$DROP_SECONDS)
+- Command: \`$command_line\`$tunnel_conf (REPEAT=$REPEAT, LOAD_SECONDS=$LOAD_SECONDS, RTT_COUNT=$RTT_COUNT, DROP_SECONDS=$DROP_SECONDS, RECONNECT_LIMIT=$RECONNECT_LIMIT)
 - The camera and the relay in network namespaces joined by wanem (tests/wan/wanem.cpp, a user-space link:
   this kernel has no sch_netem); cubic on both sides, fq_codel on the link. Each path's camera program is the
   same \`camrelay-bench serve\` on port 9001; the viewers run on the relay. Load: one viewer of a 4 Mbit/s stream
   of 16 KiB messages sending 64 B upstream 30 times a second, for $LOAD_SECONDS s; one-way latency from the camera's
-  send to the viewer. Medians of $REPEAT rounds. Back after a drop: the link is down for $DROP_SECONDS s while a viewer
-  watches, then the time from its return until a new viewer gets an echo (once per profile).
+  send to the viewer. Back after a drop: the link is down for $DROP_SECONDS s while a viewer watches, then the time
+  from its return until a new viewer gets an echo (a probe every 0.5 s). Medians of $REPEAT rounds (a drop's range
+  in brackets); each profile starts wanem and both tunnels anew.
 
 $(report)
 <!-- $section_name:end -->
 MD
 )
-publish_section "$section_name" "$section"
+publish_part "Over a WAN" "$section_name" "$section"
