@@ -442,7 +442,8 @@ wait_for 10 slept 8
 kill -TERM "$pid"
 wait_for 5 eval '! running' || fail "camrelay-tunnel ignored SIGTERM while waiting after a failed probe"
 sched=$(tr '\n' ' ' <"$TMP/sleeps")
-[ "$sched" = "1 2 4 8 16 30 30 30 " ] && ok "auto, probe failing: backoff $sched" || fail "auto backoff schedule '$sched'"
+[ "$sched" = "1 2 4 4 4 4 4 4 " ] && ok "auto, probe failing: backoff $sched (at most 4 s)" ||
+	fail "auto backoff schedule '$sched'"
 probes=$(wc -l <"$TMP/connect-args")
 [ "$probes" -ge 8 ] && [ "$probes" -le 9 ] && ok "auto, probe failing: $probes probes for 8 waits" ||
 	fail "$probes probes for 8 waits: $(cat "$TMP/connect-args")"
