@@ -114,7 +114,10 @@ direct_ssh_22() {
     local c
     c=$(ssh_command) || { echo "no ssh under camrelay-tunnel"; return 1; }
     echo "$c"
-    [[ $c == *" -p 22 "* && $c != *ProxyCommand* && $c != *ProxyUseFdpass* ]]
+    # no proxy, no TLS; camrelay-connect may only hand ssh the socket it
+    # tuned for live video (--fdpass tcp)
+    [[ $c == *" -p 22 "* && $c != *--proxy-env* && $c != *" tls %h"* &&
+        ($c != *ProxyCommand* || $c == *" --fdpass tcp %h %p "*) ]]
 }
 
 scenario_e() {
