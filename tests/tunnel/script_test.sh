@@ -68,6 +68,10 @@ case " $* " in
 			cat "$FAKE_DIR/probe-says"
 			exit 0
 		fi
+		if [ -s "$FAKE_DIR/probe-error" ]; then
+			cat "$FAKE_DIR/probe-error" >&2
+			exit 1
+		fi
 		echo "camrelay-connect: no transport reaches relay: ssh: timed out; ssh-443: connection refused" >&2
 		exit 1
 		;;
@@ -458,6 +462,21 @@ grep -qxF -- "--proxy-env probe relay.example.com 2222 443" "$TMP/connect-args" 
 	fail "CAMRELAY_PROXY: $(sort -u "$TMP/connect-env")"
 ! grep -q "$PASS" "$TMP/log3" "$TMP/connect-args" && ok "no password in the log or in camrelay-connect's arguments" ||
 	fail "password shown: $(cat "$TMP/log3" "$TMP/connect-args")"
+
+# a proxy that refuses (a wrong password): the long waits, so that the proxy
+# is not asked every few seconds
+rm -f "$TMP/sleeps"
+echo "camrelay-connect: no transport reaches relay: ssh: timed out; ssh+proxy: proxy refused CONNECT: 407 Proxy Authentication Required (check the proxy user and password)" >"$TMP/probe-error"
+# shellcheck disable=SC2086  # $base is simple words
+PATH="$TMP/bin:$PATH" "$TUNNEL" --config "$TMP/proxy.conf" $base 2>"$TMP/log-407" &
+pid=$!
+started "$pid"
+wait_for 10 slept 6
+kill -TERM "$pid"
+wait "$pid"
+rm -f "$TMP/probe-error"
+sched=$(head -n 6 "$TMP/sleeps" | tr '\n' ' ')
+[ "$sched" = "1 2 4 8 16 30 " ] && ok "auto, the proxy refusing: backoff $sched" || fail "proxy refusal schedule '$sched'"
 
 # a fixed transport through camrelay-connect is probed alone first: a
 # failure is its one line and the backoff, no ssh
