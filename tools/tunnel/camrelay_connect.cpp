@@ -84,6 +84,12 @@ constexpr int kMaxTimeout = 3600;
 // The next address of a host is tried when the one before has not connected
 // within this time (or failed).
 constexpr milliseconds kNextAddressDelay{300};
+// Once every address has been tried, each is dialed again from a new socket
+// every second while the earlier ones still wait (at most kMaxDials at once):
+// the kernel retransmits a SYN only 1, 2 and 4 s apart, so a path that comes
+// back (a camera's link after a drop) would otherwise be noticed up to 4 s late.
+constexpr milliseconds kRedialDelay{1000};
+constexpr std::size_t kMaxDials = 12;
 constexpr std::string_view kProbeGreeting = "SSH-2.0-camrelay-probe\r\n";
 constexpr std::size_t kMaxGreeting = 8 * 1024;  // lines before the SSH version line, RFC 4253 4.2
 constexpr std::size_t kRelayBuffer = 64 * 1024;
@@ -638,7 +644,7 @@ public:
             case Stage::resolving: fds.push_back({lookup_.fd(), POLLIN, 0}); break;
             case Stage::connecting:
                 for (const int fd : dialing_) fds.push_back({fd, POLLOUT, 0});
-                if (next_address_ < addresses_.size()) wake = std::min(wake, next_dial_);
+                if (next_address_ < addresses_.size() || may_redial()) wake = std::min(wake, next_dial_);
                 break;
             case Stage::done:
             case Stage::failed: break;
@@ -703,8 +709,14 @@ private:
         return route_.proxy == nullptr ? error : "proxy " + route_.proxy->redacted() + ": " + error;
     }
 
-    // Starts connecting to the next address that can be tried.
+    bool may_redial() const {
+        return next_address_ == addresses_.size() && !dialing_.empty() && dialing_.size() < kMaxDials;
+    }
+
+    // Starts connecting to the next address that can be tried (after the
+    // last, the first again while earlier dials still wait).
     void dial_next(Clock::time_point now) {
+        if (may_redial()) next_address_ = 0;
         while (next_address_ < addresses_.size()) {
             const Address& a = addresses_[next_address_++];
             const int fd = ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -715,7 +727,7 @@ private:
             set_socket_options(fd, a.storage.ss_family);
             if (::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length) == 0 || errno == EINPROGRESS) {
                 dialing_.push_back(fd);
-                next_dial_ = now + kNextAddressDelay;
+                next_dial_ = now + (next_address_ < addresses_.size() ? kNextAddressDelay : kRedialDelay);
                 return;
             }
             dial_error_ = errno_text(errno);
