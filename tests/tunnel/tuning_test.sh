@@ -128,4 +128,44 @@ out=$(timeout 20 setpriv --reuid=nobody --regid=nogroup --clear-groups "$CAMRELA
 	grep -q "^camrelay-connect: congestion control $REFUSED not set (.*); the tunnel uses $SYSTEM_CC$" "$TMP/connect.err" &&
 	ok "camrelay-connect: one line: $(cat "$TMP/connect.err")" || fail "camrelay-connect said: $(cat "$TMP/connect.err")"
 
+# --- a path that comes back: camrelay-connect dials again every second, so
+# it connects soon after the path opens, not at the kernel's next SYN
+# retransmission (1, 3, 7, 15 s after the first). In a namespace of its own,
+# SYNs to the port are dropped for 7.5 s: connected before 12 s, where the
+# kernel's retransmissions alone would take 15 s.
+if command -v nft >/dev/null; then
+	NS=crtune$$
+	ip netns add "$NS" || die "ip netns add"
+	del_ns() { ip netns del "$NS" 2>/dev/null; }
+	kit_on_exit del_ns
+	ip -n "$NS" link set lo up
+	LP=$(free_port)
+	ip netns exec "$NS" nft -f - <<NFT || die "nft"
+table inet crtune {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport $LP tcp flags & (syn | ack) == syn drop
+	}
+}
+NFT
+	ip netns exec "$NS" "$PROBE" listen "$LP" 30 &
+	started $!
+	start=$SECONDS
+	ip netns exec "$NS" "$CAMRELAY_CONNECT" --timeout 20 tcp 127.0.0.1 "$LP" </dev/null >/dev/null 2>&1 &
+	started $!
+	connected() { [ -n "$(ip netns exec "$NS" ss -Htn state connected exclude syn-sent "( dport = :$LP )")" ]; }
+	sleep 7.5
+	connected && fail "connected while SYNs were dropped"
+	ip netns exec "$NS" nft delete table inet crtune
+	if wait_for 12 connected; then
+		took=$((SECONDS - start))
+		[ "$took" -lt 12 ] && ok "the path opened after 7.5 s: connected after ${took} s (dialed again)" ||
+			fail "connected only after ${took} s: no dial again before the kernel's SYN retransmission at 15 s"
+	else
+		fail "not connected after the path opened"
+	fi
+else
+	say "nft is not installed: the dial again not checked"
+fi
+
 kit_finish
