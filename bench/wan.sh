@@ -38,7 +38,10 @@
 # the camrelay tunnel's camera config, e.g. "CONGESTION=bbr"), WAN_LABEL (a
 # name for the run: a variant's runs go in a section of their own,
 # wan-LABEL, after the main one in BENCHMARKS.md's "## Over a WAN"), WAN_CAMERA_CC / WAN_RELAY_CC (cubic),
-# BENCHMARKS_FILE (BENCHMARKS.md).
+# WAN_CAMERA_ARGS (options for the camera's `camrelay-bench serve`, e.g.
+# "--max-queue 256K" or "--adapt 0.5:4"; by default its queue holds up to
+# 4 MiB, like Picam360's Node server that queues what the network does not
+# take), BENCHMARKS_FILE (BENCHMARKS.md).
 # Needs root, ip, /dev/net/tun, varnish, openssh-server, openssh-client, jq.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -159,7 +162,9 @@ stop_tunnels() {
 
 tunnel_port() { if [ "$1" = article ]; then echo "$ARTICLE_PORT"; else echo "$CAM_PORT"; fi; }
 
-wan_cam "$BENCH" serve --listen "127.0.0.1:$CAMPORT" --mode echo >"$TMP/camera.out" 2>"$TMP/camera.log" &
+# shellcheck disable=SC2086 # WAN_CAMERA_ARGS: words
+wan_cam "$BENCH" serve --listen "127.0.0.1:$CAMPORT" --mode echo ${WAN_CAMERA_ARGS:-} >"$TMP/camera.out" \
+    2>"$TMP/camera.log" &
 started $!
 wait_for 10 grep -qs "serving on" "$TMP/camera.out" || die "the camera did not start: $(cat "$TMP/camera.log")"
 
@@ -329,6 +334,7 @@ title="The article's tunnel and camrelay's"
 [ -z "$WAN_LABEL" ] || section_name=wan-$(printf '%s' "$WAN_LABEL" | tr -c 'A-Za-z0-9_.-' '-')
 tunnel_conf=
 [ -z "${WAN_TUNNEL_CONF:-}" ] || tunnel_conf=" WAN_TUNNEL_CONF='$WAN_TUNNEL_CONF'"
+[ -z "${WAN_CAMERA_ARGS:-}" ] || tunnel_conf+=" WAN_CAMERA_ARGS='$WAN_CAMERA_ARGS'"
 section=$(cat <<MD
 <!-- $section_name:begin (bench/wan.sh writes this section; edits inside are lost) -->
 ### $title: last run $(date -u '+%Y-%m-%d %H:%M UTC')
