@@ -541,7 +541,9 @@ redirect_keeps_no_key() {
 }
 check "relay: http:// page loads redirect to https:// with the request's own key (none served from varnishd's cache to another viewer) and Cache-Control: no-store (no browser keeps the key)" redirect_keeps_no_key
 
-vcl_count() { m relay 'varnishadm vcl.list' | grep -c .; }
+# VCLs loaded and not discarded (a discarded one still busy with a piped
+# connection goes when that connection ends)
+vcl_count() { m relay 'varnishadm vcl.list' | grep -v '^discarded' | grep -c .; }
 vcls_after_changes() {
 	local before after i
 	before=$(vcl_count) || return 1
@@ -556,7 +558,7 @@ vcls_after_changes() {
 	[ "$after" -le 2 ] || return 1
 	m relay 'camrelay camera list --check' || return 1
 }
-check "relay: camera changes (6 add/remove) reload the VCL without old VCLs piling up (at most 2 loaded)" vcls_after_changes
+check "relay: camera changes (6 add/remove) reload the VCL without old VCLs piling up (at most 2 loaded and not discarded)" vcls_after_changes
 
 setup_again() {  # setup_again: README # 2 again changes nothing
 	local cmd out
