@@ -798,13 +798,15 @@ purge() {  # purge MACHINE PACKAGE
 check "purge (relay): apt purge camrelay" purge relay camrelay
 no_camrelay_units() {
 	local units files
-	units=$(m relay "systemctl list-units --all --plain --no-legend 'camrelay*'") || return 1
+	# units still active (a unit stopped and gone from disk may stay listed, inactive, until
+	# systemd forgets it)
+	units=$(m relay "systemctl list-units --all --plain --no-legend 'camrelay*'" | awk '$3 != "inactive"')
 	files=$(m relay "systemctl list-unit-files --no-legend 'camrelay*'; find /etc/systemd /run/systemd/system /lib/systemd/system -name '*camrelay*'")
 	echo "units: ${units:-none}"
 	echo "unit files: ${files:-none}"
 	[ -z "$units" ] && [ -z "$files" ] || return 1
 }
-check "purge (relay): no camrelay unit left loaded, enabled or on disk (camrelay-reload.path inactive, no drop-ins)" no_camrelay_units
+check "purge (relay): no camrelay unit left active, enabled or on disk (camrelay-reload.path inactive, no drop-ins)" no_camrelay_units
 varnish_stock() {
 	m relay 'systemctl is-active varnish || true; ps -o args= -C varnishd || true; varnishadm vcl.list 2>&1 || true' || return 1
 	m relay 'ps -o args= -C varnishd || true' | not grep -q camrelay || return 1
@@ -849,12 +851,13 @@ check "purge (camera): apt purge camrelay-tunnel" purge camera camrelay-tunnel
 tunnel_gone() {
 	local procs units
 	procs=$(m camera 'ps -eo user:20,args | grep -E "^camrelay-tunnel |camrelay-tunnel |camrelay-connect " | grep -v grep' || true)
-	units=$(m camera "systemctl list-units --all --plain --no-legend 'camrelay*'") || return 1
+	units=$(m camera "systemctl list-units --all --plain --no-legend 'camrelay*'" | awk '$3 != "inactive"')
+	units+=$(m camera "find /etc/systemd /lib/systemd -name 'camrelay*' 2>/dev/null")
 	echo "processes: ${procs:-none}"
 	echo "units: ${units:-none}"
 	[ -z "$procs" ] && [ -z "$units" ] || return 1
 }
-check "purge (camera): camrelay-tunnel@cam1 no longer runs, no unit left" tunnel_gone
+check "purge (camera): camrelay-tunnel@cam1 no longer runs, no camrelay unit active or on disk" tunnel_gone
 tunnel_account_gone() { ! m camera 'getent passwd camrelay-tunnel'; }
 check "purge (camera): the account camrelay-tunnel is gone" tunnel_account_gone
 no_dangling_links() {
