@@ -419,10 +419,14 @@ sched=$(CLOCK_STEP=100 first_waits "$TMP/bin-date" "$TMP/log2")
 [ "$sched" = "1 1 1 1 " ] && ok "backoff reset after long-lived connections: $sched" || fail "reset schedule '$sched'"
 
 # after connections the relay authenticated (ssh ran its LocalCommand) that
-# ended at once (the port still held after a drop): at most 2 s
+# ended at once (the port still held after a drop): one connection without
+# the -R right away (its session on the relay ends the camera's earlier
+# connection; at most once a minute, bounded by a 10 s timer), a new try at
+# once, then waits of at most 2 s
 mkdir "$TMP/bin-held"
 cat >"$TMP/bin-held/ssh" <<'EOF'
 #!/bin/sh
+echo "$*" >>"$(dirname "$0")/calls"
 for a in "$@"; do
 	case $a in
 		LocalCommand=*) sh -c "${a#LocalCommand=}" ;;
@@ -433,7 +437,13 @@ exit 255
 EOF
 chmod +x "$TMP/bin-held/ssh"
 sched=$(first_waits "$TMP/bin-held" "$TMP/log-held")
-[ "$sched" = "1 2 2 2 " ] && ok "authenticated, then the forward refused: backoff $sched" || fail "held schedule '$sched'"
+[ "$sched" = "10 1 2 2 " ] && ok "authenticated, then the forward refused: take-over timer, then backoff $sched" ||
+	fail "held schedule '$sched'"
+calls=$(grep -c . "$TMP/bin-held/calls")
+takeovers=$(grep -c "ClearAllForwardings=yes" "$TMP/bin-held/calls")
+sed -n 2p "$TMP/bin-held/calls" | grep -q "ClearAllForwardings=yes" && [ "$takeovers" = 1 ] &&
+	ok "one take-over connection (ssh drops its -R), second of $calls" ||
+	fail "take-over connections: $takeovers of $calls, $(sed -n 2p "$TMP/bin-held/calls")"
 
 # --- auto, when no transport reaches the relay: the probe's one line, the
 # same backoff, no ssh started, and one probe per wait (no tight loop)

@@ -107,15 +107,18 @@ int bind_lock(const sockaddr_un& a, socklen_t length) {
     return -1;
 }
 
-// Take the camera's lock, replacing the session that holds it. Returns the
-// listening lock socket, or -1 when another account holds the name (then
-// the session runs without the lock rather than locking the camera out).
-int take_lock(const std::string& id, std::uint16_t port) {
+// Take the camera's lock, replacing the session that holds it (then
+// `replaced_older` is set). Returns the listening lock socket, or -1 when
+// another account holds the name (then the session runs without the lock
+// rather than locking the camera out).
+int take_lock(const std::string& id, std::uint16_t port, bool& replaced_older) {
     socklen_t length = 0;
     const sockaddr_un a = lock_address(id, port, length);
+    replaced_older = false;
     for (int attempt = 0; attempt < 50; ++attempt) {  // 5 s
         const int fd = bind_lock(a, length);
         if (fd >= 0) return fd;
+        replaced_older = true;
         // Held: ask the holder to go, once per attempt, if it is ours.
         const int c = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (c >= 0 && ::connect(c, reinterpret_cast<const sockaddr*>(&a), length) == 0) {
@@ -214,8 +217,27 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
 
     // One connection per camera: a newer one replaces this one.
-    const int lock = take_lock(id, port);
+    bool replaced_older = false;
+    const int lock = take_lock(id, port, replaced_older);
     if (lock < 0) say(stderr, "camrelay: camera " + id + ": could not take the camera's lock; going on without it");
+
+    // An older connection held the port until now, so this connection's
+    // forward was refused (sshd binds it before the session starts). That is
+    // the connection a camera makes after a network drop, while the relay
+    // still holds its dead one (sshd never probes a client while viewers
+    // send to it): once the port is free, say so and end, and the camera
+    // connects again at once and takes it (camrelay-tunnel). A port still
+    // taken 2 s later is this connection's own.
+    if (lock >= 0 && replaced_older) {
+        for (int i = 0; i < 20; ++i) {
+            if (!camrelay::loopback_port_in_use(port)) {
+                say(stderr, "camrelay: camera " + id + ": ended its earlier connection, which held " + where +
+                                "; connect again to take it");
+                return 1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
 
     // The forward request precedes the session on the connection, so the port
     // is normally taken already; allow a moment for a slow relay (or for the
