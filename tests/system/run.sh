@@ -47,7 +47,8 @@
 # directory is kept then, not the machines).
 # CAMRELAY_SYSTEM_DEBS=DIR uses packages built before by
 # tests/system/build-debs.sh SOURCE DIR [--upgrade] instead of building;
-# CAMRELAY_SYSTEM_PAUSE=1 keeps the machines up after a failed check until
+# --long with CAMRELAY_SYSTEM_REBOOTS=N and CAMRELAY_SYSTEM_LINK_DROPS=N
+# (5 each) reboots and drops fewer times; CAMRELAY_SYSTEM_PAUSE=1 keeps the machines up after a failed check until
 # $TMP/pause is removed; CAMRELAY_SYSTEM_RESULTS=FILE appends this run's figures to FILE.
 # Figures: the last lines ("figure: ...") and $TMP/figures, for BENCHMARKS.md.
 set -uo pipefail
@@ -687,7 +688,7 @@ relay_reboot() {  # relay_reboot I: one reboot, measured
 	since "$t0" "$t_frames" >>"$work/relay-boot-frames"
 }
 reboots=1
-[ "$long" = 0 ] || reboots=5
+[ "$long" = 0 ] || reboots=${CAMRELAY_SYSTEM_REBOOTS:-5}
 step "reboot: the relay, $reboots time(s)"
 for i in $(seq "$reboots"); do
 	check "reboot $i/$reboots: systemctl reboot on the relay; the camera's tunnel returns and the same viewer link plays again" relay_reboot "$i" &&
@@ -743,8 +744,9 @@ if [ "$long" = 1 ]; then
 		since "$t0" "$t_new" >>"$work/link-back-new"
 		since "$t0" "$t_frames" >>"$work/link-back-frames"
 	}
-	for i in 1 2 3 4 5; do
-		check "link drop $i/5: the router's link to the camera down 60 s, then up: the viewer's link plays again" link_drop
+	drops=${CAMRELAY_SYSTEM_LINK_DROPS:-5}
+	for i in $(seq "$drops"); do
+		check "link drop $i/$drops: the router's link to the camera down 60 s, then up: the viewer's link plays again" link_drop
 	done
 	if [ -s "$work/link-back" ]; then
 		figure "link back after 60 s down -> camera online (camrelay camera list --check): median $(median <"$work/link-back") s of $(wc -l <"$work/link-back") (all: $(tr '\n' ' ' <"$work/link-back")s; target <= 15 s)"
