@@ -138,8 +138,9 @@ URL="ws://127.0.0.1:$VIEWER_PORT/cam1/?k=$(cam key issue --camera cam1 --ttl 1h)
 viewer_echoes() {
     "$BENCH" run "$URL" --mode rtt --size 16K --count 40 --warmup 2 --timeout 120 --json >"$TMP/tunnel-rtt.json"
     cat "$TMP/tunnel-rtt.json"
-    # every echo checked by camrelay-bench; each crossed the link twice
-    jq -e '.ok and .completed == 40 and .bad_echoes == 0 and .latency_ms.min >= 60' "$TMP/tunnel-rtt.json"
+    # every echo checked by camrelay-bench; each crossed the link twice, at
+    # least 10 ms each way (40 ms less the jitter's 3 sigma)
+    jq -e '.ok and .completed == 40 and .bad_echoes == 0 and .latency_ms.min >= 20' "$TMP/tunnel-rtt.json"
 }
 check "camrelay: a viewer's 16 KiB binary messages come back intact across the WAN" viewer_echoes
 viewer_stream() {
