@@ -47,6 +47,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 accounts() { getent passwd | grep -c '^crbench' || true; }
 accounts_before=$(accounts)
+# Only what this run makes counts: another bench script may be running.
+work_dirs() { ls -A /run/camrelay-bench 2>/dev/null | sort; }
+dirs_before=$(work_dirs)
 out=$(CAMERAS=2 VIEWERS=2 MBPS=2 SECONDS=2 NO_BUILD=1 BUILD_DIR=$build "$src/bench/load.sh" --no-write 2>&1) ||
     { printf '%s\n' "$out" >&2; die "bench/load.sh failed"; }
 for want in "| connections | 4 of 4 open, 0 failed, 0 dropped" "0 lost, 0 out of order, 0 corrupt"; do
@@ -54,11 +57,11 @@ for want in "| connections | 4 of 4 open, 0 failed, 0 dropped" "0 lost, 0 out of
 done
 ok "bench/load.sh, 2 cameras x 2 viewers"
 [ "$(accounts)" = "$accounts_before" ] || die "bench/load.sh left its throwaway account"
-if pgrep -f /run/camrelay-bench/ >/dev/null; then
-    pgrep -af /run/camrelay-bench/ >&2
-    die "bench/load.sh left processes running"
-fi
-[ -z "$(ls -A /run/camrelay-bench 2>/dev/null)" ] || die "bench/load.sh left files in /run/camrelay-bench"
+new_dirs=$(comm -13 <(printf '%s\n' "$dirs_before") <(work_dirs))
+[ -z "$new_dirs" ] || die "bench/load.sh left files in /run/camrelay-bench: $new_dirs"
+left=$(pgrep -af /run/camrelay-bench/ || true)
+for d in $dirs_before; do left=$(grep -vF "/run/camrelay-bench/$d" <<<"$left" || true); done
+[ -z "$left" ] || { printf '%s\n' "$left" >&2; die "bench/load.sh left processes running"; }
 ok "nothing left behind"
 
 missing=
