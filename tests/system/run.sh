@@ -620,8 +620,12 @@ check "relay: journalctl -p warning: no warning or error from varnishd, haproxy,
 # 250 ms whenever its connection closes; its events say when frames flow.
 watcher_start() {  # watcher_start NAME URL
 	rm -f "$work/watch-$1.events"
-	vx node "$here/viewer.js" "$2" --ca "$ca/ca.pem" --hold 0 --retry-ms 250 --events "$work/watch-$1.events" \
-		>"$work/watch-$1.json" 2>&1 &
+	# Not through vx: a shell function run in the background is a subshell,
+	# whose pid $! would be; SIGTERM would end that subshell and leave the
+	# viewer running, holding a viewer slot of the camera. ip netns exec
+	# execs node in its own process, so $! is the viewer itself.
+	ip netns exec "${NS[viewer]}" node "$here/viewer.js" "$2" --ca "$ca/ca.pem" --hold 0 --retry-ms 250 \
+		--events "$work/watch-$1.events" >"$work/watch-$1.json" 2>&1 &
 	echo $! >"$work/watch-$1.pid"
 	started "$(cat "$work/watch-$1.pid")"
 }
@@ -631,6 +635,21 @@ watcher_stop() {  # watcher_stop NAME: its summary
 	kill -TERM "$pid" 2>/dev/null
 	for _ in $(seq 50); do kit_running "$pid" || break; sleep 0.1; done
 	cat "$work/watch-$1.json"
+	if kit_running "$pid"; then
+		echo "the viewer $1 (pid $pid) still runs 5 s after SIGTERM"
+		kill -KILL "$pid" 2>/dev/null
+		return 1
+	fi
+}
+# watcher_stopped NAME: it ends on SIGTERM and reports the frames it got
+watcher_stopped() {
+	local out
+	out=$(watcher_stop "$1") || {
+		echo "$out"
+		return 1
+	}
+	echo "$out"
+	grep -q '"frames":[1-9]' <<<"$out"
 }
 # frames_after NAME T: the first time after T (epoch s) frames flowed to
 # the watcher NAME
@@ -754,7 +773,7 @@ if [ "$long" = 1 ]; then
 		figure "link back after 60 s down -> frames again at the viewer that kept its connection: median $(median <"$work/link-back-frames") s (all: $(tr '\n' ' ' <"$work/link-back-frames")s)"
 	fi
 
-	watcher_stop main >/dev/null
+	check "long: the viewer that watched the reboots and link drops ends on SIGTERM with its summary (frames > 0)" watcher_stopped main
 	upgrade() {  # upgrade MACHINE APT_ARGS: with a viewer watching (its own key)
 		local t0 out key
 		key=$(new_key) || return 1
@@ -788,7 +807,7 @@ if [ "$long" = 1 ]; then
 	check "upgrade: a new viewer gets frames" first_frame upgrade
 	check "upgrade: journalctl -p warning: no warning or error from the daemons" journal_clean relay
 else
-	watcher_stop main >/dev/null
+	check "reboot: the viewer that watched ends on SIGTERM with its summary (frames > 0)" watcher_stopped main
 fi
 
 # --------------------------------------------------------------- purge
