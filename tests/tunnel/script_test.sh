@@ -435,7 +435,16 @@ done
 echo "Error: remote port forwarding failed for listen port 20001" >&2
 exit 255
 EOF
-chmod +x "$TMP/bin-held/ssh"
+# the take-over's 10 s bound really waits a moment (the stand-in sleep
+# returns at once, and its end would stop the take-over's ssh before it ran)
+cat >"$TMP/bin-held/sleep" <<EOF
+#!/bin/sh
+echo "\$1" >>"$TMP/sleeps"
+[ "\$1" = 10 ] && exec /bin/sleep 2
+[ "\$(wc -l <"$TMP/sleeps")" -ge 8 ] && exec /bin/sleep 60
+exit 0
+EOF
+chmod +x "$TMP/bin-held/ssh" "$TMP/bin-held/sleep"
 sched=$(first_waits "$TMP/bin-held" "$TMP/log-held")
 [ "$sched" = "10 1 2 2 " ] && ok "authenticated, then the forward refused: take-over timer, then backoff $sched" ||
 	fail "held schedule '$sched'"
