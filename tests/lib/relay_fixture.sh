@@ -33,7 +33,9 @@
 #   relay_new_key NAME        a camera key pair $TMP/NAME.key(.pub)
 #   relay_add_camera NAME [OPTION...]   a new key and `camrelay camera add
 #                             NAME --ssh-key ... OPTION...`; its output in
-#                             $TMP/add-NAME.out; sets CAM_PORT (LISTEN=)
+#                             $TMP/add-NAME.out; sets CAM_PORT (LISTEN=);
+#                             the camera reaches sshd at RELAY_SSH_ADDR
+#                             (127.0.0.1)
 #   relay_start_installed_tunnel NAME TARGET   the settings camera add
 #                             printed, installed as on the camera
 #                             ($TMP/NAME.conf, NAME.known_hosts; only the
@@ -196,7 +198,7 @@ relay_add_camera() {
     shift
     relay_new_key "$name"
     cam camera add "$name" --ssh-key "$TMP/$name.key.pub" --ssh-user "$RELAY_USER" \
-        --relay "127.0.0.1:$SSHD_PORT" --relay-host-key "$TMP/hostkey.pub" "$@" >"$out" 2>&1 ||
+        --relay "${RELAY_SSH_ADDR:-127.0.0.1}:$SSHD_PORT" --relay-host-key "$TMP/hostkey.pub" "$@" >"$out" 2>&1 ||
         die "camera add $name failed: $(cat "$out")"
     CAM_PORT=$(sed -n 's/^LISTEN=//p' "$out")
     [ -n "$CAM_PORT" ] || die "camera add $name printed no LISTEN="

@@ -200,12 +200,7 @@ wan_drained() {
 wan_add_camera() {
     local name=$1 camport=$2 out=$TMP/add-$1.out line extra=()
     shift 2
-    relay_new_key "$name"
-    cam camera add "$name" --ssh-key "$TMP/$name.key.pub" --ssh-user "$RELAY_USER" \
-        --relay "$WAN_RELAY_ADDR:$SSHD_PORT" --relay-host-key "$TMP/hostkey.pub" "$@" >"$out" 2>&1 ||
-        die "camera add $name: $(cat "$out")"
-    CAM_PORT=$(sed -n 's/^LISTEN=//p' "$out")
-    [ -n "$CAM_PORT" ] || die "camera add $name printed no LISTEN="
+    RELAY_SSH_ADDR=$WAN_RELAY_ADDR relay_add_camera "$name" "$@"
     sed -n '/^RELAY=/,/^TARGET=/p' "$out" | sed "s/^TARGET=.*/TARGET=localhost:$camport/" >"$TMP/$name.conf"
     grep -q "^RELAY=$RELAY_USER@$WAN_RELAY_ADDR" "$TMP/$name.conf" || die "camera add $name printed no settings"
     IFS=';' read -r -a extra <<<"${WAN_TUNNEL_CONF:-}"

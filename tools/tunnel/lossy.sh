@@ -79,24 +79,12 @@ wait_for() { # SECONDS COMMAND...
 }
 
 ip netns add "$CAM" && ip netns add "$REL" || exit 1
-# A namespace other than the first may default only to a congestion control
-# in the (global) allowed list: cubic is allowed for the moment it takes,
-# then the list is as it was (under tests/wan's lock).
-set_cc() {
-	ip netns exec "$1" sysctl -q -w "net.ipv4.tcp_congestion_control=$2" 2>/dev/null && return 0
-	(
-		flock 9 || exit 1
-		allowed=$(sysctl -n net.ipv4.tcp_allowed_congestion_control) || exit 1
-		sysctl -q -w net.ipv4.tcp_allowed_congestion_control="$allowed $2" || exit 1
-		ip netns exec "$1" sysctl -q -w "net.ipv4.tcp_congestion_control=$2"
-		status=$?
-		sysctl -q -w net.ipv4.tcp_allowed_congestion_control="$allowed"
-		exit "$status"
-	) 9>/run/lock/camrelay-wan-cc.lock
-}
+# cubic as each namespace's default, as tests/wan's lab sets it
+# shellcheck source=../../tests/wan/lib.sh
+source "$top/tests/wan/lib.sh"
 for ns in "$CAM" "$REL"; do
 	ip netns exec "$ns" ip link set lo up
-	set_cc "$ns" cubic || { echo "lossy.sh: cannot make cubic $ns's default" >&2; exit 1; }
+	wan_set_cc "$ns" cubic || { echo "lossy.sh: cannot make cubic $ns's default" >&2; exit 1; }
 done
 "$WANEM" --a "$CAM:wan0:$CAM_ADDR" --b "$REL:wan0:$REL_ADDR" --ab "$AB" --ba "$BA" --control "$TMP/wan.control" \
 	>"$TMP/wanem.out" 2>"$TMP/wanem.log" &
