@@ -48,7 +48,8 @@ fi
 accounts() { getent passwd | grep -c '^crbench' || true; }
 accounts_before=$(accounts)
 # Only what this run makes counts: another bench script may be running.
-work_dirs() { ls -A /run/camrelay-bench 2>/dev/null | sort; }
+# (no such directory on a machine that never ran one: an empty list)
+work_dirs() { { ls -A /run/camrelay-bench 2>/dev/null || true; } | sort; }
 dirs_before=$(work_dirs)
 out=$(CAMERAS=2 VIEWERS=2 MBPS=2 SECONDS=2 NO_BUILD=1 BUILD_DIR=$build "$src/bench/load.sh" --no-write 2>&1) ||
     { printf '%s\n' "$out" >&2; die "bench/load.sh failed"; }
