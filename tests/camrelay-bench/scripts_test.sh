@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The shell scripts of the tree: bash -n and shellcheck on bench/*.sh, the
-# test kit (tests/lib) and the suites that use it (the tunnel suite checks
-# its own scripts, tests/tunnel/script_test.sh), and tools/dev; then (as
+# The shell scripts of the tree: bash -n and shellcheck on every one of
+# them (the tunnel suite also checks its shipped scripts as POSIX sh,
+# tests/tunnel/script_test.sh); then (as
 # root) bench/load.sh on 2 cameras for 2 seconds without writing
 # BENCHMARKS.md: sshd, a throwaway account, tunnels and varnishd with the
 # module come up from a fresh build, the viewers get every message, and
@@ -18,13 +18,16 @@ build=$2
 source "$src/tests/lib/kit.sh"
 
 cd "$src"
-scripts=(bench/*.sh tests/lib/*.sh tests/cli/*.sh tests/camrelay-bench/*.sh tests/e2e/*.sh
-    tests/packaging/*.sh tools/dev/*.sh)
+# every shell script in the tree: the .sh files, and those that are
+# installed, generated from .in or run by name without the suffix
+scripts=(bench/*.sh tests/*/*.sh tools/*/*.sh .ci/run debian/*.postinst debian/*.postrm
+    debian/*.prerm tests/packaging/fakes/* tests/system/certbot-standin tools/setup/camrelay-setup.in
+    tools/setup/certbot-deploy-hook.in tools/tunnel/camrelay-ssh-setup.in tools/tunnel/camrelay-tunnel)
 for f in "${scripts[@]}"; do bash -n "$f" || die "bash -n $f"; done
-ok "bash -n: ${scripts[*]}"
+ok "bash -n: ${#scripts[@]} scripts"
 if command -v shellcheck >/dev/null; then
     shellcheck -x -P SCRIPTDIR -S warning "${scripts[@]}" || die "shellcheck"
-    ok "shellcheck: ${scripts[*]}"
+    ok "shellcheck: ${#scripts[@]} scripts (bench, tests, tools, debian, .ci)"
 else
     say "shellcheck not installed: only bash -n"
 fi
