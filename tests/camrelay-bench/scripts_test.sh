@@ -5,7 +5,7 @@
 # root) bench/load.sh on 2 cameras for 2 seconds without writing
 # BENCHMARKS.md: sshd, a throwaway account, tunnels and varnishd with the
 # module come up from a fresh build, the viewers get every message, and
-# nothing is left running or behind afterwards.
+# nothing is left running or behind afterwards. The kit's check itself.
 # bench/transports.sh: its options, and (as root) a short run of its first
 # two parts (each camera transport, wss:// through haproxy and hitch)
 # without writing, in which every path is measured, and after which
@@ -26,12 +26,29 @@ scripts=(bench/*.sh tests/*/*.sh tools/*/*.sh .ci/run debian/*.postinst debian/*
 for f in "${scripts[@]}"; do bash -n "$f" || die "bash -n $f"; done
 ok "bash -n: ${#scripts[@]} scripts"
 if command -v shellcheck >/dev/null; then
-    shellcheck -x -P SCRIPTDIR -S warning "${scripts[@]}" || die "shellcheck"
+    # a few scripts per shellcheck, one per core: it takes a while alone
+    printf '%s\0' "${scripts[@]}" | xargs -0 -n 6 -P "$(nproc)" shellcheck -x -P SCRIPTDIR -S warning ||
+        die "shellcheck"
     ok "shellcheck: ${#scripts[@]} scripts (bench, tests, tools, debian, .ci)"
 else
     say "shellcheck not installed: only bash -n"
 fi
 cd - >/dev/null
+
+# The kit's check: a check function fails on any failing line, not only
+# on its last one, and says which line.
+fails_early() {
+    false
+    true
+}
+kit_out=$(mktemp)
+if (check "a check that fails on its first line" fails_early) >"$kit_out" 2>&1; then
+    die "kit: check passed a function whose first line failed"
+fi
+grep -q 'check: failed at line [0-9]*: false$' "$kit_out" || die "kit: no failing line in: $(cat "$kit_out")"
+rm "$kit_out"
+check "kit: a check that passes" true || die "kit: check failed on true"
+ok "kit: check fails a check function on any failing line, and names it"
 
 # bench/transports.sh refuses what it does not know, before doing anything
 for args in "--bogus" "--no-write extra"; do

@@ -397,10 +397,9 @@ fw_elapsed() {
 fw_uses() { grep -F "using $1 (" "$TUNNEL_LOG" || { tail -n 20 "$TUNNEL_LOG"; return 1; }; }
 
 fw_viewer() {
-    local status
+    local status=0
     node "$E2E/viewer.js" "ws://127.0.0.1:$VIEWER_PORT/cam1/live?k=$KEY" --push 4 --count 50 \
-        >"$TMP/viewer.out" 2>&1
-    status=$?
+        >"$TMP/viewer.out" 2>&1 || status=$?
     cat "$TMP/viewer.out" >>"$TMP/viewers.txt"
     [ "$status" = 0 ] && grep -q '"ok":true' "$TMP/viewer.out" && return 0
     cat "$TMP/viewer.out"

@@ -84,13 +84,35 @@ skip() {
     exit 77
 }
 
+# not COMMAND...: succeeds when COMMAND fails. Inside a check, use it
+# instead of `! COMMAND`: errexit never fires on a `!` command, so a
+# `! COMMAND` on any line but the last could not fail the check.
+not() { ! "$@"; }
+
+# check NAME COMMAND...: runs COMMAND in a subshell with errexit, so any
+# failing line of a check function fails the check. Callers test check's
+# status (if, ||), and in such a context bash ignores errexit in every
+# function and subshell below, even a `set -e` there: only a function's
+# last line would count. A process substitution starts afresh; it prints
+# "passed" only if COMMAND got through, and the log ends with the command
+# that failed.
 check() {
-    local name=$1 log
+    local name=$1 log fd result
     shift
     [ -n "$TMP" ] || kit_workdir
     mkdir -p "$TMP/checks"
     log=$TMP/checks/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_').log
-    if ("$@") >"$log" 2>&1; then
+    # shellcheck disable=SC2016 # expanded when the trap runs
+    exec {fd}< <(
+        exec 3>&1 >"$log" 2>&1
+        set -eE
+        trap 'echo "check: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+        "$@" 3>&-
+        echo passed >&3
+    )
+    result=$(cat <&"$fd")
+    exec {fd}<&-
+    if [ "$result" = passed ]; then
         ok "$name"
         return 0
     fi

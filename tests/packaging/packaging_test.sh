@@ -159,10 +159,10 @@ if ! check "install: apt-get install ./*.deb" install_v1; then
 fi
 
 installed_state() {
-	set -e
 	# forwarding account: no password, home not writable, camrelay-session as shell
 	IFS=: read -r _ _ _ _ _ home shell <<<"$(getent passwd camrelay-cam)"
-	[ "$home" = / ] && [ "$shell" = /usr/libexec/camrelay/camrelay-session ]
+	[ "$home" = / ]
+	[ "$shell" = /usr/libexec/camrelay/camrelay-session ]
 	[ "$(getent shadow camrelay-cam | cut -d: -f2)" = '*' ]
 	[ "$(stat -c %U:%a /)" = root:755 ]
 	[ "$(stat -c %U:%G:%a /etc/camrelay)" = root:root:755 ]
@@ -239,7 +239,6 @@ param_is() {
 	esac
 }
 daemons_up() {
-	set -e
 	for d in varnishd haproxy sshd; do
 		kill -0 "$(cat /run/camrelay/$d.pid)"
 	done
@@ -319,7 +318,6 @@ check "relay: a wss:// viewer through haproxy, varnishd and the tunnel exchanges
 check "relay: a ws:// viewer on the HTTP port does too" ws_viewer
 check "relay: a wrong key is refused with 403 (ws:// and wss://)" wrong_key_ws
 redirects() {
-	set -e
 	loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://localhost:$HTTP_PORT/cam1/viewer.html?x=1")
 	echo "$loc"
 	[ "$loc" = "307 https://localhost:$HTTPS_PORT/cam1/viewer.html?x=1" ]
@@ -377,7 +375,6 @@ check "browser: the same page with a wrong key sees the connection refused" brow
 # ---------------------------------------------------------------- certbot
 
 renewal() {
-	set -e
 	live=$work/letsencrypt/live/localhost
 	mkdir -p "$live"
 	cp "$ca/server.key" "$live/privkey.pem"
@@ -410,7 +407,7 @@ renewal() {
 	# the reload kept the open viewer
 	sleep 1
 	cat "$work/held.out"
-	! grep -q '"closed"' "$work/held.out"
+	not grep -q '"closed"' "$work/held.out"
 	kill -0 "$held"
 	kill "$held"
 	# another lineage is not ours
@@ -423,7 +420,6 @@ check "certbot: --cert-dir, then the deploy hook installs a renewed certificate;
 # setup left it without systemd (pid file and state; a stand-in process),
 # is stopped by the next camrelay setup, which then changes nothing more.
 from_hitch() {
-	set -e
 	# not our child (setup's daemons are not either): gone once stopped
 	(sleep 600 >/dev/null 2>&1 & echo $! >"$work/fake-hitch.pid")
 	fake_hitch=$(cat "$work/fake-hitch.pid")
@@ -433,12 +429,13 @@ from_hitch() {
 	printf '%s\n' "$out"
 	grep -E '^hitch +changed +stopped \(haproxy serves https now\)' <<<"$out"
 	for _ in $(seq 50); do kill -0 "$fake_hitch" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$fake_hitch" 2>/dev/null
-	[ ! -e /run/camrelay/hitch.pid ] && [ ! -e /run/camrelay/hitch.state ]
+	not kill -0 "$fake_hitch" 2>/dev/null
+	[ ! -e /run/camrelay/hitch.pid ]
+	[ ! -e /run/camrelay/hitch.state ]
 	out=$(camrelay setup "${setup_args[@]}")
 	printf '%s\n' "$out"
 	grep -q '^camrelay setup: 0 changed' <<<"$out"
-	! grep -q '^hitch' <<<"$out"
+	not grep -q '^hitch' <<<"$out"
 }
 check "hitch: a relay that ran hitch gets it stopped by camrelay setup; a second run changes nothing" from_hitch
 kill "$(cat "$work/fake-hitch.pid" 2>/dev/null)" 2>/dev/null
@@ -446,7 +443,6 @@ kill "$(cat "$work/fake-hitch.pid" 2>/dev/null)" 2>/dev/null
 # ---------------------------------------------------------------- upgrade
 
 upgrade() {
-	set -e
 	cp -a /etc/camrelay/cameras.conf /etc/camrelay/secrets.conf "$work/"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		"$work"/v2/varnish-camrelay_*_*.deb "$work"/v2/camrelay_*_*.deb "$work"/v2/camrelay-tunnel_*_*.deb
@@ -478,7 +474,6 @@ fake_path() {  # fake_path NAME TOOL...: a folder with those stand-ins
 	printf '%s\n' "$dir"
 }
 with_systemd() {
-	set -e
 	export FAKE_STATE=$work/fake-systemd
 	local bin out
 	bin=$(fake_path systemd systemctl)
@@ -527,11 +522,12 @@ with_systemd() {
 	out=$(PATH=$bin:$PATH CAMRELAY_SETUP_INIT=systemd camrelay setup "${setup_args[@]}" --cert "$ca/server.pem")
 	printf '%s\n' "$out"
 	grep -q '^camrelay setup: 0 changed' <<<"$out"
-	! grep -E '^systemctl (restart|reload|enable|start|daemon-reload)( |$)' "$FAKE_STATE/calls"
+	not grep -E '^systemctl (restart|reload|enable|start|daemon-reload)( |$)' "$FAKE_STATE/calls"
 	# what a rerun compares with survives a reboot (/run is emptied): kept
 	# in /var/lib/camrelay; and how varnish and haproxy were before setup
 	ls -l /var/lib/camrelay
-	[ -s /var/lib/camrelay/sshd.state ] && [ -s /var/lib/camrelay/varnishd.state ]
+	[ -s /var/lib/camrelay/sshd.state ]
+	[ -s /var/lib/camrelay/varnishd.state ]
 	[ -z "$(find /run/camrelay -name '*.state')" ]
 	[ "$(cat /var/lib/camrelay/varnish.before)" = "no no" ]
 	# the summary names the relay as its certificate does
@@ -542,7 +538,6 @@ check "setup (systemd): drop-ins for varnish.service (the configuration checked 
 
 fw_args=(--http-listen "127.0.0.1:$HTTP_PORT" --https-listen "127.0.0.1:$HTTPS_PORT" --ssh-port "127.0.0.1:$SSH_PORT")
 with_ufw() {
-	set -e
 	export FAKE_STATE=$work/fake-ufw
 	local bin out
 	bin=$(fake_path ufw ufw)
@@ -553,7 +548,8 @@ with_ufw() {
 	grep -E '^firewall +changed +ufw' <<<"$out"
 	cat "$FAKE_STATE/added"
 	[ "$(grep -v 2222 "$FAKE_STATE/added" | sort)" = "$(printf 'ufw allow %s/tcp\n' "$HTTP_PORT" "$HTTPS_PORT" "$SSH_PORT" | sort)" ]
-	[ "$(cat "$FAKE_STATE/default")" = deny ] && [ "$(cat "$FAKE_STATE/status")" = active ]
+	[ "$(cat "$FAKE_STATE/default")" = deny ]
+	[ "$(cat "$FAKE_STATE/status")" = active ]
 	# SSH is allowed before the firewall goes up
 	[ "$(grep -n "allow $SSH_PORT/tcp" "$FAKE_STATE/calls" | cut -d: -f1)" -lt "$(grep -n -- '--force enable' "$FAKE_STATE/calls" | cut -d: -f1)" ]
 	out=$(PATH=$bin:$PATH camrelay setup "${fw_args[@]}")
@@ -561,7 +557,6 @@ with_ufw() {
 }
 check "firewall: with ufw, incoming TCP only to SSH, HTTP and HTTPS; a second run changes nothing" with_ufw
 with_nft() {
-	set -e
 	export FAKE_STATE=$work/fake-nft
 	local bin out
 	bin=$(fake_path nft nft)
@@ -573,25 +568,42 @@ with_nft() {
 	out=$(PATH=$bin:$PATH camrelay setup "${fw_args[@]}" 2>&1)
 	grep -E '^firewall +unchanged' <<<"$out"
 	# neither: a clear warning, nothing done. This machine may have the real
-	# nft (in /usr/sbin): a PATH without it, so that the test never loads
-	# rules into the running kernel.
-	out=$(PATH=/usr/local/bin:/usr/bin:/bin camrelay setup "${fw_args[@]}" 2>&1)
+	# nft: hidden (in a mount namespace of its own, /dev/null over it, which
+	# is not executable), so that the test never loads rules into the
+	# running kernel. And a PATH without the sbin folders (`su` without
+	# `-`): setup finds its daemons all the same.
+	out=$(neither_tool env PATH=/usr/local/bin:/usr/bin:/bin camrelay setup "${fw_args[@]}" 2>&1) ||
+		{ printf '%s\n' "$out"; return 1; }
 	printf '%s\n' "$out"
 	grep -q "warning: no firewall tool (ufw or nft) found" <<<"$out"
-	! { command -v nft >/dev/null && nft list table inet camrelay >/dev/null 2>&1; }
+	if command -v nft >/dev/null && nft list table inet camrelay >/dev/null 2>&1; then return 1; fi
+}
+# neither_tool COMMAND...: COMMAND where neither ufw nor nft exists: in a
+# mount namespace of its own, /usr/sbin is a tmpfs of links to the real
+# one's files but those two (/sbin links to it)
+neither_tool() {
+	local real=$work/real-sbin
+	mkdir -p "$real"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	unshare -m bash -c 'set -e
+		mount --bind /usr/sbin "$0"
+		mount -t tmpfs -o mode=755 camrelay-test /usr/sbin
+		for f in "$0"/*; do
+			case ${f##*/} in ufw | nft) ;; *) ln -s "$f" "/usr/sbin/${f##*/}" ;; esac
+		done
+		exec "$@"' "$real" "$@"
 }
 check "firewall: with nftables, a table inet camrelay with policy drop; without either, a warning" with_nft
 
 no_tls() {
-	set -e
 	local out pid
 	pid=$(cat /run/camrelay/haproxy.pid)
 	out=$(camrelay setup "${setup_args[@]}" --no-tls)
 	printf '%s\n' "$out"
 	grep -E '^haproxy +changed +stopped \(no TLS\)' <<<"$out"
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$pid" 2>/dev/null
-	! port_in_use "$HTTPS_PORT"
+	not kill -0 "$pid" 2>/dev/null
+	not port_in_use "$HTTPS_PORT"
 	out=$(camrelay setup "${setup_args[@]}" --cert "$ca/server.pem")
 	printf '%s\n' "$out"
 	grep -E '^haproxy +changed +started ' <<<"$out"
@@ -605,7 +617,6 @@ check "setup: --no-tls stops haproxy, a certificate again starts it" no_tls
 # --no-metrics stops it.
 METRICS_PORT=$((HTTP_PORT + 5))
 metrics() {
-	set -e
 	local out pid
 	out=$(camrelay setup "${setup_args[@]}" --metrics "$METRICS_PORT")
 	printf '%s\n' "$out"
@@ -626,7 +637,7 @@ metrics() {
 	printf '%s\n' "$out"
 	grep -E '^metrics +changed +stopped' <<<"$out"
 	if kill -0 "$pid" 2>/dev/null; then return 1; fi
-	! port_in_use "$METRICS_PORT"
+	not port_in_use "$METRICS_PORT"
 }
 check "metrics: setup --metrics serves each camera's metrics on loopback (as nobody, group varnish); a drop-in under systemd; --no-metrics stops it" metrics
 
@@ -635,7 +646,6 @@ check "metrics: setup --metrics serves each camera's metrics on loopback (as nob
 # took them over (here: neither enabled nor active, as the stand-in had
 # them); the configuration stays.
 remove_systemd() {
-	set -e
 	export FAKE_STATE=$work/fake-systemd
 	: >"$FAKE_STATE/calls"
 	cat /var/lib/camrelay/varnish.before /var/lib/camrelay/haproxy.before
@@ -650,9 +660,11 @@ remove_systemd() {
 	grep -qx 'systemctl disable varnish' "$FAKE_STATE/calls"
 	grep -qx 'systemctl stop varnish' "$FAKE_STATE/calls"
 	grep -qx 'systemctl stop haproxy' "$FAKE_STATE/calls"
-	! grep -qx 'systemctl restart varnish' "$FAKE_STATE/calls"
-	[ ! -e /var/lib/camrelay/varnish.before ] && [ ! -e /var/lib/camrelay/haproxy.before ]
-	[ -f /etc/camrelay/cameras.conf ] && [ -f /etc/camrelay/setup.conf ]
+	not grep -qx 'systemctl restart varnish' "$FAKE_STATE/calls"
+	[ ! -e /var/lib/camrelay/varnish.before ]
+	[ ! -e /var/lib/camrelay/haproxy.before ]
+	[ -f /etc/camrelay/cameras.conf ]
+	[ -f /etc/camrelay/setup.conf ]
 }
 check "remove (systemd stand-in): camrelay's units stopped and disabled, drop-ins removed, varnish and haproxy as they were before setup" remove_systemd
 
@@ -661,18 +673,18 @@ check "remove (systemd stand-in): camrelay's units stopped and disabled, drop-in
 stop "$tunnel_pid"
 daemon_pids=$(cat /run/camrelay/varnishd.pid /run/camrelay/haproxy.pid /run/camrelay/sshd.pid 2>/dev/null)
 purge() {
-	set -e
 	# a camera key the admin put for camrelay-tunnel: not the package's
 	printf 'camera key\n' >/etc/camrelay-tunnel/zz-packaging-test.key
 	chown camrelay-tunnel /etc/camrelay-tunnel/zz-packaging-test.key
 	chmod 0400 /etc/camrelay-tunnel/zz-packaging-test.key
-	# the ufw stand-in as setup saw it (with_ufw)
-	PATH=$work/bin-ufw:$PATH FAKE_STATE=$work/fake-ufw DEBIAN_FRONTEND=noninteractive \
-		apt-get purge -y "${packages[@]}" 2>&1 | tee "$work/purge.out"
+	# the ufw stand-in as setup saw it (with_ufw). dpkg, not apt-get: apt
+	# gives the maintainer scripts its own PATH, without the stand-in (the
+	# system suite purges with apt and a real ufw).
+	PATH=$work/bin-ufw:$PATH FAKE_STATE=$work/fake-ufw dpkg --purge "${packages[@]}" 2>&1 | tee "$work/purge.out"
 	grep -q '^camrelay-tunnel: kept /etc/camrelay-tunnel' "$work/purge.out"
-	! getent passwd camrelay-cam
-	! getent group camrelay-cam
-	! getent passwd camrelay-tunnel
+	not getent passwd camrelay-cam
+	not getent group camrelay-cam
+	not getent passwd camrelay-tunnel
 	[ ! -e /etc/camrelay ]
 	# the admin's files stay, given to root (the account's id is free now)
 	[ "$(stat -c %U:%G /etc/camrelay-tunnel/zz-packaging-test.key)" = root:root ]
@@ -691,7 +703,7 @@ purge() {
 	[ "$(cat "$work/fake-ufw/status")" = inactive ]
 	[ "$(cat "$work/fake-ufw/default")" = allow ]
 	# the daemons setup started are stopped
-	for pid in $daemon_pids; do ! kill -0 "$pid" 2>/dev/null; done
+	for pid in $daemon_pids; do not kill -0 "$pid" 2>/dev/null; done
 	# what the packages did not create stays
 	[ -f /etc/ssh/sshd_config.d/zz-camrelay-test-sentinel.conf ]
 	[ -f /etc/varnish/camrelay-test-sentinel ]

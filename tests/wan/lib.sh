@@ -89,8 +89,8 @@ wan_set_cc() {
         flock 9 || exit 1
         allowed=$(sysctl -n net.ipv4.tcp_allowed_congestion_control) || exit 1
         sysctl -q -w net.ipv4.tcp_allowed_congestion_control="$allowed $cc" || exit 1
-        ip netns exec "$ns" sysctl -q -w "net.ipv4.tcp_congestion_control=$cc"
-        status=$?
+        status=0
+        ip netns exec "$ns" sysctl -q -w "net.ipv4.tcp_congestion_control=$cc" || status=$?
         sysctl -q -w net.ipv4.tcp_allowed_congestion_control="$allowed"
         exit "$status"
     ) 9>/run/lock/camrelay-wan-cc.lock
