@@ -184,6 +184,8 @@ machine_up() {
 	failed=$(m "$1" 'systemctl list-units --failed --plain --no-legend')
 	[ -z "$failed" ] || {
 		echo "$1: failed units: $failed"
+		# why: each failed unit's status and journal
+		m "$1" "systemctl status --no-pager -n 20 -l \$(systemctl list-units --failed --plain --no-legend | awk '{ print \$1 }')" || true
 		return 1
 	}
 	echo "$1: $(m "$1" 'systemctl is-system-running') after $(m "$1" 'systemd-analyze 2>/dev/null | head -n 1')"
