@@ -15,6 +15,7 @@
 #   CLIENT_ALIVE=N           ClientAliveInterval of the test's sshd (1 s)
 #   need_ws_camera           skip (77) without node and tests/e2e's ws module
 #   start_ws_camera          the e2e suite's WebSocket camera (CAMERA_PORT)
+#   camera_tunnel_up         all of it for cam1, its tunnel up (P, TUNNEL_PID)
 #   viewer_ok, tunnel_up     a WebSocket viewer straight at the tunnel port $P
 #                            gets its messages (tunnel_up: and $P is taken)
 
@@ -75,3 +76,18 @@ viewer_ok() {
 		grep -q '"ok":true' "$TMP/viewer.out"
 }
 tunnel_up() { port_in_use "$P" && viewer_ok; }
+
+# camera_tunnel_up: sshd, the camera cam1 (its port in P) with its WebSocket
+# camera, and cam1's camrelay-tunnel up (TUNNEL_PID); skips (77) without
+# sshd or node
+camera_tunnel_up() {
+	need_ws_camera
+	need_sshd
+	relay_setup
+	relay_start_sshd
+	relay_add_camera cam1
+	P=$CAM_PORT
+	start_ws_camera
+	relay_start_tunnel cam1 "$P" "127.0.0.1:$CAMERA_PORT"
+	wait_for 15 tunnel_up && ok "tunnel up, a viewer gets through" || die "tunnel never came up"
+}

@@ -7,18 +7,7 @@
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-need_ws_camera
-need_sshd
-relay_setup
-relay_start_sshd
-relay_add_camera cam1
-P=$CAM_PORT
-
-# The camera's WebSocket server; a viewer straight at the tunnel port.
-start_ws_camera
-
-relay_start_tunnel cam1 "$P" "127.0.0.1:$CAMERA_PORT"
-wait_for 15 tunnel_up && ok "tunnel up, a viewer gets through" || die "tunnel never came up"
+camera_tunnel_up
 
 # --- kill the camera's ssh: camrelay-tunnel starts a new one
 old=$(relay_tunnel_ssh_pid "$TUNNEL_PID") || die "no ssh under camrelay-tunnel"

@@ -12,16 +12,7 @@ CLIENT_ALIVE=600
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-need_ws_camera
-need_sshd
-relay_setup
-relay_start_sshd
-relay_add_camera cam1
-P=$CAM_PORT
-start_ws_camera
-
-relay_start_tunnel cam1 "$P" "127.0.0.1:$CAMERA_PORT"
-wait_for 15 tunnel_up && ok "tunnel up, a viewer gets through" || die "tunnel never came up"
+camera_tunnel_up
 first=$TUNNEL_PID
 old=$(relay_tunnel_ssh_pid "$first") || die "no ssh under camrelay-tunnel"
 kill -STOP "$first" "$old" # frozen: the relay gets no FIN and no answer
