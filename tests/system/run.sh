@@ -185,7 +185,7 @@ machine_up() {
 	[ -z "$failed" ] || {
 		echo "$1: failed units: $failed"
 		# why: each failed unit's status and journal
-		m "$1" "systemctl status --no-pager -n 20 -l \$(systemctl list-units --failed --plain --no-legend | awk '{ print \$1 }')" || true
+		m "$1" "systemctl status --no-pager -n 20 -l $(awk '{ print $1 }' <<<"$failed" | tr '\n' ' ')" || true
 		return 1
 	}
 	echo "$1: $(m "$1" 'systemctl is-system-running') after $(m "$1" 'systemd-analyze 2>/dev/null | head -n 1')"
